@@ -1,0 +1,204 @@
+//! The capability model: what a sandboxed program may touch, independent of any platform.
+//!
+//! A [`CapabilitySet`] is built from flags (or, later, profiles) and handed to a backend
+//! (Landlock on Linux) which turns it into kernel rules. Everything not in the set is denied.
+//!
+//! Paths are resolved (every symlink followed) when a capability is created, because Landlock
+//! attaches rules to inodes: granting a symlink grants its target, never the link's own
+//! directory. The path as given is kept for display.
+
+use crate::error::{Error, Result};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// How a path may be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum AccessMode {
+    /// Read files, list directories, execute programs.
+    Read,
+    /// Write, create, remove, rename and truncate; no reading.
+    Write,
+    /// Both of the above.
+    ReadWrite,
+}
+
+impl AccessMode {
+    /// True when this mode includes reading.
+    pub fn reads(self) -> bool {
+        matches!(self, AccessMode::Read | AccessMode::ReadWrite)
+    }
+
+    /// True when this mode includes writing.
+    pub fn writes(self) -> bool {
+        matches!(self, AccessMode::Write | AccessMode::ReadWrite)
+    }
+
+    /// The union of two modes: Read plus Write is ReadWrite.
+    pub fn union(self, other: AccessMode) -> AccessMode {
+        if self == other {
+            self
+        } else {
+            AccessMode::ReadWrite
+        }
+    }
+
+    /// The short label used by `--dry-run`.
+    pub fn label(self) -> &'static str {
+        match self {
+            AccessMode::Read => "read",
+            AccessMode::Write => "write",
+            AccessMode::ReadWrite => "read+write",
+        }
+    }
+}
+
+/// Where a capability came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// A command-line flag.
+    User,
+    /// The documented minimal system grants (see [`crate::system`]).
+    System,
+}
+
+/// One filesystem grant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FsCapability {
+    /// The path as the user wrote it.
+    pub original: PathBuf,
+    /// The canonical path the rule is attached to.
+    pub resolved: PathBuf,
+    /// What may be done there.
+    pub access: AccessMode,
+    /// True for exactly one file; false for a directory and everything beneath it.
+    pub is_file: bool,
+    /// Who asked for it.
+    pub source: Source,
+}
+
+impl FsCapability {
+    /// A recursive grant on a directory. `flag` names the option for error messages.
+    pub fn directory(flag: &str, path: &Path, access: AccessMode, source: Source) -> Result<Self> {
+        let resolved = resolve(flag, path)?;
+        if !resolved.is_dir() {
+            return Err(Error::ExpectedDirectory { flag: flag.into(), path: path.into() });
+        }
+        Ok(Self { original: path.into(), resolved, access, is_file: false, source })
+    }
+
+    /// A grant on exactly one non-directory object (regular file, device, fifo, socket).
+    pub fn file(flag: &str, path: &Path, access: AccessMode, source: Source) -> Result<Self> {
+        let resolved = resolve(flag, path)?;
+        if resolved.is_dir() {
+            return Err(Error::ExpectedFile { flag: flag.into(), path: path.into() });
+        }
+        Ok(Self { original: path.into(), resolved, access, is_file: true, source })
+    }
+}
+
+fn resolve(flag: &str, path: &Path) -> Result<PathBuf> {
+    std::fs::canonicalize(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => Error::PathNotFound { flag: flag.into(), path: path.into() },
+        _ => Error::Canonicalize { flag: flag.into(), path: path.into(), source },
+    })
+}
+
+/// Network policy. Landlock filters TCP by port only, never by address.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NetworkPolicy {
+    /// Deny every TCP connect and bind except the listed ports.
+    pub block: bool,
+    /// TCP ports that `connect(2)` may reach even when blocked.
+    pub connect_ports: Vec<u16>,
+    /// TCP ports that `bind(2)` may use even when blocked.
+    pub bind_ports: Vec<u16>,
+}
+
+impl NetworkPolicy {
+    /// True when TCP must be filtered at all: blocked, or an allow-list of ports was given
+    /// (a port list turns filtering on, as in nono: listing a port means "only these").
+    pub fn filters_tcp(&self) -> bool {
+        self.block || !self.connect_ports.is_empty() || !self.bind_ports.is_empty()
+    }
+}
+
+/// Everything a sandboxed program is allowed to do.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CapabilitySet {
+    /// Filesystem grants, in the order they were added (deduplicated).
+    pub fs: Vec<FsCapability>,
+    /// TCP policy.
+    pub network: NetworkPolicy,
+    /// Forbid connecting to abstract Unix sockets created outside the sandbox (Landlock ABI 6).
+    pub scope_abstract_unix_sockets: bool,
+    /// Forbid signals to processes outside the sandbox (Landlock ABI 6).
+    pub scope_signals: bool,
+}
+
+impl CapabilitySet {
+    /// An empty set with nono's default isolation: signals and abstract sockets scoped.
+    pub fn new() -> Self {
+        Self { scope_abstract_unix_sockets: true, scope_signals: true, ..Default::default() }
+    }
+
+    /// Adds a grant. A second grant on the same resolved object merges access (Read plus Write
+    /// becomes ReadWrite) and a user grant takes precedence over a system one for display.
+    pub fn add(&mut self, cap: FsCapability) {
+        match self.fs.iter_mut().find(|c| c.resolved == cap.resolved && c.is_file == cap.is_file) {
+            Some(existing) => {
+                existing.access = existing.access.union(cap.access);
+                if cap.source == Source::User {
+                    existing.source = Source::User;
+                    existing.original = cap.original;
+                }
+            }
+            None => self.fs.push(cap),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case(AccessMode::Read, AccessMode::Read, AccessMode::Read)]
+    #[case(AccessMode::Read, AccessMode::Write, AccessMode::ReadWrite)]
+    #[case(AccessMode::Write, AccessMode::ReadWrite, AccessMode::ReadWrite)]
+    #[case(AccessMode::Write, AccessMode::Write, AccessMode::Write)]
+    fn union_of_modes(#[case] a: AccessMode, #[case] b: AccessMode, #[case] want: AccessMode) {
+        assert_eq!(a.union(b), want);
+        assert_eq!(b.union(a), want);
+    }
+
+    #[test]
+    fn same_inode_grants_merge_and_user_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut set = CapabilitySet::new();
+        set.add(FsCapability::directory("--read", dir.path(), AccessMode::Read, Source::System).unwrap());
+        set.add(FsCapability::directory("--write", dir.path(), AccessMode::Write, Source::User).unwrap());
+        assert_eq!(set.fs.len(), 1);
+        assert_eq!(set.fs[0].access, AccessMode::ReadWrite);
+        assert_eq!(set.fs[0].source, Source::User);
+    }
+
+    #[test]
+    fn directory_grant_rejects_a_file_and_names_flag_and_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"x").unwrap();
+        let err = FsCapability::directory("--allow", &file, AccessMode::ReadWrite, Source::User).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("--allow") && text.contains(file.to_str().unwrap()), "{text}");
+        assert!(text.contains("--allow-file"), "{text}");
+    }
+
+    #[test]
+    fn missing_path_is_an_error_not_a_grant() {
+        let err = FsCapability::file("--read-file", Path::new("/nonexistent/x"), AccessMode::Read, Source::User)
+            .unwrap_err();
+        assert!(matches!(err, Error::PathNotFound { .. }));
+    }
+}

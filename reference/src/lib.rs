@@ -1,0 +1,29 @@
+//! # nono-reference
+//!
+//! A compact reference implementation of a nono-compatible capability sandbox, used to
+//! prove that the conformance suite in this workspace can be passed.
+//!
+//! The flow of a sandboxed run, one module per step:
+//!
+//! 1. [`capability`]: flags become a [`capability::CapabilitySet`]: filesystem grants with
+//!    resolved paths, a TCP policy, and scoping of signals and abstract sockets.
+//! 2. [`system`]: the short, documented list of grants every program needs to start.
+//! 3. [`sandbox`]: the platform backend (Landlock on Linux) turns the set into a ruleset in
+//!    the parent, where errors are still clean.
+//! 4. [`env`]: dangerous environment variables are removed.
+//! 5. [`supervisor`]: fork; the child enforces the ruleset on itself and execs; the parent
+//!    waits and maps the child's fate to an exit code.
+//!
+//! Anything not granted is denied. When the kernel cannot enforce what was asked, the
+//! reference refuses to run rather than run with less protection.
+
+pub mod capability;
+pub mod cli;
+pub mod env;
+pub mod error;
+pub mod sandbox;
+pub mod supervisor;
+pub mod system;
+
+pub use capability::{AccessMode, CapabilitySet, FsCapability, NetworkPolicy, Source};
+pub use error::{Error, Result};

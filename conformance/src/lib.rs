@@ -1,1 +1,30 @@
+//! # nono-conformance
+//!
+//! The executable specification of nono-compatible capability sandboxes.
+//!
+//! * [`SPEC.md`](../SPEC.md) states the rules as numbered MUST/SHOULD statements.
+//! * [`cases`] holds the tests as data: each [`case::Case`] has an ID, cites statements,
+//!   names its platform and requirements, and has a body that drives the implementation
+//!   under test through nono's `run` contract ([`runner`]) with the suite's probe
+//!   program inside the sandbox, comparing outcome classes ([`outcome`]) and checking side
+//!   effects from outside.
+//! * [`harness`] turns cases into nextest tests (skips are real skips, with reasons);
+//!   [`canary`] proves enforcement is real before any result is believed;
+//!   [`expectations`] records, per implementation, where it knowingly differs.
+//! * The `nono-conformance` binary runs everything against one implementation and prints
+//!   a report per category and per statement.
 
+pub mod canary;
+pub mod case;
+pub mod cases;
+pub mod expectations;
+pub mod fixture;
+pub mod harness;
+pub mod implementation;
+pub mod outcome;
+pub mod results;
+pub mod runner;
+pub mod spec;
+
+pub use case::{case, Case, CaseResult, Ctx, Platform, Requirement};
+pub use outcome::{Class, ProbeResult};

@@ -1,0 +1,119 @@
+//! Test cases as data: an ID, a title, the SPEC.md statements it checks, where it applies,
+//! what it needs, and a body.
+//!
+//! Cases are plain values collected by [`crate::cases::all`], so the same list drives the
+//! test binaries (one nextest test per case), the report, and the check that every MUST
+//! statement in SPEC.md has a test.
+
+use crate::fixture::Fixture;
+use crate::implementation::Implementation;
+use crate::runner::Run;
+use std::path::PathBuf;
+
+/// A case body: `Ok(())` is a pass, `Err(message)` a failure (panics are failures too).
+pub type CaseResult = Result<(), String>;
+
+/// Where a case applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Platform {
+    /// Linux with the `linux-landlock` feature.
+    Linux,
+    /// macOS with the `macos-seatbelt` feature.
+    MacOs,
+    /// Everywhere (pure data checks, the suite's own consistency).
+    Any,
+}
+
+/// Something a case needs from the host or the implementation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requirement {
+    /// The kernel's Landlock ABI is at least this.
+    LandlockAbi(u32),
+    /// The kernel's Landlock ABI is below this (cases about refusing on old kernels).
+    LandlockAbiBelow(u32),
+    /// The suite runs as root (mknod of devices, ptrace of other users' processes).
+    Root,
+}
+
+impl Requirement {
+    /// Why the requirement is not met here, or None when it is.
+    pub fn unmet(&self, imp: &Implementation) -> Option<String> {
+        match *self {
+            Requirement::LandlockAbi(n) if imp.landlock_abi < n => {
+                Some(format!("needs Landlock ABI {n}, kernel has {}", imp.landlock_abi))
+            }
+            Requirement::LandlockAbiBelow(n) if imp.landlock_abi >= n => {
+                Some(format!("only meaningful on kernels below Landlock ABI {n}; this one has {}", imp.landlock_abi))
+            }
+            Requirement::Root if !nix::unistd::geteuid().is_root() => Some("needs root".into()),
+            _ => None,
+        }
+    }
+}
+
+/// One conformance test.
+#[derive(Clone)]
+pub struct Case {
+    /// Stable dotted ID, also the nextest test name: `linux.fs.read.sibling_denied`.
+    pub id: &'static str,
+    /// One sentence saying what must hold.
+    pub title: &'static str,
+    /// SPEC.md statement IDs this case checks.
+    pub spec: &'static [&'static str],
+    /// Where it applies (derived from the first segment of the ID).
+    pub platform: Platform,
+    /// What it needs; unmet requirements make it a skip with a reason.
+    pub requires: Vec<Requirement>,
+    /// The test.
+    pub body: fn(&Ctx) -> CaseResult,
+}
+
+/// Declares a case. The platform follows from the ID's first segment (`linux.`, `macos.`).
+pub fn case(id: &'static str, title: &'static str, spec: &'static [&'static str], body: fn(&Ctx) -> CaseResult) -> Case {
+    let platform = match id.split('.').next() {
+        Some("linux") => Platform::Linux,
+        Some("macos") => Platform::MacOs,
+        _ => Platform::Any,
+    };
+    Case { id, title, spec, platform, requires: vec![], body }
+}
+
+impl Case {
+    /// Adds a requirement.
+    pub fn requires(mut self, req: Requirement) -> Case {
+        self.requires.push(req);
+        self
+    }
+
+    /// The category: the ID without its last segment (`linux.fs.read`).
+    pub fn category(&self) -> &'static str {
+        self.id.rsplit_once('.').map(|(c, _)| c).unwrap_or(self.id)
+    }
+}
+
+/// What a case body gets: the implementation, the probe, and a fresh fixture root.
+pub struct Ctx {
+    /// The implementation under test.
+    pub imp: Implementation,
+    /// The suite's probe binary.
+    pub probe: PathBuf,
+    /// This case's private directory tree.
+    pub fx: Fixture,
+}
+
+impl Ctx {
+    /// Starts a `run` invocation of the implementation under test.
+    pub fn run(&self) -> Run {
+        Run::new(&self.imp.path, &self.probe)
+    }
+}
+
+/// Returns `Err(message)` from the enclosing case body unless the condition holds.
+#[macro_export]
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}

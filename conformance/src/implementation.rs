@@ -1,0 +1,121 @@
+//! The implementation under test (IUT): which binary, what it is, what its kernel enforces.
+//!
+//! Chosen with `NONO_IMPL=/path/to/binary`. Unset, the suite uses the reference binary that
+//! Cargo built alongside the tests, so `cargo nextest run` needs no manual build step.
+//!
+//! An implementation may answer `conformance-info --json` (the reference does). One that
+//! does not (upstream nono) is identified from `--version`, and the kernel's Landlock ABI is
+//! then measured by the suite's own probe.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What the suite knows about the implementation under test.
+#[derive(Clone, Debug)]
+pub struct Implementation {
+    /// The binary.
+    pub path: PathBuf,
+    /// Human name with version, e.g. `nono-ref 0.1.0` or `nono 0.81.0`.
+    pub name: String,
+    /// File-name form used for the expectation file, e.g. `nono-ref` or `nono-0.81`.
+    pub slug: String,
+    /// Landlock ABI of the running kernel as the implementation (or the probe) sees it.
+    pub landlock_abi: u32,
+    /// True when the implementation answered `conformance-info`.
+    pub speaks_conformance_info: bool,
+}
+
+#[derive(Deserialize)]
+struct InfoJson {
+    implementation: String,
+    version: String,
+    landlock_abi: Option<u32>,
+}
+
+impl Implementation {
+    /// Resolves the IUT: `NONO_IMPL` if set, else `default_binary`. `probe` is used to
+    /// measure the Landlock ABI when the IUT cannot report it.
+    pub fn discover(default_binary: &Path, probe: &Path) -> Implementation {
+        let path = std::env::var_os("NONO_IMPL")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| default_binary.to_path_buf());
+        if let Some(info) = conformance_info(&path) {
+            let slug = info.implementation.clone();
+            return Implementation {
+                name: format!("{} {}", info.implementation, info.version),
+                slug,
+                landlock_abi: info.landlock_abi.unwrap_or(0),
+                speaks_conformance_info: true,
+                path,
+            };
+        }
+        let version_line = Command::new(&path)
+            .arg("--version")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        let (name, slug) = name_and_slug(&version_line, &path);
+        Implementation {
+            name,
+            slug,
+            landlock_abi: measure_landlock_abi(probe),
+            speaks_conformance_info: false,
+            path,
+        }
+    }
+}
+
+fn conformance_info(path: &Path) -> Option<InfoJson> {
+    let out = Command::new(path).args(["conformance-info", "--json"]).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+/// `nono 0.81.0` → (`nono 0.81.0`, `nono-0.81`): expectation files are per minor version.
+fn name_and_slug(version_line: &str, path: &Path) -> (String, String) {
+    let mut words = version_line.split_whitespace();
+    let program = words
+        .next()
+        .map(str::to_string)
+        .unwrap_or_else(|| path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default());
+    match words.next() {
+        Some(version) => {
+            let minor: Vec<&str> = version.split('.').take(2).collect();
+            (format!("{program} {version}"), format!("{program}-{}", minor.join(".")))
+        }
+        None => (program.clone(), program),
+    }
+}
+
+/// Runs `probe landlock-abi` outside any sandbox (in its own process, which restricts
+/// only itself) and returns the ABI it reports; 0 when Landlock is unavailable.
+pub fn measure_landlock_abi(probe: &Path) -> u32 {
+    Command::new(probe)
+        .arg("landlock-abi")
+        .output()
+        .ok()
+        .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok())
+        .and_then(|v| v.get("value").and_then(|n| n.as_u64()))
+        .unwrap_or(0) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_is_program_and_minor_version() {
+        let (name, slug) = name_and_slug("nono 0.81.0", Path::new("/x/nono"));
+        assert_eq!(name, "nono 0.81.0");
+        assert_eq!(slug, "nono-0.81");
+    }
+
+    #[test]
+    fn slug_falls_back_to_file_name() {
+        let (_, slug) = name_and_slug("", Path::new("/x/some-sandbox"));
+        assert_eq!(slug, "some-sandbox");
+    }
+}

@@ -1,0 +1,209 @@
+//! Driving the implementation under test through nono's `run` contract.
+//!
+//! ```text
+//! IUT run [grants...] -- nono-probe OP ARGS...
+//! ```
+//!
+//! The sandbox is applied by the IUT in its own child, never in the test process.
+
+use crate::outcome::{Class, ProbeResult};
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What a sandboxed command did, seen from outside.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// The IUT's exit code (128+N is how the contract reports signal N; a raw signal death
+    /// of the IUT itself is reported as `-N`).
+    pub code: i32,
+    /// Everything the sandboxed program (and the IUT) wrote to stdout.
+    pub stdout: String,
+    /// Everything written to stderr.
+    pub stderr: String,
+    /// The command line, for failure messages.
+    pub command_line: String,
+}
+
+impl RunOutput {
+    /// The probe's JSON answer, or an explanation of why there is none (the probe never
+    /// ran: the IUT refused, exec failed, ...).
+    pub fn probe(&self) -> Result<ProbeResult, String> {
+        let line = self
+            .stdout
+            .lines()
+            .rev()
+            .find(|l| l.trim_start().starts_with('{'))
+            .ok_or_else(|| format!("the probe printed no result; {self}"))?;
+        serde_json::from_str(line).map_err(|e| format!("unreadable probe result {line:?}: {e}; {self}"))
+    }
+}
+
+impl fmt::Display for RunOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` exited {}; stdout: {:?}; stderr: {:?}",
+            self.command_line,
+            self.code,
+            truncate(&self.stdout),
+            truncate(&self.stderr)
+        )
+    }
+}
+
+fn truncate(s: &str) -> &str {
+    let end = s.char_indices().nth(600).map(|(i, _)| i).unwrap_or(s.len());
+    &s[..end]
+}
+
+/// A `run` invocation being assembled.
+pub struct Run {
+    imp: PathBuf,
+    probe: PathBuf,
+    flags: Vec<OsString>,
+    envs: Vec<(OsString, Option<OsString>)>,
+    cwd: Option<PathBuf>,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Run {
+    /// A run of `imp` with no grants beyond the probe binary itself.
+    pub fn new(imp: &Path, probe: &Path) -> Run {
+        Run { imp: imp.into(), probe: probe.into(), flags: vec![], envs: vec![], cwd: None, stdin: None }
+    }
+
+    fn flag_path(mut self, flag: &str, path: impl AsRef<Path>) -> Run {
+        self.flags.push(flag.into());
+        self.flags.push(path.as_ref().as_os_str().into());
+        self
+    }
+
+    /// `--allow DIR`: read and write, recursive.
+    pub fn allow(self, dir: impl AsRef<Path>) -> Run {
+        self.flag_path("--allow", dir)
+    }
+    /// `--read DIR`.
+    pub fn read(self, dir: impl AsRef<Path>) -> Run {
+        self.flag_path("--read", dir)
+    }
+    /// `--write DIR`.
+    pub fn write(self, dir: impl AsRef<Path>) -> Run {
+        self.flag_path("--write", dir)
+    }
+    /// `--allow-file FILE`.
+    pub fn allow_file(self, file: impl AsRef<Path>) -> Run {
+        self.flag_path("--allow-file", file)
+    }
+    /// `--read-file FILE`.
+    pub fn read_file(self, file: impl AsRef<Path>) -> Run {
+        self.flag_path("--read-file", file)
+    }
+    /// `--write-file FILE`.
+    pub fn write_file(self, file: impl AsRef<Path>) -> Run {
+        self.flag_path("--write-file", file)
+    }
+    /// Any other flag or flag value, verbatim.
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Run {
+        self.flags.push(arg.as_ref().into());
+        self
+    }
+    /// Sets an environment variable for the IUT (and so, unless scrubbed, the program).
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Run {
+        self.envs.push((key.as_ref().into(), Some(value.as_ref().into())));
+        self
+    }
+    /// Removes an environment variable.
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Run {
+        self.envs.push((key.as_ref().into(), None));
+        self
+    }
+    /// Working directory of the IUT.
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Run {
+        self.cwd = Some(dir.as_ref().into());
+        self
+    }
+    /// Bytes fed to the program's stdin (default: none, stdin is /dev/null).
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Run {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Runs `program args...` inside the sandbox, as given (no probe grant added).
+    pub fn command<I, S>(&self, program_and_args: I) -> RunOutput
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = Command::new(&self.imp);
+        cmd.arg("run").args(&self.flags).arg("--");
+        cmd.args(program_and_args);
+        self.execute(cmd)
+    }
+
+    /// Runs the probe with `op args...` inside the sandbox. The probe binary is granted
+    /// read (and so execute) on itself only.
+    pub fn probe<I, S>(&self, op_and_args: I) -> RunOutput
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = Command::new(&self.imp);
+        cmd.arg("run").args(&self.flags).arg("--read-file").arg(&self.probe).arg("--");
+        cmd.arg(&self.probe).args(op_and_args);
+        self.execute(cmd)
+    }
+
+    /// Runs the probe and returns its parsed result (an error string when it never ran).
+    pub fn op<I, S>(&self, op_and_args: I) -> Result<ProbeResult, String>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.probe(op_and_args).probe()
+    }
+
+    fn execute(&self, mut cmd: Command) -> RunOutput {
+        for (k, v) in &self.envs {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        if let Some(dir) = &self.cwd {
+            cmd.current_dir(dir);
+        }
+        let command_line = format!("{cmd:?}");
+        cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {command_line}: {e}"));
+        if let Some(bytes) = &self.stdin {
+            use std::io::Write;
+            let mut pipe = child.stdin.take().expect("stdin pipe");
+            let bytes = bytes.clone();
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(&bytes);
+            });
+        }
+        let out = child.wait_with_output().expect("waiting for the implementation");
+        use std::os::unix::process::ExitStatusExt;
+        let code = out.status.code().unwrap_or_else(|| -out.status.signal().unwrap_or(0));
+        RunOutput {
+            code,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            command_line,
+        }
+    }
+}
+
+/// Fails unless `result` is in `class`; the message names the operation and what happened.
+pub fn expect_class(result: &ProbeResult, class: Class, what: &str) -> Result<(), String> {
+    if result.class() == class {
+        Ok(())
+    } else {
+        Err(format!("{what}: expected {class:?}, got {result}"))
+    }
+}

@@ -9,6 +9,7 @@ use crate::fixture::Fixture;
 use crate::implementation::Implementation;
 use crate::runner::Run;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A case body: `Ok(())` is a pass, `Err(message)` a failure (panics are failures too).
 pub type CaseResult = Result<(), String>;
@@ -51,11 +52,14 @@ impl Requirement {
     }
 }
 
+/// A case body, shareable so that parameterised cases can capture their parameter.
+pub type Body = Arc<dyn Fn(&Ctx) -> CaseResult + Send + Sync>;
+
 /// One conformance test.
 #[derive(Clone)]
 pub struct Case {
     /// Stable dotted ID, also the nextest test name: `linux.fs.read.sibling_denied`.
-    pub id: &'static str,
+    pub id: String,
     /// One sentence saying what must hold.
     pub title: &'static str,
     /// SPEC.md statement IDs this case checks.
@@ -65,17 +69,24 @@ pub struct Case {
     /// What it needs; unmet requirements make it a skip with a reason.
     pub requires: Vec<Requirement>,
     /// The test.
-    pub body: fn(&Ctx) -> CaseResult,
+    pub body: Body,
 }
 
 /// Declares a case. The platform follows from the ID's first segment (`linux.`, `macos.`).
-pub fn case(id: &'static str, title: &'static str, spec: &'static [&'static str], body: fn(&Ctx) -> CaseResult) -> Case {
+/// `body` may be a plain function or a closure capturing a parameter.
+pub fn case(
+    id: impl Into<String>,
+    title: &'static str,
+    spec: &'static [&'static str],
+    body: impl Fn(&Ctx) -> CaseResult + Send + Sync + 'static,
+) -> Case {
+    let id = id.into();
     let platform = match id.split('.').next() {
         Some("linux") => Platform::Linux,
         Some("macos") => Platform::MacOs,
         _ => Platform::Any,
     };
-    Case { id, title, spec, platform, requires: vec![], body }
+    Case { id, title, spec, platform, requires: vec![], body: Arc::new(body) }
 }
 
 impl Case {
@@ -86,8 +97,8 @@ impl Case {
     }
 
     /// The category: the ID without its last segment (`linux.fs.read`).
-    pub fn category(&self) -> &'static str {
-        self.id.rsplit_once('.').map(|(c, _)| c).unwrap_or(self.id)
+    pub fn category(&self) -> &str {
+        self.id.rsplit_once('.').map(|(c, _)| c).unwrap_or(&self.id)
     }
 }
 

@@ -89,14 +89,14 @@ pub fn main(paths: SuitePaths, cases: Vec<Case>) -> ! {
                     // Skips never reach the body, so they are recorded at listing time.
                     results::write(dir, &record(&case, Status::Skipped, skip.clone().unwrap_or_default(), 0));
                 }
-                return Trial::test(case.id, || Ok(())).with_ignored_flag(true);
+                return Trial::test(case.id.clone(), || Ok(())).with_ignored_flag(true);
             }
             let imp = imp.clone();
             let probe = probe.clone();
             let base = base.clone();
-            let expectation = expectations.get(case.id).cloned();
+            let expectation = expectations.get(&case.id).cloned();
             let results_dir = results_dir.clone();
-            Trial::test(case.id, move || {
+            Trial::test(case.id.clone(), move || {
                 let started = Instant::now();
                 let verdict = match skip {
                     Some(why) => Err(format!("strict mode: this case would be skipped: {why}")),
@@ -127,7 +127,7 @@ pub fn main(paths: SuitePaths, cases: Vec<Case>) -> ! {
 
 fn record(case: &Case, status: Status, message: String, millis: u64) -> Record {
     Record {
-        id: case.id.into(),
+        id: case.id.clone(),
         category: case.category().into(),
         spec: case.spec.iter().map(|s| s.to_string()).collect(),
         status,

@@ -1,12 +1,45 @@
-//! The Linux battery (Landlock). One module per scenario.
+//! The Linux battery (Landlock). One module per scenario family.
 
 use crate::case::{case, Case};
 
+mod env;
+mod exec;
+mod exit_cli;
+mod fs_file;
+mod fs_link;
+mod fs_proc;
 mod fs_read;
+mod fs_refer;
+mod fs_trunc;
+mod fs_write;
+mod net;
+mod process;
+mod scope;
 
 /// All Linux cases.
 pub fn all() -> Vec<Case> {
-    let mut out = vec![case(super::CANARY_ID, "Enforcement is real: a write outside the grants is denied, one inside allowed", &["CORE-CANARY-001"], crate::canary::check)];
-    out.extend(fs_read::cases());
+    let mut out = vec![case(
+        super::CANARY_ID,
+        "Enforcement is real: a write outside the grants is denied, one inside allowed",
+        &["CORE-CANARY-001"],
+        crate::canary::check,
+    )];
+    for family in [
+        fs_read::cases,
+        fs_write::cases,
+        fs_file::cases,
+        fs_trunc::cases,
+        fs_refer::cases,
+        fs_link::cases,
+        fs_proc::cases,
+        exec::cases,
+        net::cases,
+        scope::cases,
+        process::cases,
+        env::cases,
+        exit_cli::cases,
+    ] {
+        out.extend(family());
+    }
     out
 }

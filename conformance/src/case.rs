@@ -25,6 +25,17 @@ pub enum Platform {
     Any,
 }
 
+impl Platform {
+    /// True when cases of this platform can run on this host (features aside).
+    pub fn is_host(self) -> bool {
+        match self {
+            Platform::Any => true,
+            Platform::Linux => cfg!(target_os = "linux"),
+            Platform::MacOs => cfg!(target_os = "macos"),
+        }
+    }
+}
+
 /// Something a case needs from the host or the implementation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Requirement {

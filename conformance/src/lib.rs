@@ -22,6 +22,7 @@ pub mod fixture;
 pub mod harness;
 pub mod implementation;
 pub mod outcome;
+pub mod report;
 pub mod results;
 pub mod runner;
 pub mod spec;

@@ -1,0 +1,60 @@
+//! The `nono-ref` command line, driven as a user would.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn nono_ref() -> Command {
+    Command::cargo_bin("nono-ref").unwrap()
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error_naming_the_flag() {
+    nono_ref()
+        .args(["run", "--no-such-flag", "--", "/bin/true"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--no-such-flag"));
+}
+
+#[test]
+fn run_without_a_program_is_a_usage_error() {
+    nono_ref().args(["run", "--read", "/usr"]).assert().code(2);
+}
+
+#[test]
+fn dry_run_json_lists_user_and_system_grants() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nono_ref()
+        .args(["run", "--dry-run", "--json", "--read"])
+        .arg(dir.path())
+        .args(["--", "/bin/true"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let caps = doc["capabilities"]["fs"].as_array().unwrap();
+    let sources: Vec<&str> = caps.iter().map(|c| c["source"].as_str().unwrap()).collect();
+    assert!(sources.contains(&"user") && sources.contains(&"system"), "{sources:?}");
+    assert_eq!(doc["command"][0], "/bin/true");
+}
+
+#[test]
+fn missing_grant_path_is_an_error_naming_flag_and_path() {
+    nono_ref()
+        .args(["run", "--read-file", "/nonexistent/nono-ref-test", "--", "/bin/true"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--read-file").and(predicate::str::contains("/nonexistent/nono-ref-test")));
+}
+
+#[test]
+fn conformance_info_is_json_with_the_contract_fields() {
+    let out = nono_ref().args(["conformance-info", "--json"]).assert().success().get_output().stdout.clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    for key in ["implementation", "version", "platform", "backend", "features"] {
+        assert!(doc.get(key).is_some(), "missing {key} in {doc}");
+    }
+    assert_eq!(doc["implementation"], "nono-ref");
+}

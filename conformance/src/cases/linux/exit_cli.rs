@@ -1,7 +1,329 @@
-//! (being written)
+//! The run contract: exit codes, usage errors, grants on missing paths, `--dry-run`,
+//! `conformance-info`, and the refusal to run without Landlock.
+//!
+//! "The program did not run" is always checked by a side effect seen from outside: the probe
+//! would have created a marker file in a writable grant, and a control run without the
+//! offending flag shows that it does.
 
-use crate::case::Case;
+use crate::case::{case, Case, CaseResult, Ctx, Requirement};
+use crate::outcome::Class;
+use crate::runner::{expect_class, Run, RunOutput};
+use std::path::Path;
+use std::process::Command;
 
 pub fn cases() -> Vec<Case> {
-    vec![]
+    let mut out = vec![];
+    for code in [0, 1, 42, 255] {
+        out.push(case(
+            format!("linux.exit.program_exit_code_{code}_is_passed_through"),
+            "The IUT exits with the program's own exit code",
+            &["EXIT-001"],
+            move |cx: &Ctx| program_exit_code_is_passed_through(cx, code),
+        ));
+    }
+    for (name, sig) in [("sigkill", 9), ("sigterm", 15), ("sigabrt", 6)] {
+        out.push(case(
+            format!("linux.exit.program_killed_by_{name}_is_128_plus_n"),
+            "When the program is killed by signal N the IUT exits with 128+N",
+            &["EXIT-002"],
+            move |cx: &Ctx| program_killed_by_signal(cx, sig),
+        ));
+    }
+    out.extend([
+        case(
+            "linux.exit.missing_program_path_is_127",
+            "A program path that does not exist makes the IUT exit 127 and name the program on stderr",
+            &["EXIT-003"],
+            missing_program_path_is_127,
+        ),
+        case(
+            "linux.exit.program_not_on_path_is_127",
+            "A bare program name found nowhere on PATH makes the IUT exit 127 and name the program on stderr",
+            &["EXIT-003"],
+            program_not_on_path_is_127,
+        ),
+        case(
+            "linux.exit.non_executable_file_is_127",
+            "A readable file without execute permission given as the program makes the IUT exit 127 and name it on stderr",
+            &["EXIT-003"],
+            non_executable_file_is_127,
+        ),
+        case(
+            "linux.exit.directory_as_program_is_127",
+            "A directory given as the program makes the IUT exit 127 and name it on stderr",
+            &["EXIT-003"],
+            directory_as_program_is_127,
+        ),
+    ]);
+    for (slug, flag) in [("plain", false), ("with_value", true)] {
+        out.push(case(
+            format!("linux.cli.unknown_flag_{slug}_is_usage_error"),
+            "An unknown flag is a usage error: exit 2, a message naming the flag, and the program does not run",
+            &["CLI-BAD-001"],
+            move |cx: &Ctx| unknown_flag_is_usage_error(cx, flag),
+        ));
+    }
+    for (slug, flag, is_file) in [("dir", "--allow", false), ("file", "--allow-file", true)] {
+        out.push(case(
+            format!("linux.cli.missing_{slug}_grant_grants_nothing_and_is_named"),
+            "A grant on a path that does not exist grants nothing (the path cannot be created through it) and the IUT names the path on stderr",
+            &["CLI-BAD-002"],
+            move |cx: &Ctx| missing_grant_grants_nothing_and_is_named(cx, flag, is_file),
+        ));
+    }
+    for (slug, flag) in [
+        ("allow", "--allow"),
+        ("read", "--read"),
+        ("write", "--write"),
+        ("allow_file", "--allow-file"),
+        ("read_file", "--read-file"),
+        ("write_file", "--write-file"),
+    ] {
+        out.push(case(
+            format!("linux.cli.missing_path_for_{slug}_is_error_exit_1"),
+            "A grant on a path that does not exist is an error: exit 1, the path named on stderr, and the program does not run",
+            &["CLI-BAD-003", "CLI-BAD-002"],
+            move |cx: &Ctx| missing_path_is_error_exit_1(cx, flag),
+        ));
+    }
+    out.extend([
+        case(
+            "linux.cli.dry_run_exits_0_without_running",
+            "--dry-run exits 0 and the program does not run, while the same flags without --dry-run run it",
+            &["CLI-DRY-001"],
+            dry_run_exits_0_without_running,
+        ),
+        case(
+            "linux.cli.dry_run_ignores_program_exit_code",
+            "--dry-run exits 0 even when the program would exit non-zero, because the program does not run",
+            &["CLI-DRY-001"],
+            dry_run_ignores_program_exit_code,
+        ),
+        case(
+            "linux.cli.dry_run_lists_user_and_system_grants",
+            "--dry-run output lists every granted path, including the minimal system grant on /usr",
+            &["CLI-DRY-002"],
+            dry_run_lists_user_and_system_grants,
+        ),
+        case(
+            "linux.core.conformance_info_json",
+            "conformance-info --json answers a JSON object with name, version, platform, backend, Landlock ABI and feature names",
+            &["CORE-INFO-001"],
+            conformance_info_json,
+        ),
+        case(
+            "linux.core.refuses_to_run_without_landlock",
+            "On a kernel without Landlock the IUT exits 1 with a message and never runs the program",
+            &["CORE-APPLY-001"],
+            refuses_to_run_without_landlock,
+        )
+        .requires(Requirement::LandlockAbiBelow(1)),
+    ]);
+    out
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("fixture paths are UTF-8")
+}
+
+/// A run whose working directory is inside the fixture (so nothing, not even a core file,
+/// lands elsewhere).
+fn run_in_fixture(cx: &Ctx) -> Run {
+    cx.run().current_dir(cx.fx.dir("cwd"))
+}
+
+/// The program's `create MARKER` must not have happened.
+fn expect_not_run(cx: &Ctx, out: &RunOutput, marker_rel: &str, why: &str) -> CaseResult {
+    crate::ensure!(!cx.fx.exists(marker_rel), "{why}: the program ran (its marker {marker_rel} exists); {out}");
+    crate::ensure!(out.probe().is_err(), "{why}: the program ran and printed a result; {out}");
+    Ok(())
+}
+
+/// Control: under `run` the probe creates `marker_rel`, so its absence elsewhere means
+/// the program did not run.
+fn expect_marker_created(cx: &Ctx, run: &Run, marker_rel: &str) -> CaseResult {
+    let r = run.op(["create", s(&cx.fx.path(marker_rel))])?;
+    expect_class(&r, Class::Allowed, "control: the same program without the offending flag")?;
+    crate::ensure!(cx.fx.exists(marker_rel), "control: create reported ok but {marker_rel} does not exist");
+    Ok(())
+}
+
+fn program_exit_code_is_passed_through(cx: &Ctx, code: i32) -> CaseResult {
+    let out = run_in_fixture(cx).probe(["exit".to_string(), code.to_string()]);
+    crate::ensure!(out.code == code, "the program exited {code}; the IUT must too; {out}");
+    Ok(())
+}
+
+fn program_killed_by_signal(cx: &Ctx, sig: i32) -> CaseResult {
+    let out = run_in_fixture(cx).probe(["kill-self".to_string(), sig.to_string()]);
+    crate::ensure!(out.probe().is_err(), "the probe survived signal {sig}; {out}");
+    crate::ensure!(out.code == 128 + sig, "the program died of signal {sig}; the IUT must exit {}; {out}", 128 + sig);
+    Ok(())
+}
+
+/// Exit 127 and the program named on stderr.
+fn expect_127_naming(out: &RunOutput, name: &str) -> CaseResult {
+    crate::ensure!(out.code == 127, "a program that cannot be executed must give exit 127; {out}");
+    crate::ensure!(out.stderr.contains(name), "stderr must name the program {name:?}; {out}");
+    Ok(())
+}
+
+fn missing_program_path_is_127(cx: &Ctx) -> CaseResult {
+    let bin = cx.fx.dir("bin");
+    let missing = bin.join("no-such-program");
+    let out = run_in_fixture(cx).read(&bin).command([s(&missing)]);
+    expect_127_naming(&out, s(&missing))
+}
+
+fn program_not_on_path_is_127(cx: &Ctx) -> CaseResult {
+    let name = "nono-conformance-no-such-program";
+    let out = run_in_fixture(cx).command([name]);
+    expect_127_naming(&out, name)
+}
+
+fn non_executable_file_is_127(cx: &Ctx) -> CaseResult {
+    let bin = cx.fx.dir("bin");
+    let file = cx.fx.file("bin/not-executable", "#!/bin/sh\necho ran\n");
+    let out = run_in_fixture(cx).read(&bin).command([s(&file)]);
+    crate::ensure!(!out.stdout.contains("ran"), "the non-executable file ran; {out}");
+    expect_127_naming(&out, s(&file))
+}
+
+fn directory_as_program_is_127(cx: &Ctx) -> CaseResult {
+    let bin = cx.fx.dir("bin");
+    let dir = cx.fx.dir("bin/a-directory");
+    let out = run_in_fixture(cx).read(&bin).command([s(&dir)]);
+    expect_127_naming(&out, s(&dir))
+}
+
+fn unknown_flag_is_usage_error(cx: &Ctx, with_value: bool) -> CaseResult {
+    let flag = "--no-such-flag-for-conformance";
+    let given = if with_value { format!("{flag}=value") } else { flag.to_string() };
+    let out = cx.fx.dir("out");
+    let bad = cx.run().allow(&out).arg(&given).probe(["create", s(&out.join("marker"))]);
+    crate::ensure!(bad.code == 2, "an unknown flag must exit 2; {bad}");
+    crate::ensure!(bad.stderr.contains(flag), "stderr must name the unknown flag {flag}; {bad}");
+    expect_not_run(cx, &bad, "out/marker", "unknown flag")?;
+    expect_marker_created(cx, &cx.run().allow(&out), "out/control")
+}
+
+fn missing_grant_grants_nothing_and_is_named(cx: &Ctx, flag: &str, is_file: bool) -> CaseResult {
+    let real = cx.fx.dir("real");
+    let missing = cx.fx.path("missing");
+    let run = cx.run().allow(&real).arg(flag).arg(&missing);
+    // Try to bring the missing path into existence through the grant that named it.
+    let op = if is_file { "create" } else { "mkdir" };
+    let out = run.probe([op, s(&missing)]);
+    crate::ensure!(out.stderr.contains(s(&missing)), "stderr must name the missing path {}; {out}", missing.display());
+    crate::ensure!(!cx.fx.exists("missing"), "the missing path was created through its grant; {out}");
+    match out.probe() {
+        // The IUT refused to run (what CLI-BAD-003 recommends): nothing was granted.
+        Err(_) => Ok(()),
+        // The IUT ran anyway: the grant must have given nothing, and the rest of the
+        // grants must still work in the same run.
+        Ok(r) => {
+            expect_class(&r, Class::Denied, &format!("{op} on the path a missing {flag} grant named"))?;
+            expect_marker_created(cx, &run, "real/control")
+        }
+    }
+}
+
+fn missing_path_is_error_exit_1(cx: &Ctx, flag: &str) -> CaseResult {
+    let out = cx.fx.dir("out");
+    let missing = cx.fx.path("no-such-path");
+    let bad = cx.run().allow(&out).arg(flag).arg(&missing).probe(["create", s(&out.join("marker"))]);
+    crate::ensure!(bad.code == 1, "a grant on a missing path must exit 1; {bad}");
+    crate::ensure!(bad.stderr.contains(s(&missing)), "stderr must name the missing path; {bad}");
+    expect_not_run(cx, &bad, "out/marker", &format!("{flag} on a missing path"))?;
+    expect_marker_created(cx, &cx.run().allow(&out), "out/control")
+}
+
+fn dry_run_exits_0_without_running(cx: &Ctx) -> CaseResult {
+    let out = cx.fx.dir("out");
+    let dry = cx.run().allow(&out).arg("--dry-run").probe(["create", s(&out.join("marker"))]);
+    crate::ensure!(dry.code == 0, "--dry-run must exit 0; {dry}");
+    expect_not_run(cx, &dry, "out/marker", "--dry-run")?;
+    expect_marker_created(cx, &cx.run().allow(&out), "out/control")
+}
+
+fn dry_run_ignores_program_exit_code(cx: &Ctx) -> CaseResult {
+    let dry = run_in_fixture(cx).arg("--dry-run").probe(["exit", "42"]);
+    crate::ensure!(dry.code == 0, "--dry-run must exit 0, not the program's code; {dry}");
+    let real = run_in_fixture(cx).probe(["exit", "42"]);
+    crate::ensure!(real.code == 42, "control: without --dry-run the program's exit code 42 comes back; {real}");
+    Ok(())
+}
+
+fn dry_run_lists_user_and_system_grants(cx: &Ctx) -> CaseResult {
+    let rw = cx.fx.dir("rw-dir");
+    let ro = cx.fx.dir("ro-dir");
+    let wo = cx.fx.dir("wo-dir");
+    let ro_file = cx.fx.file("files/ro.txt", "r");
+    let rw_file = cx.fx.file("files/rw.txt", "rw");
+    let wo_file = cx.fx.file("files/wo.txt", "w");
+    let out = cx
+        .run()
+        .allow(&rw)
+        .read(&ro)
+        .write(&wo)
+        .read_file(&ro_file)
+        .allow_file(&rw_file)
+        .write_file(&wo_file)
+        .arg("--dry-run")
+        .probe(["exit", "0"]);
+    crate::ensure!(out.code == 0, "--dry-run must exit 0; {out}");
+    let text = format!("{}\n{}", out.stdout, out.stderr);
+    for p in [&rw, &ro, &wo, &ro_file, &rw_file, &wo_file] {
+        crate::ensure!(text.contains(s(p)), "--dry-run output does not list the granted path {}; {out}", p.display());
+    }
+    crate::ensure!(text.contains("/usr"), "--dry-run output does not list the system grant on /usr; {out}");
+    Ok(())
+}
+
+fn conformance_info_json(cx: &Ctx) -> CaseResult {
+    let out = Command::new(&cx.imp.path)
+        .args(["conformance-info", "--json"])
+        .output()
+        .map_err(|e| format!("cannot run {} conformance-info --json: {e}", cx.imp.path.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    crate::ensure!(out.status.success(), "conformance-info --json failed ({}); stdout {stdout:?}", out.status);
+    let v: serde_json::Value = serde_json::from_str(stdout.trim())
+        .map_err(|e| format!("conformance-info output is not JSON ({e}): {stdout:?}"))?;
+    let nonempty_str = |key: &str| v.get(key).and_then(|x| x.as_str()).filter(|x| !x.is_empty());
+    for key in ["implementation", "version", "platform", "backend"] {
+        crate::ensure!(nonempty_str(key).is_some(), "conformance-info lacks a non-empty string {key:?}: {v}");
+    }
+    crate::ensure!(nonempty_str("platform") == Some("linux"), "platform must be \"linux\" here: {v}");
+    crate::ensure!(nonempty_str("backend") == Some("landlock"), "backend must be \"landlock\" on this kernel: {v}");
+    let measured = crate::implementation::measure_landlock_abi(&cx.probe);
+    crate::ensure!(
+        v.get("landlock_abi").and_then(|x| x.as_u64()) == Some(measured as u64),
+        "landlock_abi must be the kernel's ABI ({measured}, measured by the probe): {v}"
+    );
+    let features = v.get("features").and_then(|x| x.as_array()).ok_or_else(|| format!("no features array: {v}"))?;
+    crate::ensure!(
+        !features.is_empty() && features.iter().all(|f| f.as_str().is_some_and(|f| !f.is_empty())),
+        "features must be a non-empty list of feature names: {v}"
+    );
+    Ok(())
+}
+
+fn refuses_to_run_without_landlock(cx: &Ctx) -> CaseResult {
+    let out = cx.fx.dir("out");
+    let refused = cx.run().allow(&out).probe(["create", s(&out.join("marker"))]);
+    expect_not_run(cx, &refused, "out/marker", "no Landlock")?;
+    crate::ensure!(refused.code == 1, "without Landlock the IUT must exit 1; {refused}");
+    crate::ensure!(!refused.stderr.trim().is_empty(), "the IUT refused without a message; {refused}");
+
+    // Control: the probe itself, run outside any sandbox, does create the marker.
+    let direct = Command::new(&cx.probe)
+        .args(["create", s(&out.join("direct"))])
+        .output()
+        .map_err(|e| format!("running the probe directly: {e}"))?;
+    crate::ensure!(
+        cx.fx.exists("out/direct"),
+        "control: the probe run directly did not create its marker: {}",
+        String::from_utf8_lossy(&direct.stdout)
+    );
+    Ok(())
 }

@@ -101,6 +101,18 @@ enum Done {
 /// A usage error message (exit code 2).
 type Usage = String;
 
+/// Runs a one-path syscall (`mkdir`, `rmdir`, `unlink`, `mkfifo`, ...) and reports it.
+fn path_syscall(
+    op: &str,
+    rest: &[String],
+    call: impl FnOnce(*const libc::c_char) -> libc::c_int,
+) -> Result<Done, String> {
+    want(op, rest, 1, "PATH")?;
+    let p = cstr(&rest[0])?;
+    let res = check(call(p.as_ptr())).map(drop);
+    Ok(Done::Report(Outcome::from_result(op, res)))
+}
+
 fn main() {
     let mut args = Vec::new();
     for a in std::env::args_os().skip(1) {
@@ -324,33 +336,13 @@ fn run_op(args: &[String]) -> Result<Done, Usage> {
             }))
         }
         // mkdir PATH: mkdir(2), mode 0755.
-        "mkdir" => {
-            want(op, rest, 1, "PATH")?;
-            let p = cstr(&rest[0])?;
-            let res = check(unsafe { libc::mkdir(p.as_ptr(), 0o755 as libc::mode_t) }).map(drop);
-            Ok(Done::Report(Outcome::from_result(op, res)))
-        }
+        "mkdir" => path_syscall(op, rest, |p| unsafe { libc::mkdir(p, 0o755 as libc::mode_t) }),
         // rmdir PATH: rmdir(2).
-        "rmdir" => {
-            want(op, rest, 1, "PATH")?;
-            let p = cstr(&rest[0])?;
-            let res = check(unsafe { libc::rmdir(p.as_ptr()) }).map(drop);
-            Ok(Done::Report(Outcome::from_result(op, res)))
-        }
+        "rmdir" => path_syscall(op, rest, |p| unsafe { libc::rmdir(p) }),
         // unlink PATH: unlink(2).
-        "unlink" => {
-            want(op, rest, 1, "PATH")?;
-            let p = cstr(&rest[0])?;
-            let res = check(unsafe { libc::unlink(p.as_ptr()) }).map(drop);
-            Ok(Done::Report(Outcome::from_result(op, res)))
-        }
+        "unlink" => path_syscall(op, rest, |p| unsafe { libc::unlink(p) }),
         // mkfifo PATH: mkfifo(3), mode 0644.
-        "mkfifo" => {
-            want(op, rest, 1, "PATH")?;
-            let p = cstr(&rest[0])?;
-            let res = check(unsafe { libc::mkfifo(p.as_ptr(), 0o644 as libc::mode_t) }).map(drop);
-            Ok(Done::Report(Outcome::from_result(op, res)))
-        }
+        "mkfifo" => path_syscall(op, rest, |p| unsafe { libc::mkfifo(p, 0o644 as libc::mode_t) }),
         // mknod-char PATH: mknod(2) a character device makedev(1,3), mode 0644.
         "mknod-char" => {
             want(op, rest, 1, "PATH")?;

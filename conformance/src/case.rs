@@ -72,9 +72,9 @@ pub struct Case {
     /// Stable dotted ID, also the nextest test name: `linux.fs.read.sibling_denied`.
     pub id: String,
     /// One sentence saying what must hold.
-    pub title: &'static str,
+    pub title: String,
     /// SPEC.md statement IDs this case checks.
-    pub spec: &'static [&'static str],
+    pub spec: Vec<String>,
     /// Where it applies (derived from the first segment of the ID).
     pub platform: Platform,
     /// What it needs; unmet requirements make it a skip with a reason.
@@ -91,13 +91,25 @@ pub fn case(
     spec: &'static [&'static str],
     body: impl Fn(&Ctx) -> CaseResult + Send + Sync + 'static,
 ) -> Case {
-    let id = id.into();
-    let platform = match id.split('.').next() {
-        Some("linux") => Platform::Linux,
-        Some("macos") => Platform::MacOs,
-        _ => Platform::Any,
-    };
-    Case { id, title, spec, platform, requires: vec![], body: Arc::new(body) }
+    Case::new(id.into(), title.into(), spec.iter().map(|s| s.to_string()).collect(), body)
+}
+
+impl Case {
+    /// Declares a case whose title and citations are only known at run time (a data
+    /// vector read from `fixtures/`). The platform follows from the ID as in [`case`].
+    pub fn new(
+        id: String,
+        title: String,
+        spec: Vec<String>,
+        body: impl Fn(&Ctx) -> CaseResult + Send + Sync + 'static,
+    ) -> Case {
+        let platform = match id.split('.').next() {
+            Some("linux") => Platform::Linux,
+            Some("macos") => Platform::MacOs,
+            _ => Platform::Any,
+        };
+        Case { id, title, spec, platform, requires: vec![], body: Arc::new(body) }
+    }
 }
 
 impl Case {

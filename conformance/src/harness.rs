@@ -129,7 +129,7 @@ fn record(case: &Case, status: Status, message: String, millis: u64) -> Record {
     Record {
         id: case.id.clone(),
         category: case.category().into(),
-        spec: case.spec.iter().map(|s| s.to_string()).collect(),
+        spec: case.spec.clone(),
         status,
         message,
         millis,

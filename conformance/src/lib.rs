@@ -11,6 +11,7 @@
 //! * [`harness`] turns cases into nextest tests (skips are real skips, with reasons);
 //!   [`canary`] proves enforcement is real before any result is believed;
 //!   [`expectations`] records, per implementation, where it knowingly differs.
+//! * [`vectors`] loads the language-neutral data vectors in `fixtures/` as cases.
 //! * The `nono-conformance` binary runs everything against one implementation and prints
 //!   a report per category and per statement.
 
@@ -26,6 +27,7 @@ pub mod report;
 pub mod results;
 pub mod runner;
 pub mod spec;
+pub mod vectors;
 
 pub use case::{case, Case, CaseResult, Ctx, Platform, Requirement};
 pub use outcome::{Class, ProbeResult};

@@ -73,8 +73,8 @@ impl Report {
         for case in cases {
             let status = by_id.get(case.id.as_str()).map(|r| &r.status);
             categories.entry(case.category().to_string()).or_default().add(status);
-            for id in case.spec {
-                statements.entry(id.to_string()).or_default().add(status);
+            for id in &case.spec {
+                statements.entry(id.clone()).or_default().add(status);
             }
             total.add(status);
         }

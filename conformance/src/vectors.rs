@@ -1,0 +1,101 @@
+//! Language-neutral test vectors from `fixtures/`, turned into cases.
+//!
+//! A vector file is JSON of this shape (each area adds its own fields to a vector):
+//!
+//! ```json
+//! {
+//!   "$schema": "../schema/<area>.schema.json",
+//!   "description": "what the vectors in this file have in common",
+//!   "vectors": [
+//!     { "id": "short-kebab-id", "description": "one sentence", "spec": ["PRF-MERGE-001"], "...": "..." }
+//!   ]
+//! }
+//! ```
+//!
+//! Every file names the schema it follows; `tests/fixtures.rs` validates each file against
+//! it, so a malformed vector fails loudly instead of silently testing nothing. Other
+//! implementations' suites can consume the same files without any of this crate.
+
+use crate::case::{Case, CaseResult, Ctx};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One vector with the fields every area shares, plus the whole JSON object.
+#[derive(Clone, Debug)]
+pub struct Vector {
+    /// Unique within its area.
+    pub id: String,
+    /// One sentence saying what must hold.
+    pub description: String,
+    /// SPEC.md statement IDs it checks.
+    pub spec: Vec<String>,
+    /// The file it came from (for messages).
+    pub file: PathBuf,
+    /// The vector object as written.
+    pub data: Value,
+}
+
+/// The workspace's `fixtures/` directory.
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+/// Every vector of an area (`fixtures/<area>/*.json`, files in name order, vectors in file
+/// order). Panics with the file and reason on a malformed file: a suite that silently
+/// loaded fewer vectors would pass for the wrong reason.
+pub fn load(area: &str) -> Vec<Vector> {
+    let dir = fixtures_dir().join(area);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|entry| entry.expect("reading a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files.iter().flat_map(|file| load_file(file)).collect()
+}
+
+/// The vectors of one file.
+pub fn load_file(file: &Path) -> Vec<Vector> {
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
+    let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let Some(vectors) = doc.get("vectors").and_then(Value::as_array) else {
+        panic!("{}: no \"vectors\" array", file.display());
+    };
+    vectors
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let field = |name: &str| {
+                v.get(name)
+                    .and_then(Value::as_str)
+                    .unwrap_or_else(|| panic!("{}: vectors[{i}] has no string \"{name}\"", file.display()))
+                    .to_string()
+            };
+            let spec = v
+                .get("spec")
+                .and_then(Value::as_array)
+                .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .unwrap_or_default();
+            Vector { id: field("id"), description: field("description"), spec, file: file.to_path_buf(), data: v.clone() }
+        })
+        .collect()
+}
+
+/// One case per vector of `area`, with IDs `<prefix>.<vector id>`. The prefix decides the
+/// platform as for any case (`linux.` / `macos.` / anything else is portable).
+pub fn cases(
+    area: &str,
+    prefix: &str,
+    body: impl Fn(&Ctx, &Vector) -> CaseResult + Send + Sync + 'static,
+) -> Vec<Case> {
+    let body = Arc::new(body);
+    load(area)
+        .into_iter()
+        .map(|vector| {
+            let body = body.clone();
+            let id = format!("{prefix}.{}", vector.id);
+            Case::new(id, vector.description.clone(), vector.spec.clone(), move |cx| body(cx, &vector))
+        })
+        .collect()
+}

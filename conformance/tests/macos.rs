@@ -1,0 +1,15 @@
+//! The macOS battery: every `macos.*` case, one nextest test each. On other platforms, or
+//! without `--features macos-seatbelt`, each is listed as ignored with the reason.
+use nono_conformance::{cases, harness, Platform};
+
+fn main() {
+    let cases = cases::all().into_iter().filter(|c| c.platform == Platform::MacOs).collect();
+    harness::main(
+        harness::SuitePaths {
+            reference: env!("CARGO_BIN_EXE_nono-ref-under-test"),
+            probe: env!("CARGO_BIN_EXE_nono-probe"),
+            target_tmpdir: env!("CARGO_TARGET_TMPDIR"),
+        },
+        cases,
+    )
+}

@@ -30,41 +30,48 @@ enum Command {
     },
 }
 
+/// The grant flags, shared by every command that builds a capability set.
 #[derive(Args)]
-struct RunArgs {
+pub struct GrantArgs {
     /// Grant read and write on a directory, recursively.
     #[arg(short = 'a', long = "allow", value_name = "DIR")]
-    allow: Vec<PathBuf>,
+    pub allow: Vec<PathBuf>,
     /// Grant read on a directory, recursively.
     #[arg(short = 'r', long = "read", value_name = "DIR")]
-    read: Vec<PathBuf>,
+    pub read: Vec<PathBuf>,
     /// Grant write (no read) on a directory, recursively.
     #[arg(short = 'w', long = "write", value_name = "DIR")]
-    write: Vec<PathBuf>,
+    pub write: Vec<PathBuf>,
     /// Grant read and write on one file.
     #[arg(long = "allow-file", value_name = "FILE")]
-    allow_file: Vec<PathBuf>,
+    pub allow_file: Vec<PathBuf>,
     /// Grant read on one file.
     #[arg(long = "read-file", value_name = "FILE")]
-    read_file: Vec<PathBuf>,
+    pub read_file: Vec<PathBuf>,
     /// Grant write on one file.
     #[arg(long = "write-file", value_name = "FILE")]
-    write_file: Vec<PathBuf>,
+    pub write_file: Vec<PathBuf>,
     /// Deny every TCP connect and bind (except ports listed below).
     #[arg(long = "block-net", alias = "net-block")]
-    block_net: bool,
+    pub block_net: bool,
     /// Allow TCP connect to this port (turns TCP connect filtering on).
     #[arg(long = "allow-connect-port", value_name = "PORT")]
-    allow_connect_port: Vec<u16>,
+    pub allow_connect_port: Vec<u16>,
     /// Allow TCP bind on this port (turns TCP bind filtering on).
     #[arg(long = "listen-port", alias = "allow-bind", value_name = "PORT")]
-    listen_port: Vec<u16>,
+    pub listen_port: Vec<u16>,
     /// Grant read on the working directory.
     #[arg(long = "allow-cwd")]
-    allow_cwd: bool,
+    pub allow_cwd: bool,
     /// Working directory of the program (default: the current one).
     #[arg(long = "workdir", value_name = "DIR")]
-    workdir: Option<PathBuf>,
+    pub workdir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    grants: GrantArgs,
     /// Print nothing but errors.
     #[arg(short = 's', long = "silent")]
     silent: bool,
@@ -113,7 +120,8 @@ pub fn conformance_info() -> String {
     .to_string()
 }
 
-fn build_capabilities(args: &RunArgs) -> Result<CapabilitySet> {
+/// The capability set the grant flags describe, system grants included.
+pub fn build_capabilities(args: &GrantArgs) -> Result<CapabilitySet> {
     let mut caps = CapabilitySet::new();
     system::add_system_grants(&mut caps);
     let dirs = [
@@ -151,7 +159,7 @@ fn build_capabilities(args: &RunArgs) -> Result<CapabilitySet> {
 }
 
 fn run(args: RunArgs) -> Result<i32> {
-    let caps = build_capabilities(&args)?;
+    let caps = build_capabilities(&args.grants)?;
     if args.dry_run {
         print_dry_run(&caps, &args);
         return Ok(0);
@@ -161,7 +169,7 @@ fn run(args: RunArgs) -> Result<i32> {
     let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
     let program = supervisor::resolve_program(&args.command[0], path_var)?;
     supervisor::run(
-        supervisor::Launch { program, argv: args.command.clone(), env, workdir: args.workdir.clone() },
+        supervisor::Launch { program, argv: args.command.clone(), env, workdir: args.grants.workdir.clone() },
         prepared,
     )
 }

@@ -3,6 +3,7 @@
 
 use crate::capability::{AccessMode, CapabilitySet, FsCapability, Source};
 use crate::error::{Error, Result};
+use crate::profile::{self, apply, expand::Vars, resolve, resolve::Lookup};
 use crate::{env, sandbox, supervisor, system};
 use clap::{Args, Parser, Subcommand};
 use std::ffi::OsString;
@@ -19,12 +20,44 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 enum Command {
     /// Run a program inside the sandbox.
     Run(RunArgs),
+    /// Inspect profiles.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
     /// Describe this implementation and what the kernel enforces (for conformance suites).
     ConformanceInfo {
         /// Print JSON (the only format; accepted for symmetry with other commands).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    /// Print a profile with `extends` resolved, parents merged and variables expanded.
+    Show {
+        /// A built-in or user profile name, or a path to a .json file.
+        #[arg(value_name = "NAME|PATH")]
+        profile: String,
+        /// Print JSON (the only format; accepted for symmetry with nono).
+        #[arg(long)]
+        json: bool,
+        /// Leave `~` and `$VARS` as written.
+        #[arg(long)]
+        raw: bool,
+        /// The directory `$WORKDIR` stands for (default: the current one).
+        #[arg(long, value_name = "DIR")]
+        workdir: Option<PathBuf>,
+    },
+    /// Check a profile file (and the profiles it extends); exit 1 with every error found.
+    Validate {
+        /// The profile file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Print the verdict as JSON on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -66,6 +99,23 @@ pub struct GrantArgs {
     /// Working directory of the program (default: the current one).
     #[arg(long = "workdir", value_name = "DIR")]
     pub workdir: Option<PathBuf>,
+    /// Apply a profile (a built-in or user profile name, or a path); flags add to it.
+    #[arg(short = 'p', long = "profile", value_name = "NAME|PATH")]
+    pub profile: Option<String>,
+}
+
+impl GrantArgs {
+    /// The working directory of the run: `--workdir`, else the current directory.
+    pub fn workdir(&self) -> Result<PathBuf> {
+        match &self.workdir {
+            Some(dir) => Ok(dir.clone()),
+            None => current_dir(),
+        }
+    }
+}
+
+fn current_dir() -> Result<PathBuf> {
+    std::env::current_dir().map_err(|source| Error::Io { context: "reading the working directory".into(), source })
 }
 
 #[derive(Args)]
@@ -91,6 +141,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run(args),
+        Command::Profile(command) => profile_command(command),
         Command::ConformanceInfo { .. } => {
             println!("{}", conformance_info());
             Ok(0)
@@ -120,10 +171,43 @@ pub fn conformance_info() -> String {
     .to_string()
 }
 
-/// The capability set the grant flags describe, system grants included.
+/// What a run enforces: the capability set, and the profile it came from (if any).
+pub struct Policy {
+    /// System grants, then the profile's, then the flags'.
+    pub caps: CapabilitySet,
+    /// The resolved, expanded profile named by `--profile`.
+    pub profile: Option<profile::Resolved>,
+    /// Profile paths skipped because they do not exist.
+    pub warnings: Vec<String>,
+}
+
+/// The capability set the grant flags (and `--profile`) describe, system grants included.
 pub fn build_capabilities(args: &GrantArgs) -> Result<CapabilitySet> {
+    Ok(build_policy(args)?.caps)
+}
+
+/// Loads a profile the way every command does: user directory and variables from the
+/// process environment, `$WORKDIR` = `workdir`.
+pub fn load_profile(reference: &str, workdir: PathBuf, expand: bool) -> Result<profile::Resolved> {
+    let lookup = Lookup::from_env(&|name| std::env::var(name).ok(), current_dir()?).map_err(|e| Error::Profile(vec![e]))?;
+    if !expand {
+        return resolve::resolve(reference, &lookup).map_err(Error::Profile);
+    }
+    profile::load(reference, &lookup, &Vars::from_process(workdir)).map_err(Error::Profile)
+}
+
+/// The policy the grant flags (and `--profile`) describe.
+pub fn build_policy(args: &GrantArgs) -> Result<Policy> {
     let mut caps = CapabilitySet::new();
+    let mut warnings = vec![];
+    let mut loaded = None;
     system::add_system_grants(&mut caps);
+    if let Some(reference) = &args.profile {
+        let workdir = args.workdir()?;
+        let resolved = load_profile(reference, workdir.clone(), true)?;
+        warnings = apply::add_capabilities(&resolved.profile, &mut caps, &workdir)?;
+        loaded = Some(resolved);
+    }
     let dirs = [
         ("--allow", &args.allow, AccessMode::ReadWrite),
         ("--read", &args.read, AccessMode::Read),
@@ -145,27 +229,47 @@ pub fn build_capabilities(args: &GrantArgs) -> Result<CapabilitySet> {
         }
     }
     if args.allow_cwd {
-        let cwd = match &args.workdir {
-            Some(dir) => dir.clone(),
-            None => std::env::current_dir()
-                .map_err(|source| Error::Io { context: "reading the working directory".into(), source })?,
-        };
-        caps.add(FsCapability::directory("--allow-cwd", &cwd, AccessMode::Read, Source::User)?);
+        caps.add(FsCapability::directory("--allow-cwd", &args.workdir()?, AccessMode::Read, Source::User)?);
     }
-    caps.network.block = args.block_net;
-    caps.network.connect_ports = args.allow_connect_port.clone();
-    caps.network.bind_ports = args.listen_port.clone();
-    Ok(caps)
+    caps.network.block |= args.block_net;
+    for port in &args.allow_connect_port {
+        if !caps.network.connect_ports.contains(port) {
+            caps.network.connect_ports.push(*port);
+        }
+    }
+    for port in &args.listen_port {
+        if !caps.network.bind_ports.contains(port) {
+            caps.network.bind_ports.push(*port);
+        }
+    }
+    Ok(Policy { caps, profile: loaded, warnings })
 }
 
 fn run(args: RunArgs) -> Result<i32> {
-    let caps = build_capabilities(&args.grants)?;
+    let Policy { caps, profile, warnings } = build_policy(&args.grants)?;
+    if let Some(resolved) = &profile {
+        if !resolved.profile.mediation.commands.is_empty() {
+            // Running mediated commands unmediated would hand them to the agent directly.
+            return Err(Error::PolicyConflict(format!(
+                "{}: mediation.commands needs the mediation server, which this build does not have; refusing to run the commands unmediated",
+                resolved.file.display()
+            )));
+        }
+    }
+    if !args.silent {
+        for warning in &warnings {
+            eprintln!("nono-ref: warning: {warning}");
+        }
+    }
     if args.dry_run {
         print_dry_run(&caps, &args);
         return Ok(0);
     }
     let prepared = sandbox::prepare(&caps)?;
-    let env = env::scrub(std::env::vars_os());
+    let mut env = env::scrub(std::env::vars_os());
+    if let Some(resolved) = &profile {
+        env = apply::environment(env, &resolved.profile);
+    }
     let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
     let program = supervisor::resolve_program(&args.command[0], path_var)?;
     supervisor::run(
@@ -216,4 +320,44 @@ fn print_dry_run(caps: &CapabilitySet, args: &RunArgs) {
     eprintln!("dry-run: sandbox would be applied with the capabilities above");
     let line: Vec<_> = args.command.iter().map(|a| a.to_string_lossy()).collect();
     eprintln!("$ {}", line.join(" "));
+}
+
+fn profile_command(command: ProfileCommand) -> Result<i32> {
+    match command {
+        ProfileCommand::Show { profile: reference, raw, workdir, .. } => {
+            let workdir = match workdir {
+                Some(dir) => dir,
+                None => current_dir()?,
+            };
+            let resolved = load_profile(&reference, workdir, !raw)?;
+            let text = serde_json::to_string_pretty(&profile::to_json(&resolved.profile)).expect("JSON always prints");
+            println!("{text}");
+            Ok(0)
+        }
+        ProfileCommand::Validate { file, json } => {
+            // A bare file name is still a file here, never a profile name.
+            let reference = if file.components().count() == 1 { PathBuf::from(".").join(&file) } else { file.clone() };
+            let verdict = load_profile(&reference.to_string_lossy(), current_dir()?, false);
+            let errors = match verdict {
+                Ok(_) => vec![],
+                Err(Error::Profile(errors)) => errors,
+                Err(other) => return Err(other),
+            };
+            if json {
+                let errors: Vec<_> = errors.iter().map(|e| e.to_json()).collect();
+                println!("{}", serde_json::json!({ "file": file.display().to_string(), "valid": errors.is_empty(), "errors": errors }));
+            } else if errors.is_empty() {
+                println!("{}: valid", file.display());
+            }
+            if errors.is_empty() {
+                return Ok(0);
+            }
+            if !json {
+                for error in &errors {
+                    eprintln!("nono-ref: invalid profile: {error}");
+                }
+            }
+            Ok(EXIT_ERROR)
+        }
+    }
 }

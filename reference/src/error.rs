@@ -25,6 +25,10 @@ pub enum Error {
     Ruleset(String),
     /// This platform has no sandbox backend in the reference.
     UnsupportedPlatform(&'static str),
+    /// The policy asks for something the backend cannot enforce as written.
+    PolicyConflict(String),
+    /// A profile could not be loaded; each error names its file and JSON path.
+    Profile(Vec<crate::profile::ProfileError>),
     /// The program to run could not be found on `PATH`.
     ProgramNotFound(String),
     /// Any other operating-system error, with what we were doing.
@@ -60,6 +64,11 @@ impl fmt::Display for Error {
             Error::Ruleset(why) => write!(f, "cannot build the Landlock ruleset: {why}"),
             Error::UnsupportedPlatform(p) => {
                 write!(f, "no sandbox backend for {p} in this build; refusing to run unsandboxed")
+            }
+            Error::PolicyConflict(why) => write!(f, "{why}"),
+            Error::Profile(errors) => {
+                let lines: Vec<String> = errors.iter().map(|e| format!("invalid profile: {e}")).collect();
+                write!(f, "{}", lines.join("\n"))
             }
             Error::ProgramNotFound(p) => write!(f, "{p}: command not found"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),

@@ -7,6 +7,7 @@
 //!
 //! 1. [`capability`]: flags become a [`capability::CapabilitySet`]: filesystem grants with
 //!    resolved paths, a TCP policy, and scoping of signals and abstract sockets.
+//!    A [`profile`] (JSON, with `extends` and `$VAR` expansion) adds grants the same way.
 //! 2. [`system`]: the short, documented list of grants every program needs to start.
 //! 3. [`sandbox`]: the platform backend (Landlock on Linux) turns the set into a ruleset in
 //!    the parent, where errors are still clean.
@@ -21,6 +22,7 @@ pub mod capability;
 pub mod cli;
 pub mod env;
 pub mod error;
+pub mod profile;
 pub mod sandbox;
 pub mod supervisor;
 pub mod system;

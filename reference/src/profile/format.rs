@@ -1,0 +1,673 @@
+//! The profile document: its types, JSONC reading, and the checks serde cannot express.
+//!
+//! Every object rejects keys it does not define, including the objects inside `mediation`:
+//! a misspelt `agent_alowed` silently ignored would leave a policy wider than its author
+//! meant. (The kipz fork ignores unknown keys inside `mediation`; this is a deliberate
+//! difference, stated in SPEC.md.)
+
+use super::error::{ErrorClass, ProfileError};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A profile as written: one file, before `extends` is resolved.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Accepted so that editors can validate the file; otherwise ignored.
+    #[serde(rename = "$schema", default, skip_serializing)]
+    pub schema: Option<String>,
+    /// Parent profiles, merged left to right underneath this one. A string or a list.
+    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    pub extends: Vec<String>,
+    /// Descriptive only; never inherited.
+    #[serde(default)]
+    pub meta: Meta,
+    /// Filesystem grants.
+    #[serde(default)]
+    pub filesystem: Filesystem,
+    /// TCP policy.
+    #[serde(default)]
+    pub network: Network,
+    /// Access to the working directory.
+    #[serde(default)]
+    pub workdir: Workdir,
+    /// The environment handed to the sandboxed program.
+    #[serde(default)]
+    pub environment: Environment,
+    /// Commands that leave the sandbox through the shim, and env names kept from the agent.
+    #[serde(default)]
+    pub mediation: Mediation,
+}
+
+/// `meta`: who wrote the profile and what it is for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub description: Option<String>,
+    pub author: Option<String>,
+}
+
+/// `filesystem`: paths, with `~` and `$VARS` expanded at load time.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Filesystem {
+    /// Directories, read and write.
+    pub allow: Vec<String>,
+    /// Directories (or single files), read.
+    pub read: Vec<String>,
+    /// Directories, write only.
+    pub write: Vec<String>,
+    /// Single files, read and write.
+    pub allow_file: Vec<String>,
+    /// Single files, read.
+    pub read_file: Vec<String>,
+    /// Single files, write.
+    pub write_file: Vec<String>,
+    /// Paths that must stay inaccessible. On Landlock a grant covering one is refused.
+    pub deny: Vec<String>,
+}
+
+/// `network`: the TCP policy.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Network {
+    /// Refuse all TCP connects and binds except the ports below.
+    pub block: bool,
+    /// Ports the program may connect to.
+    pub connect_port: Vec<u16>,
+    /// Ports the program may listen on.
+    pub listen_port: Vec<u16>,
+}
+
+/// `workdir`: how much of the working directory is granted.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Workdir {
+    pub access: WorkdirAccess,
+}
+
+/// The values of `workdir.access`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkdirAccess {
+    #[default]
+    None,
+    Read,
+    Write,
+    Readwrite,
+}
+
+/// `environment`: which inherited variables pass, which are removed, which are set.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Environment {
+    /// When present, only variables matching one of these patterns pass (`[]` passes none).
+    pub allow_vars: Option<Vec<String>>,
+    /// Variables matching these patterns are removed.
+    pub deny_vars: Vec<String>,
+    /// Variables set for the program, after filtering.
+    pub set_vars: BTreeMap<String, String>,
+}
+
+/// `mediation` (the seed pull request's level L2).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Mediation {
+    pub commands: Vec<Command>,
+    pub env: MediationEnv,
+}
+
+impl Mediation {
+    /// A mediation block does something iff it has commands or blocked names.
+    pub fn is_active(&self) -> bool {
+        !self.commands.is_empty() || !self.env.block.is_empty()
+    }
+}
+
+/// `mediation.env`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediationEnv {
+    /// Exact names removed from the agent's environment.
+    pub block: Vec<String>,
+}
+
+/// One mediated command.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Command {
+    /// The command name: the shim's file name and the server's lookup key.
+    pub name: String,
+    /// Absolute path of the real binary (expanded); otherwise found on `PATH`.
+    #[serde(default)]
+    pub binary_path: Option<String>,
+    /// Ordered rules; the first whose `args_prefix` matches wins.
+    #[serde(default)]
+    pub intercept: Vec<InterceptRule>,
+    /// The sandbox a passthrough runs in. Absent means none; `{}` means defaults.
+    #[serde(default)]
+    pub sandbox: Option<CommandSandbox>,
+    /// Who may call the command.
+    #[serde(default)]
+    pub caller_policy: CallerPolicy,
+}
+
+/// One intercept rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterceptRule {
+    /// Matches when the positional arguments start with these; `[]` matches everything.
+    pub args_prefix: Vec<String>,
+    /// Needs a human's approval through the control socket.
+    #[serde(default)]
+    pub admin: bool,
+    /// What happens on a match.
+    pub action: Action,
+}
+
+/// An intercept action, tagged by `type`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// A static answer; nothing runs.
+    Respond {
+        #[serde(default)]
+        stdout: String,
+        #[serde(default)]
+        exit_code: i32,
+    },
+    /// Run the real binary (or the script) and keep its output behind a nonce.
+    Capture {
+        #[serde(default)]
+        script: Option<String>,
+    },
+    /// Run the real binary (or the script) and return its output.
+    Approve {
+        #[serde(default)]
+        script: Option<String>,
+    },
+}
+
+/// A mediated command's own sandbox.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CommandSandbox {
+    pub network: CommandNetwork,
+    pub fs_read: Vec<String>,
+    pub fs_read_file: Vec<String>,
+    pub fs_write: Vec<String>,
+    pub fs_write_file: Vec<String>,
+    /// Command names that may run directly inside this sandbox.
+    pub allow_commands: Vec<String>,
+}
+
+/// A mediated command's network policy.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CommandNetwork {
+    pub block: bool,
+    pub allowed_hosts: Vec<String>,
+}
+
+/// Who may call a mediated command.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallerPolicy {
+    /// The agent itself may call it.
+    pub agent_allowed: bool,
+    /// Mediated commands that may call it: absent means any, a list means only those.
+    pub allowed_parents: Option<Vec<String>>,
+}
+
+impl Default for CallerPolicy {
+    fn default() -> Self {
+        CallerPolicy { agent_allowed: true, allowed_parents: None }
+    }
+}
+
+/// `extends`: a name, a list of names, or null.
+fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged, expecting = "a profile name or a list of profile names")]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(deserializer)? {
+        None => vec![],
+        Some(OneOrMany::One(name)) => vec![name],
+        Some(OneOrMany::Many(names)) => names,
+    })
+}
+
+/// Reads a profile from JSONC text. `file` is only used in errors.
+pub fn parse(text: &str, file: &Path) -> Result<Profile, Vec<ProfileError>> {
+    let json = strip_comments(text).map_err(|(offset, message)| {
+        vec![at_offset(ProfileError::new(ErrorClass::Syntax, file, "", message), text, offset)]
+    })?;
+    let mut deserializer = serde_json::Deserializer::from_str(&json);
+    let profile: Profile = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = clean_path(&err.path().to_string());
+        let inner = err.into_inner();
+        let (class, message) = classify(&inner);
+        let mut error = ProfileError::new(class, file, path, message);
+        if inner.line() > 0 {
+            error.position = Some((inner.line(), inner.column()));
+        }
+        vec![error]
+    })?;
+    let mut errors = check(&profile, file);
+    for error in &mut errors {
+        error.position = locate(&json, &error.path).map(|offset| line_column(&json, offset));
+    }
+    if errors.is_empty() {
+        Ok(profile)
+    } else {
+        Err(errors)
+    }
+}
+
+/// serde_path_to_error writes `.` for the root and `?` for unknown segments.
+fn clean_path(path: &str) -> String {
+    if path == "." {
+        String::new()
+    } else {
+        path.to_string()
+    }
+}
+
+fn classify(err: &serde_json::Error) -> (ErrorClass, String) {
+    let text = err.to_string();
+    // serde_json appends " at line L column C"; the position is reported separately.
+    let message = match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text.clone(),
+    };
+    let class = if err.is_syntax() || err.is_eof() {
+        ErrorClass::Syntax
+    } else if message.starts_with("unknown field") {
+        ErrorClass::UnknownKey
+    } else if message.starts_with("missing field") {
+        ErrorClass::MissingKey
+    } else if message.starts_with("unknown variant") {
+        ErrorClass::InvalidValue
+    } else {
+        ErrorClass::Type
+    };
+    (class, message)
+}
+
+/// The checks the types cannot express. All problems are reported, not only the first.
+pub fn check(profile: &Profile, file: &Path) -> Vec<ProfileError> {
+    let mut errors = vec![];
+    let mut invalid = |class: ErrorClass, path: String, message: String| {
+        errors.push(ProfileError::new(class, file, path, message));
+    };
+    for (i, name) in profile.extends.iter().enumerate() {
+        if let Err(why) = super::resolve::check_reference(name) {
+            invalid(ErrorClass::InvalidName, format!("extends[{i}]"), why);
+        }
+    }
+    let env = &profile.environment;
+    for (i, pattern) in env.allow_vars.iter().flatten().enumerate() {
+        if let Err(why) = check_env_pattern(pattern) {
+            invalid(ErrorClass::InvalidValue, format!("environment.allow_vars[{i}]"), why);
+        }
+    }
+    for (i, pattern) in env.deny_vars.iter().enumerate() {
+        if let Err(why) = check_env_pattern(pattern) {
+            invalid(ErrorClass::InvalidValue, format!("environment.deny_vars[{i}]"), why);
+        }
+    }
+    for name in env.set_vars.keys() {
+        if let Err(why) = check_settable_name(name) {
+            invalid(ErrorClass::InvalidValue, format!("environment.set_vars.{name}"), why);
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, command) in profile.mediation.commands.iter().enumerate() {
+        let at = format!("mediation.commands[{i}]");
+        if command.name.is_empty() || command.name.contains('/') || command.name.starts_with('.') {
+            invalid(
+                ErrorClass::InvalidValue,
+                format!("{at}.name"),
+                format!("invalid command name {:?}: it must be a plain file name", command.name),
+            );
+        } else if !seen.insert(command.name.as_str()) {
+            invalid(
+                ErrorClass::InvalidValue,
+                format!("{at}.name"),
+                format!("command '{}' is listed twice; merge the two entries", command.name),
+            );
+        }
+        if let Some(binary) = &command.binary_path {
+            if !(binary.starts_with('/') || binary.starts_with('~') || binary.starts_with('$')) {
+                invalid(
+                    ErrorClass::InvalidValue,
+                    format!("{at}.binary_path"),
+                    format!("binary_path {binary:?} must be absolute (after expansion)"),
+                );
+            }
+        }
+        if let Some(sandbox) = &command.sandbox {
+            if let Some(j) = sandbox.allow_commands.iter().position(|c| *c == command.name) {
+                invalid(
+                    ErrorClass::InvalidValue,
+                    format!("{at}.sandbox.allow_commands[{j}]"),
+                    format!("command '{}' lists itself in allow_commands", command.name),
+                );
+            }
+        }
+    }
+    for (i, name) in profile.mediation.env.block.iter().enumerate() {
+        if !is_env_name(name) {
+            invalid(
+                ErrorClass::InvalidValue,
+                format!("mediation.env.block[{i}]"),
+                format!("{name:?} is not an environment variable name"),
+            );
+        }
+    }
+    errors
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// An exact name, `PREFIX*`, or `*`.
+fn check_env_pattern(pattern: &str) -> Result<(), String> {
+    let stem = pattern.strip_suffix('*').unwrap_or(pattern);
+    if pattern == "*" || is_env_name(stem) {
+        Ok(())
+    } else {
+        Err(format!("invalid variable pattern {pattern:?}: use a name, NAME_PREFIX* or *; '*' is allowed only at the end"))
+    }
+}
+
+/// Names a profile may set: valid, and not ones that change how programs load or where
+/// the sandbox's own plumbing lives.
+fn check_settable_name(name: &str) -> Result<(), String> {
+    if !is_env_name(name) {
+        return Err(format!("{name:?} is not an environment variable name"));
+    }
+    if name == "PATH" || name.starts_with("NONO_") {
+        return Err(format!("{name} cannot be set by a profile"));
+    }
+    if crate::env::is_dangerous(name) {
+        return Err(format!("{name} changes how programs load and cannot be set by a profile"));
+    }
+    Ok(())
+}
+
+/// Replaces `//` and `/* */` comments outside strings with spaces, keeping newlines so
+/// that line and column numbers stay true. Errors carry the byte offset.
+pub fn strip_comments(text: &str) -> Result<String, (usize, String)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            out.push(b);
+            if b == b'\\' && i + 1 < bytes.len() {
+                out.push(bytes[i + 1]);
+                i += 2;
+                continue;
+            }
+            in_string = b != b'"';
+            i += 1;
+        } else if b == b'"' {
+            in_string = true;
+            out.push(b);
+            i += 1;
+        } else if b == b'/' && bytes.get(i + 1) == Some(&b'/') {
+            while i < bytes.len() && bytes[i] != b'\n' {
+                out.push(b' ');
+                i += 1;
+            }
+        } else if b == b'/' && bytes.get(i + 1) == Some(&b'*') {
+            let start = i;
+            out.extend_from_slice(b"  ");
+            i += 2;
+            loop {
+                match bytes.get(i) {
+                    None => return Err((start, "unterminated /* comment".into())),
+                    Some(b'*') if bytes.get(i + 1) == Some(&b'/') => {
+                        out.extend_from_slice(b"  ");
+                        i += 2;
+                        break;
+                    }
+                    Some(b'\n') => out.push(b'\n'),
+                    Some(_) => out.push(b' '),
+                }
+                i += 1;
+            }
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    // Only ASCII bytes were replaced, by ASCII: the text is still UTF-8.
+    Ok(String::from_utf8(out).expect("comment stripping keeps UTF-8"))
+}
+
+fn at_offset(mut error: ProfileError, text: &str, offset: usize) -> ProfileError {
+    error.position = Some(line_column(text, offset));
+    error
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// The byte offset of the value at a JSON path (`a.b[2].c`) in comment-free JSON text.
+pub fn locate(json: &str, path: &str) -> Option<usize> {
+    let mut segments = vec![];
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (key, mut rest) = part.split_once('[').map_or((part, ""), |(k, r)| (k, r));
+        if !key.is_empty() {
+            segments.push(Segment::Key(key.to_string()));
+        }
+        while let Some((index, after)) = rest.split_once(']') {
+            segments.push(Segment::Index(index.parse().ok()?));
+            rest = after.strip_prefix('[').unwrap_or(after);
+        }
+    }
+    let mut scanner = Scanner { bytes: json.as_bytes(), pos: 0 };
+    scanner.find(&segments)
+}
+
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// Just enough of a JSON reader to walk to a path; the text is already known to parse.
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Scanner<'_> {
+    fn skip_ws(&mut self) {
+        while self.pos < self.bytes.len() && (self.bytes[self.pos] as char).is_ascii_whitespace() {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// Walks to the value at `segments` and returns its offset.
+    fn find(&mut self, segments: &[Segment]) -> Option<usize> {
+        let start = {
+            self.skip_ws();
+            self.pos
+        };
+        let Some((first, rest)) = segments.split_first() else { return Some(start) };
+        match (self.peek()?, first) {
+            (b'{', Segment::Key(want)) => {
+                self.pos += 1;
+                loop {
+                    if self.peek()? == b'}' {
+                        return None;
+                    }
+                    let key = self.string()?;
+                    self.peek()?;
+                    self.pos += 1; // ':'
+                    if key == *want {
+                        return self.find(rest);
+                    }
+                    self.skip_value()?;
+                    if self.peek()? == b',' {
+                        self.pos += 1;
+                    }
+                }
+            }
+            (b'[', Segment::Index(want)) => {
+                self.pos += 1;
+                for _ in 0..*want {
+                    if self.peek()? == b']' {
+                        return None;
+                    }
+                    self.skip_value()?;
+                    if self.peek()? == b',' {
+                        self.pos += 1;
+                    }
+                }
+                if self.peek()? == b']' {
+                    return None;
+                }
+                self.find(rest)
+            }
+            // `extends: "x"` stands for `extends: ["x"]`, so `extends[0]` is the string itself.
+            (_, Segment::Index(0)) => self.find(rest),
+            _ => None,
+        }
+    }
+
+    /// Reads a string and returns its raw content (escapes kept as written).
+    fn string(&mut self) -> Option<String> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.pos + 1;
+        let mut i = start;
+        while i < self.bytes.len() && self.bytes[i] != b'"' {
+            i += if self.bytes[i] == b'\\' { 2 } else { 1 };
+        }
+        self.pos = i + 1;
+        std::str::from_utf8(self.bytes.get(start..i)?).ok().map(str::to_string)
+    }
+
+    fn skip_value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => {
+                self.string()?;
+            }
+            open @ (b'{' | b'[') => {
+                let close = if open == b'{' { b'}' } else { b']' };
+                self.pos += 1;
+                loop {
+                    if self.peek()? == close {
+                        self.pos += 1;
+                        break;
+                    }
+                    if open == b'{' {
+                        self.string()?;
+                        self.peek()?;
+                        self.pos += 1; // ':'
+                    }
+                    self.skip_value()?;
+                    if self.peek()? == b',' {
+                        self.pos += 1;
+                    }
+                }
+            }
+            _ => {
+                while self.pos < self.bytes.len() && !b",}] \t\r\n".contains(&self.bytes[self.pos]) {
+                    self.pos += 1;
+                }
+            }
+        }
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<ProfileError> {
+        parse(text, Path::new("p.json")).unwrap_err()
+    }
+
+    #[test]
+    fn comments_are_allowed_and_positions_survive() {
+        let text = "{ // a comment\n  /* block\n */ \"network\": {\"block\": true}\n}";
+        let profile = parse(text, Path::new("p.json")).unwrap();
+        assert!(profile.network.block);
+        let bad = "{ // a comment\n  \"network\": {\"blok\": true}\n}";
+        let e = &errors(bad)[0];
+        assert_eq!(e.class, ErrorClass::UnknownKey);
+        assert_eq!(e.path, "network.blok");
+        assert_eq!(e.position.map(|p| p.0), Some(2));
+    }
+
+    #[test]
+    fn strings_containing_comment_markers_are_kept() {
+        let text = r#"{"filesystem": {"read": ["/a//b", "/c/*d*/"]}}"#;
+        let profile = parse(text, Path::new("p.json")).unwrap();
+        assert_eq!(profile.filesystem.read, ["/a//b", "/c/*d*/"]);
+    }
+
+    #[test]
+    fn type_errors_name_the_path() {
+        let e = &errors(r#"{"network": {"connect_port": [80, 70000]}}"#)[0];
+        assert_eq!(e.class, ErrorClass::Type);
+        assert_eq!(e.path, "network.connect_port[1]");
+    }
+
+    #[test]
+    fn unknown_action_type_names_the_variants() {
+        let text = r#"{"mediation": {"commands": [{"name": "gh", "intercept": [{"args_prefix": [], "action": {"type": "deny"}}]}]}}"#;
+        let e = &errors(text)[0];
+        assert_eq!(e.class, ErrorClass::InvalidValue);
+        assert!(e.message.contains("respond"), "{e}");
+        assert!(e.path.starts_with("mediation.commands[0].intercept[0].action"), "{}", e.path);
+    }
+
+    #[test]
+    fn semantic_errors_are_located() {
+        let text = "{\n \"environment\": {\n  \"deny_vars\": [\"OK\", \"A*B\"]\n }\n}";
+        let e = &errors(text)[0];
+        assert_eq!(e.path, "environment.deny_vars[1]");
+        assert_eq!(e.position, Some((3, 23)));
+    }
+
+    #[test]
+    fn extends_takes_a_string_a_list_or_null() {
+        let one = parse(r#"{"extends": "base"}"#, Path::new("p")).unwrap();
+        assert_eq!(one.extends, ["base"]);
+        let many = parse(r#"{"extends": ["a", "b"]}"#, Path::new("p")).unwrap();
+        assert_eq!(many.extends, ["a", "b"]);
+        let none = parse(r#"{"extends": null}"#, Path::new("p")).unwrap();
+        assert!(none.extends.is_empty());
+        let e = &errors(r#"{"extends": 3}"#)[0];
+        assert_eq!((e.class, e.path.as_str()), (ErrorClass::Type, "extends"));
+    }
+}

@@ -1,0 +1,49 @@
+//! Profiles: nono's JSON policy files, with inheritance and variable expansion.
+//!
+//! A profile is loaded in four steps, one module each:
+//!
+//! 1. [`format`]: the file is read as JSONC (comments allowed) into typed structs that
+//!    reject unknown keys and wrong types, then checked for what types cannot say
+//!    (environment patterns, names a profile may not set, duplicate commands). Every error
+//!    names the file, the JSON path and, where known, the line and column ([`error`]).
+//! 2. [`resolve`]: `extends` is followed (built-ins first, then the user directory, or a
+//!    path), cycles and over-deep chains are refused.
+//! 3. [`merge`]: parents are merged left to right and the child on top, by per-field rules.
+//! 4. [`expand`]: `~`, `$HOME`, `$WORKDIR`, `$TMPDIR`, `$XDG_*` and other `$VARS` in path
+//!    fields are replaced from the environment.
+//!
+//! [`apply`] then turns the result into capabilities and an environment for `run`.
+//!
+//! ```
+//! use nono_reference::profile::{self, expand::Vars, resolve::Lookup};
+//! let lookup = Lookup { user_dir: None, cwd: "/".into() };
+//! let vars = Vars::new([("HOME".to_string(), "/home/u".to_string())].into(), "/work".into());
+//! let resolved = profile::load("no-network", &lookup, &vars).unwrap();
+//! assert!(resolved.profile.network.block);
+//! ```
+
+pub mod apply;
+pub mod error;
+pub mod expand;
+pub mod format;
+pub mod merge;
+pub mod resolve;
+
+pub use error::{ErrorClass, ProfileError};
+pub use format::Profile;
+pub use resolve::Resolved;
+
+/// Resolves, merges and expands a profile named on the command line.
+pub fn load(reference: &str, lookup: &resolve::Lookup, vars: &expand::Vars) -> Result<Resolved, Vec<ProfileError>> {
+    let mut resolved = resolve::resolve(reference, lookup)?;
+    expand::expand_profile(&mut resolved.profile, vars).map_err(|(path, e)| {
+        vec![ProfileError::new(ErrorClass::Expansion, &resolved.file, path, e.reason)]
+    })?;
+    Ok(resolved)
+}
+
+/// The resolved profile as JSON, every field present (defaults included), for
+/// `profile show --json`.
+pub fn to_json(profile: &Profile) -> serde_json::Value {
+    serde_json::to_value(profile).expect("a profile always serialises")
+}

@@ -14,6 +14,8 @@
 //! items here, and `args_prefix` lists are compared before expansion.
 
 use super::format::*;
+use std::collections::HashSet;
+use std::hash::Hash;
 
 /// `base` with `child` laid over it. `extends` of the result is empty.
 pub fn merge(base: Profile, child: Profile) -> Profile {
@@ -57,10 +59,12 @@ pub fn merge(base: Profile, child: Profile) -> Profile {
 }
 
 /// Base items in order, then the child's items the result does not have yet.
-pub fn union<T: PartialEq>(mut base: Vec<T>, child: Vec<T>) -> Vec<T> {
-    let mut out: Vec<T> = Vec::with_capacity(base.len() + child.len());
-    for item in base.drain(..).chain(child) {
-        if !out.contains(&item) {
+pub fn union<T: Eq + Hash + Clone>(base: Vec<T>, child: Vec<T>) -> Vec<T> {
+    // A set keeps this linear: profiles with thousands of paths are realistic.
+    let mut seen = HashSet::with_capacity(base.len() + child.len());
+    let mut out = Vec::with_capacity(base.len() + child.len());
+    for item in base.into_iter().chain(child) {
+        if seen.insert(item.clone()) {
             out.push(item);
         }
     }

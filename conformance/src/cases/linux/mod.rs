@@ -14,6 +14,7 @@ mod fs_trunc;
 mod fs_write;
 mod net;
 mod process;
+mod profile;
 mod scope;
 
 /// All Linux cases.
@@ -38,6 +39,7 @@ pub fn all() -> Vec<Case> {
         process::cases,
         env::cases,
         exit_cli::cases,
+        profile::cases,
     ] {
         out.extend(family());
     }

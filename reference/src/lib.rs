@@ -22,6 +22,7 @@ pub mod capability;
 pub mod cli;
 pub mod env;
 pub mod error;
+pub mod mediation;
 pub mod profile;
 pub mod sandbox;
 pub mod supervisor;

@@ -25,7 +25,37 @@ pub fn cases() -> Vec<Case> {
     let mut out = vectors::cases("profiles/merge", "profile.merge", check_show);
     out.extend(vectors::cases("profiles/expand", "profile.expand", check_show));
     out.extend(vectors::cases("profiles/invalid", "profile.invalid", check_error));
+    out.push(crate::case::case(
+        "profile.validate.reports_valid_and_invalid_files",
+        "profile validate exits 0 for a valid profile and 1 for an invalid one, naming the offending JSON path",
+        &["PRF-VALIDATE-001"],
+        validate_reports,
+    ));
     out
+}
+
+fn validate_reports(cx: &Ctx) -> CaseResult {
+    let dir = cx.fx.dir("profiles");
+    let good = dir.join("good.json");
+    let bad = dir.join("bad.json");
+    std::fs::write(&good, r#"{ "filesystem": { "read": ["/usr/share"] }, "network": { "block": true } }"#).unwrap();
+    std::fs::write(&bad, "{\n  \"network\": { \"block\": \"yes\" }\n}\n").unwrap();
+    let validate = |file: &Path| {
+        Command::new(&cx.imp.path)
+            .args(["profile", "validate"])
+            .arg(file)
+            .env("HOME", cx.fx.dir("home"))
+            .env("XDG_CONFIG_HOME", cx.fx.dir("config"))
+            .output()
+            .map_err(|e| format!("starting {}: {e}", cx.imp.path.display()))
+    };
+    let ok = validate(&good)?;
+    ensure!(ok.status.code() == Some(0), "a valid profile must validate with exit 0: {:?} {}", ok.status.code(), String::from_utf8_lossy(&ok.stderr));
+    let refused = validate(&bad)?;
+    let said = format!("{}{}", String::from_utf8_lossy(&refused.stdout), String::from_utf8_lossy(&refused.stderr));
+    ensure!(refused.status.code() == Some(1), "an invalid profile must fail validation with exit 1: {:?} {said}", refused.status.code());
+    ensure!(said.contains("network.block"), "the report must name network.block: {said}");
+    Ok(())
 }
 
 /// A vector made concrete in one case's fixture root.

@@ -19,6 +19,21 @@
 //! ["curl", "-H", "X-Token: ghp_realtoken", "https://example/"]
 //! ```
 //!
+//! In code:
+//!
+//! ```
+//! use nono_reference::broker::Broker;
+//!
+//! let mut broker = Broker::new();
+//! let nonce = broker.issue("ghp_realtoken")?; // the agent is shown `nonce` only
+//! let args = broker.rewrite_args(&["-H".to_string(), format!("X-Token: {nonce}")]);
+//! assert_eq!(args[1], "X-Token: ghp_realtoken");
+//! let env = broker.rewrite_env([("GH_TOKEN", nonce.text()), ("LD_PRELOAD", nonce.text())], &["NPM_TOKEN"]);
+//! assert_eq!(env.len(), 1); // LD_PRELOAD is dropped, never given the secret
+//! assert_eq!(env[0].1, "ghp_realtoken");
+//! # Ok::<(), nono_reference::broker::BrokerError>(())
+//! ```
+//!
 //! The exact rules, each pinned by vectors in `fixtures/nonce/`:
 //!
 //! * several nonces in one string are all replaced, also when they touch (`nono_…nono_…`);

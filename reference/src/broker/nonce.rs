@@ -1,7 +1,7 @@
 //! The nonce format: `nono_` followed by exactly 64 lower-case hex digits (69 ASCII bytes),
 //! spelling 32 bytes drawn from the operating system's secure random source.
 //!
-//! Recognising a nonce inside a longer string ([`match_at`]) is deliberately strict, so that
+//! Recognising a nonce inside a longer string (`match_at`) is deliberately strict, so that
 //! noisy text cannot trigger a lookup by accident and so that the edges of a match are never
 //! a guess:
 //!

@@ -45,6 +45,10 @@ pub enum Requirement {
     LandlockAbiBelow(u32),
     /// The suite runs as root (mknod of devices, ptrace of other users' processes).
     Root,
+    /// The case checks the reference library directly (data vectors for a component that
+    /// has no black-box interface yet). Against another implementation it would pass
+    /// without testing it, so it is skipped there with this reason.
+    ReferenceLibrary,
 }
 
 impl Requirement {
@@ -58,6 +62,10 @@ impl Requirement {
                 Some(format!("only meaningful on kernels below Landlock ABI {n}; this one has {}", imp.landlock_abi))
             }
             Requirement::Root if !nix::unistd::geteuid().is_root() => Some("needs root".into()),
+            Requirement::ReferenceLibrary if imp.slug != "nono-ref" => Some(format!(
+                "checks the reference library directly, not the implementation under test ({})",
+                imp.name
+            )),
             _ => None,
         }
     }

@@ -39,7 +39,14 @@ pub const DANGEROUS_PREFIXES: &[&str] = &["LD_", "DYLD_", "BASH_FUNC_", "OP_SESS
 
 /// True when `name` must not reach the sandboxed program.
 pub fn is_dangerous(name: &str) -> bool {
-    DANGEROUS_NAMES.contains(&name) || DANGEROUS_PREFIXES.iter().any(|p| name.starts_with(p))
+    is_dangerous_bytes(name.as_bytes())
+}
+
+/// [`is_dangerous`] for a name that need not be UTF-8, compared byte for byte: `LD_`
+/// followed by invalid UTF-8 is still dangerous.
+pub fn is_dangerous_bytes(name: &[u8]) -> bool {
+    DANGEROUS_NAMES.iter().any(|n| n.as_bytes() == name)
+        || DANGEROUS_PREFIXES.iter().any(|p| name.starts_with(p.as_bytes()))
 }
 
 /// The environment the sandboxed program receives: `vars` without the dangerous ones,
@@ -50,7 +57,8 @@ where
     K: AsRef<std::ffi::OsStr>,
 {
     vars.into_iter()
-        .filter(|(k, _)| !k.as_ref().to_str().is_some_and(is_dangerous))
+        // On bytes: a name such as `LD_\xff` is not UTF-8 and must still be dropped.
+        .filter(|(k, _)| !is_dangerous_bytes(std::os::unix::ffi::OsStrExt::as_bytes(k.as_ref())))
         .collect()
 }
 

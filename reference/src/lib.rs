@@ -18,6 +18,7 @@
 //! Anything not granted is denied. When the kernel cannot enforce what was asked, the
 //! reference refuses to run rather than run with less protection.
 
+pub mod broker;
 pub mod capability;
 pub mod cli;
 pub mod env;

@@ -2,6 +2,7 @@
 
 use crate::case::Case;
 
+pub mod broker;
 pub mod linux;
 pub mod profiles;
 
@@ -13,5 +14,6 @@ pub fn all() -> Vec<Case> {
     let mut out = vec![];
     out.extend(linux::all());
     out.extend(profiles::cases());
+    out.extend(broker::cases());
     out
 }

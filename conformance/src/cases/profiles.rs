@@ -188,7 +188,10 @@ fn check_error(cx: &Ctx, vector: &Vector) -> CaseResult {
         String::from_utf8_lossy(&out.stdout)
     );
     let lower = stderr.to_lowercase();
-    if let Some(file) = error.get("file").and_then(Value::as_str) {
+    // Where a chain gets too deep depends on the implementation's limit, so any file may
+    // be the one named.
+    let too_deep = error.get("class").and_then(Value::as_str) == Some("too-deep");
+    if let Some(file) = error.get("file").and_then(Value::as_str).filter(|_| !too_deep) {
         let file_name = if file.ends_with(".json") || file.ends_with(".jsonc") { file.to_string() } else { format!("{file}.json") };
         ensure!(stderr.contains(&file_name), "the error must name the file {file_name}: {stderr}");
     }

@@ -84,6 +84,8 @@ impl Vars {
         let mut rest = input;
         if rest == "~" || rest.starts_with("~/") {
             match self.absolute("HOME")? {
+                // `/` trimmed would be empty: `~` alone must still be `/` then.
+                Some(home) if rest == "~" && home.trim_end_matches('/').is_empty() => out.push('/'),
                 Some(home) => out.push_str(home.trim_end_matches('/')),
                 None => {
                     return Err(ExpandError { variable: "HOME".into(), reason: "HOME is not set, so '~' has no meaning".into() })

@@ -170,25 +170,56 @@ pub struct InterceptRule {
 
 /// An intercept action, tagged by `type`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "RawAction")]
 pub enum Action {
     /// A static answer; nothing runs.
-    Respond {
-        #[serde(default)]
-        stdout: String,
-        #[serde(default)]
-        exit_code: i32,
-    },
+    Respond { stdout: String, exit_code: i32 },
     /// Run the real binary (or the script) and keep its output behind a nonce.
-    Capture {
-        #[serde(default)]
-        script: Option<String>,
-    },
+    Capture { script: Option<String> },
     /// Run the real binary (or the script) and return its output.
-    Approve {
-        #[serde(default)]
-        script: Option<String>,
-    },
+    Approve { script: Option<String> },
+}
+
+/// An action as written. Reading it as a plain struct (rather than through serde's tagged
+/// enums) keeps error paths exact: an unknown key is reported at `action.<key>`, a bad
+/// `exit_code` at `action.exit_code`, an unknown type at `action.type`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAction {
+    #[serde(rename = "type")]
+    kind: ActionType,
+    stdout: Option<String>,
+    exit_code: Option<i32>,
+    #[serde(default, deserialize_with = "present")]
+    script: Option<Option<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ActionType {
+    Respond,
+    Capture,
+    Approve,
+}
+
+/// Distinguishes `"script": null` (present) from no `script` key.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(Option::deserialize(deserializer)?))
+}
+
+impl TryFrom<RawAction> for Action {
+    type Error = String;
+
+    fn try_from(raw: RawAction) -> Result<Action, String> {
+        match raw.kind {
+            ActionType::Respond if raw.script.is_some() => Err("unknown field `script`: a respond action runs nothing".into()),
+            ActionType::Respond => Ok(Action::Respond { stdout: raw.stdout.unwrap_or_default(), exit_code: raw.exit_code.unwrap_or(0) }),
+            _ if raw.stdout.is_some() => Err("unknown field `stdout`: only a respond action has it".into()),
+            _ if raw.exit_code.is_some() => Err("unknown field `exit_code`: only a respond action has it".into()),
+            ActionType::Capture => Ok(Action::Capture { script: raw.script.flatten() }),
+            ActionType::Approve => Ok(Action::Approve { script: raw.script.flatten() }),
+        }
+    }
 }
 
 /// A mediated command's own sandbox.
@@ -249,7 +280,23 @@ pub fn parse(text: &str, file: &Path) -> Result<Profile, Vec<ProfileError>> {
         vec![at_offset(ProfileError::new(ErrorClass::Syntax, file, "", message), text, offset)]
     })?;
     let mut deserializer = serde_json::Deserializer::from_str(&json);
-    let profile: Profile = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+    let parsed: Result<Profile, _> = serde_path_to_error::deserialize(&mut deserializer);
+    if parsed.is_ok() {
+        // Text after the profile (a second document, stray characters) is an error too.
+        if let Err(trailing) = deserializer.end() {
+            let (_, message) = classify(&trailing);
+            let mut error = ProfileError::new(ErrorClass::Syntax, file, "", message);
+            error.position = Some((trailing.line(), trailing.column()));
+            return Err(vec![error]);
+        }
+        // serde reads structs from arrays by position; the format has no such form.
+        if let Some(path) = misplaced_array(&json) {
+            let mut error = ProfileError::new(ErrorClass::Type, file, path.clone(), "invalid type: a list, expected an object");
+            error.position = locate(&json, &path).map(|offset| line_column(&json, offset));
+            return Err(vec![error]);
+        }
+    }
+    let profile: Profile = parsed.map_err(|err| {
         let path = clean_path(&err.path().to_string());
         let inner = err.into_inner();
         let (class, message) = classify(&inner);
@@ -268,6 +315,53 @@ pub fn parse(text: &str, file: &Path) -> Result<Profile, Vec<ProfileError>> {
     } else {
         Err(errors)
     }
+}
+
+/// The path of the first list written where the format wants an object, if any.
+fn misplaced_array(json: &str) -> Option<String> {
+    use serde_json::Value;
+    let root: Value = serde_json::from_str(json).ok()?;
+    fn is_list(v: Option<&Value>) -> bool {
+        matches!(v, Some(Value::Array(_)))
+    }
+    if root.is_array() {
+        return Some(String::new());
+    }
+    for key in ["meta", "filesystem", "network", "workdir", "environment", "mediation"] {
+        if is_list(root.get(key)) {
+            return Some(key.to_string());
+        }
+    }
+    if is_list(root.pointer("/environment/set_vars")) {
+        return Some("environment.set_vars".into());
+    }
+    if is_list(root.pointer("/mediation/env")) {
+        return Some("mediation.env".into());
+    }
+    let commands = root.pointer("/mediation/commands").and_then(Value::as_array)?;
+    for (c, command) in commands.iter().enumerate() {
+        let at = format!("mediation.commands[{c}]");
+        if command.is_array() {
+            return Some(at);
+        }
+        for key in ["sandbox", "caller_policy"] {
+            if is_list(command.get(key)) {
+                return Some(format!("{at}.{key}"));
+            }
+        }
+        if is_list(command.pointer("/sandbox/network")) {
+            return Some(format!("{at}.sandbox.network"));
+        }
+        for (r, rule) in command.get("intercept").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            if rule.is_array() {
+                return Some(format!("{at}.intercept[{r}]"));
+            }
+            if is_list(rule.get("action")) {
+                return Some(format!("{at}.intercept[{r}].action"));
+            }
+        }
+    }
+    None
 }
 
 /// serde_path_to_error writes `.` for the root and `?` for unknown segments.

@@ -39,6 +39,17 @@ pub fn load(reference: &str, lookup: &resolve::Lookup, vars: &expand::Vars) -> R
     expand::expand_profile(&mut resolved.profile, vars).map_err(|(path, e)| {
         vec![ProfileError::new(ErrorClass::Expansion, &resolved.file, path, e.reason)]
     })?;
+    // Only now is it known whether `~tools/gh` or `$DIR/gh` became an absolute path.
+    for (i, command) in resolved.profile.mediation.commands.iter().enumerate() {
+        if let Some(binary) = command.binary_path.as_deref().filter(|b| !b.starts_with('/')) {
+            return Err(vec![ProfileError::new(
+                ErrorClass::InvalidValue,
+                &resolved.file,
+                format!("mediation.commands[{i}].binary_path"),
+                format!("binary_path {binary:?} is not an absolute path after expansion"),
+            )]);
+        }
+    }
     Ok(resolved)
 }
 

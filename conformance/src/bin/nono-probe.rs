@@ -601,6 +601,13 @@ fn run_op(args: &[String]) -> Result<Done, Usage> {
                 .collect::<Result<Vec<_>, _>>()?;
             op_send_fds_unix(op, &rest[0], &fds)
         }
+        // echo-fd-unix SOCK N: connect to SOCK, receive one fd, send it back N times in ONE
+        // SCM_RIGHTS message, close it, then wait until the peer hangs up.
+        "echo-fd-unix" => {
+            want(op, rest, 2, "SOCK N")?;
+            let n: usize = parse("N", &rest[1])?;
+            op_echo_fd_unix(op, &rest[0], n)
+        }
         // sleep SECS: sleep (fractional seconds allowed), then report ok.
         "sleep" => {
             want(op, rest, 1, "SECS")?;
@@ -1447,4 +1454,35 @@ fn op_send_fds_unix(op: &str, path: &str, fds: &[libc::c_int]) -> Result<Done, U
         return Ok(Done::Report(fail_msg(op, "poll", "the peer did not hang up within 10 s")));
     }
     Ok(Done::Report(Outcome::ok(op).with("sent", fds.len())))
+}
+
+fn op_echo_fd_unix(op: &str, path: &str, n: usize) -> Result<Done, Usage> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    use std::os::fd::AsRawFd;
+    let sock = match unix_stream(op, path) {
+        Ok(fd) => fd,
+        Err(o) => return Ok(Done::Report(o)),
+    };
+    let fd = match recv_with_fds(sock.as_raw_fd(), 1) {
+        Ok((_, _, fds)) if fds.len() == 1 => fds[0],
+        Ok((_, _, fds)) => {
+            fds.into_iter().for_each(close_raw);
+            return Ok(Done::Report(fail_msg(op, "recvmsg", "expected exactly one fd")));
+        }
+        Err((step, e)) => return Ok(Done::Report(Outcome::fail_at(op, step, e))),
+    };
+    let copies = vec![fd; n];
+    let byte = [0u8];
+    let iov = [std::io::IoSlice::new(&byte)];
+    let cmsg = [ControlMessage::ScmRights(&copies)];
+    let sent = sendmsg::<UnixAddr>(sock.as_raw_fd(), &iov, &cmsg, MsgFlags::empty(), None);
+    close_raw(fd);
+    if let Err(e) = sent {
+        return Ok(Done::Report(Outcome::fail_at(op, "sendmsg", e as i32)));
+    }
+    let mut pfd = libc::pollfd { fd: sock.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    if unsafe { libc::poll(&mut pfd, 1, 10_000) } <= 0 {
+        return Ok(Done::Report(fail_msg(op, "poll", "the peer did not hang up within 10 s")));
+    }
+    Ok(Done::Report(Outcome::ok(op).with("sent", n)))
 }

@@ -2,6 +2,7 @@
 
 use crate::case::Case;
 
+pub mod ipc_wire;
 pub mod linux;
 
 /// The canary's ID: it runs without waiting for its own verdict.
@@ -11,5 +12,6 @@ pub const CANARY_ID: &str = "linux.canary.enforcement_is_real";
 pub fn all() -> Vec<Case> {
     let mut out = vec![];
     out.extend(linux::all());
+    out.extend(ipc_wire::cases());
     out
 }

@@ -12,6 +12,7 @@ mod fs_read;
 mod fs_refer;
 mod fs_trunc;
 mod fs_write;
+mod ipc;
 mod net;
 mod process;
 mod scope;
@@ -38,6 +39,7 @@ pub fn all() -> Vec<Case> {
         process::cases,
         env::cases,
         exit_cli::cases,
+        ipc::cases,
     ] {
         out.extend(family());
     }

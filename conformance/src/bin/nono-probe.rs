@@ -1294,7 +1294,9 @@ fn op_request_open(op: &str, rest: &[String]) -> Result<Done, Usage> {
     let fd = match fd {
         Some(fd) if o.ok => fd,
         other => {
-            other.map(close_raw);
+            if let Some(fd) = other {
+                close_raw(fd);
+            }
             return Ok(Done::Report(o));
         }
     };
@@ -1343,7 +1345,9 @@ fn op_request_replay(op: &str, path: &str, access: &str) -> Result<Done, Usage> 
         decisions.push(o.extra.get("decision").cloned().unwrap_or(Value::Null));
         reasons.push(o.extra.get("reason").cloned().unwrap_or(Value::Null));
         fds_received.push(fd.is_some());
-        fd.map(close_raw);
+        if let Some(fd) = fd {
+            close_raw(fd);
+        }
     }
     Ok(Done::Report(
         Outcome::ok(op)

@@ -110,11 +110,17 @@ impl Error {
     /// True when the byte stream is still in step after this error, so the next frame can
     /// be read: the frame itself was complete, only its content was wrong.
     pub fn keeps_framing(&self) -> bool {
-        matches!(self, Error::NotJson(_) | Error::WrongMessageType { .. } | Error::InvalidMessage(_))
+        matches!(
+            self,
+            Error::NotJson(_) | Error::WrongMessageType { .. } | Error::InvalidMessage(_)
+        )
     }
 
     pub(crate) fn io(context: impl Into<String>, source: impl Into<std::io::Error>) -> Error {
-        Error::Io { context: context.into(), source: source.into() }
+        Error::Io {
+            context: context.into(),
+            source: source.into(),
+        }
     }
 }
 

@@ -78,7 +78,9 @@ pub fn recv_fds(sock: &impl AsFd, expected: usize) -> Result<Vec<OwnedFd>> {
         return Err(Error::Closed);
     }
     if got.truncated {
-        return Err(Error::ControlTruncated { arrived: got.fds.len() });
+        return Err(Error::ControlTruncated {
+            arrived: got.fds.len(),
+        });
     }
     match got.fds.len() {
         0 => Err(Error::MissingFds { expected }),
@@ -114,7 +116,10 @@ pub fn recv_message(sock: &impl AsFd, room: usize) -> Result<Received> {
     // u64 elements keep the buffer aligned for cmsghdr.
     let mut control = vec![0u64; space.div_ceil(8)];
     let mut byte = [0u8; 1];
-    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
     // SAFETY: an all-zero msghdr is a valid empty header; the pointers set below point into
     // buffers that outlive the recvmsg call.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -137,7 +142,12 @@ pub fn recv_message(sock: &impl AsFd, room: usize) -> Result<Received> {
     // SAFETY: the kernel filled msg's control buffer; the CMSG_* walk stays inside it.
     let fds = unsafe { take_fds(&msg) };
     mark_cloexec(&fds)?;
-    Ok(Received { bytes: n, byte: byte[0], fds, truncated: msg.msg_flags & libc::MSG_CTRUNC != 0 })
+    Ok(Received {
+        bytes: n,
+        byte: byte[0],
+        fds,
+        truncated: msg.msg_flags & libc::MSG_CTRUNC != 0,
+    })
 }
 
 /// Every fd in the SCM_RIGHTS control messages of `msg`, as owned fds.
@@ -183,7 +193,8 @@ fn mark_cloexec(_fds: &[OwnedFd]) -> Result<()> {
 fn mark_cloexec(fds: &[OwnedFd]) -> Result<()> {
     use nix::fcntl::{fcntl, FcntlArg, FdFlag};
     for fd in fds {
-        fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map_err(|e| Error::io("marking a received fd close-on-exec", e))?;
+        fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))
+            .map_err(|e| Error::io("marking a received fd close-on-exec", e))?;
     }
     Ok(())
 }
@@ -197,7 +208,11 @@ mod tests {
     /// A pipe whose read end tells, without blocking, whether every write end is closed.
     fn pipe() -> (OwnedFd, OwnedFd) {
         let (r, w) = nix::unistd::pipe().unwrap();
-        nix::fcntl::fcntl(&r, nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK)).unwrap();
+        nix::fcntl::fcntl(
+            &r,
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        )
+        .unwrap();
         (r, w)
     }
 
@@ -215,8 +230,13 @@ mod tests {
         let got = recv_fds(&b, 3).unwrap();
         for (i, fd) in got.into_iter().enumerate() {
             let flags = nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_GETFD).unwrap();
-            assert!(flags & libc::FD_CLOEXEC != 0, "received fd {i} is not close-on-exec");
-            std::fs::File::from(fd).write_all(format!("pipe{i}").as_bytes()).unwrap();
+            assert!(
+                flags & libc::FD_CLOEXEC != 0,
+                "received fd {i} is not close-on-exec"
+            );
+            std::fs::File::from(fd)
+                .write_all(format!("pipe{i}").as_bytes())
+                .unwrap();
         }
         for (i, (r, _)) in pipes.iter().enumerate() {
             let mut s = String::new();
@@ -232,9 +252,21 @@ mod tests {
         let (r, w) = pipe();
         send_fds(&a, &[w.as_fd(), w.as_fd()]).unwrap();
         let err = recv_fds(&b, 3).unwrap_err();
-        assert!(matches!(err, Error::WrongFdCount { expected: 3, got: 2 }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::WrongFdCount {
+                    expected: 3,
+                    got: 2
+                }
+            ),
+            "{err}"
+        );
         drop(w);
-        assert!(all_writers_closed(&r), "a received copy of the write end is still open");
+        assert!(
+            all_writers_closed(&r),
+            "a received copy of the write end is still open"
+        );
     }
 
     #[test]
@@ -246,14 +278,20 @@ mod tests {
         let err = recv_fds(&b, 1).unwrap_err();
         assert!(matches!(err, Error::ControlTruncated { .. }), "{err}");
         drop(w);
-        assert!(all_writers_closed(&r), "a received copy of the write end is still open");
+        assert!(
+            all_writers_closed(&r),
+            "a received copy of the write end is still open"
+        );
     }
 
     #[test]
     fn a_byte_without_fds_is_missing_fds_and_end_of_stream_is_closed() {
         let (mut a, b) = UnixStream::pair().unwrap();
         a.write_all(&[0]).unwrap();
-        assert!(matches!(recv_fds(&b, 1), Err(Error::MissingFds { expected: 1 })));
+        assert!(matches!(
+            recv_fds(&b, 1),
+            Err(Error::MissingFds { expected: 1 })
+        ));
         drop(a);
         assert!(matches!(recv_fds(&b, 1), Err(Error::Closed)));
     }

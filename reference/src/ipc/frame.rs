@@ -36,7 +36,10 @@ pub fn encode_limited(payload: &[u8], max: usize) -> Result<Vec<u8>> {
 fn checked_len(len: usize, max: usize) -> Result<u32> {
     match u32::try_from(len) {
         Ok(n) if len <= max => Ok(n),
-        _ => Err(Error::TooLarge { len: len as u64, max }),
+        _ => Err(Error::TooLarge {
+            len: len as u64,
+            max,
+        }),
     }
 }
 
@@ -49,7 +52,8 @@ pub fn write_frame(w: &mut impl Write, payload: &[u8]) -> Result<()> {
 /// [`write_frame`] with another limit.
 pub fn write_frame_limited(w: &mut impl Write, payload: &[u8], max: usize) -> Result<()> {
     let bytes = encode_limited(payload, max)?;
-    w.write_all(&bytes).map_err(|e| Error::io("writing a frame", e))?;
+    w.write_all(&bytes)
+        .map_err(|e| Error::io("writing a frame", e))?;
     w.flush().map_err(|e| Error::io("writing a frame", e))
 }
 
@@ -69,7 +73,10 @@ pub fn read_frame_limited(r: &mut impl Read, max: usize) -> Result<Vec<u8>> {
     }
     let len = u32::from_be_bytes(prefix) as usize;
     if len > max {
-        return Err(Error::TooLarge { len: len as u64, max });
+        return Err(Error::TooLarge {
+            len: len as u64,
+            max,
+        });
     }
     // Only now, with the length checked, is the buffer allocated.
     let mut payload = vec![0u8; len];
@@ -96,12 +103,18 @@ pub fn decode_limited(bytes: &[u8], max: usize) -> Result<(&[u8], usize)> {
     };
     let len = u32::from_be_bytes(prefix.try_into().expect("four bytes")) as usize;
     if len > max {
-        return Err(Error::TooLarge { len: len as u64, max });
+        return Err(Error::TooLarge {
+            len: len as u64,
+            max,
+        });
     }
     let rest = &bytes[PREFIX_LEN..];
     match rest.get(..len) {
         Some(payload) => Ok((payload, PREFIX_LEN + len)),
-        None => Err(Error::TruncatedPayload { len, got: rest.len() }),
+        None => Err(Error::TruncatedPayload {
+            len,
+            got: rest.len(),
+        }),
     }
 }
 
@@ -140,20 +153,35 @@ mod tests {
     fn exactly_the_limit_passes_one_more_is_refused_both_ways() {
         let at_limit = vec![b' '; MAX_PAYLOAD];
         let bytes = encode(&at_limit).unwrap();
-        assert_eq!(read_frame(&mut Cursor::new(&bytes)).unwrap().len(), MAX_PAYLOAD);
+        assert_eq!(
+            read_frame(&mut Cursor::new(&bytes)).unwrap().len(),
+            MAX_PAYLOAD
+        );
 
         let over = vec![b' '; MAX_PAYLOAD + 1];
-        assert!(matches!(encode(&over), Err(Error::TooLarge { len: 65537, .. })));
+        assert!(matches!(
+            encode(&over),
+            Err(Error::TooLarge { len: 65537, .. })
+        ));
         let mut sink = vec![];
-        assert!(matches!(write_frame(&mut sink, &over), Err(Error::TooLarge { .. })));
-        assert!(sink.is_empty(), "nothing may be written for a refused frame");
+        assert!(matches!(
+            write_frame(&mut sink, &over),
+            Err(Error::TooLarge { .. })
+        ));
+        assert!(
+            sink.is_empty(),
+            "nothing may be written for a refused frame"
+        );
     }
 
     /// A reader that fails the test if more than the prefix is ever requested.
     struct PrefixOnly(Cursor<Vec<u8>>);
     impl Read for PrefixOnly {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            assert!(self.0.position() < 4, "the payload of an oversized frame was read");
+            assert!(
+                self.0.position() < 4,
+                "the payload of an oversized frame was read"
+            );
             let n = buf.len().min(4 - self.0.position() as usize);
             self.0.read(&mut buf[..n])
         }
@@ -163,7 +191,16 @@ mod tests {
     fn oversized_length_is_refused_without_reading_the_payload() {
         let mut r = PrefixOnly(Cursor::new(vec![0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
         let err = read_frame(&mut r).unwrap_err();
-        assert!(matches!(err, Error::TooLarge { len: 0xffff_ffff, max: MAX_PAYLOAD }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::TooLarge {
+                    len: 0xffff_ffff,
+                    max: MAX_PAYLOAD
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]
@@ -171,7 +208,10 @@ mod tests {
         let err = read_frame(&mut Cursor::new(vec![0, 0])).unwrap_err();
         assert!(matches!(err, Error::TruncatedLength { got: 2 }), "{err}");
         let err = read_frame(&mut Cursor::new(vec![0, 0, 0, 9, b'{'])).unwrap_err();
-        assert!(matches!(err, Error::TruncatedPayload { len: 9, got: 1 }), "{err}");
+        assert!(
+            matches!(err, Error::TruncatedPayload { len: 9, got: 1 }),
+            "{err}"
+        );
         assert!(err.to_string().contains("1 of 9"), "{err}");
     }
 
@@ -181,7 +221,10 @@ mod tests {
         bytes.extend_from_slice(&[0, 0]);
         let (payload, used) = decode(&bytes).unwrap();
         assert_eq!((payload, used), (&b"12"[..], 6));
-        assert!(matches!(decode(&bytes[used..]), Err(Error::TruncatedLength { got: 2 })));
+        assert!(matches!(
+            decode(&bytes[used..]),
+            Err(Error::TruncatedLength { got: 2 })
+        ));
         assert!(matches!(decode(&[]), Err(Error::Closed)));
     }
 

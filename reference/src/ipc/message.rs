@@ -90,7 +90,9 @@ impl ApprovalDecision {
 
     /// A denial with `reason`.
     pub fn denied(reason: impl Into<String>) -> Self {
-        ApprovalDecision::Denied { reason: reason.into() }
+        ApprovalDecision::Denied {
+            reason: reason.into(),
+        }
     }
 }
 
@@ -170,7 +172,10 @@ fn parse<T: Direction>(payload: &[u8]) -> Result<T> {
         }
     };
     if !T::TAGS.contains(&tag.as_str()) {
-        return Err(Error::WrongMessageType { found: tag, expected: T::EXPECTED });
+        return Err(Error::WrongMessageType {
+            found: tag,
+            expected: T::EXPECTED,
+        });
     }
     // Typed from the original bytes, not from `value`, so that duplicate fields are caught.
     serde_json::from_slice(payload).map_err(|e| Error::InvalidMessage(format!("{tag}: {e}")))
@@ -234,9 +239,18 @@ mod tests {
             json,
             r#"{"Request":{"request_id":"r1","path":"/etc/hostname","access":"Read","reason":null,"child_pid":42,"session_id":"s1"}}"#
         );
-        let granted = ToChild::Decision { request_id: "r1".into(), decision: ApprovalDecision::Granted };
-        assert_eq!(to_payload(&granted), br#"{"Decision":{"request_id":"r1","decision":"Granted"}}"#);
-        let denied = ToChild::Decision { request_id: "r1".into(), decision: ApprovalDecision::denied("no") };
+        let granted = ToChild::Decision {
+            request_id: "r1".into(),
+            decision: ApprovalDecision::Granted,
+        };
+        assert_eq!(
+            to_payload(&granted),
+            br#"{"Decision":{"request_id":"r1","decision":"Granted"}}"#
+        );
+        let denied = ToChild::Decision {
+            request_id: "r1".into(),
+            decision: ApprovalDecision::denied("no"),
+        };
         assert_eq!(
             to_payload(&denied),
             br#"{"Decision":{"request_id":"r1","decision":{"Denied":{"reason":"no"}}}}"#
@@ -247,7 +261,10 @@ mod tests {
     fn round_trip_both_directions() {
         let msg = ToSupervisor::Request(request());
         assert_eq!(parse_to_supervisor(&to_payload(&msg)).unwrap(), msg);
-        let answer = ToChild::Decision { request_id: "r1".into(), decision: ApprovalDecision::Timeout };
+        let answer = ToChild::Decision {
+            request_id: "r1".into(),
+            decision: ApprovalDecision::Timeout,
+        };
         assert_eq!(parse_to_child(&to_payload(&answer)).unwrap(), answer);
     }
 
@@ -257,8 +274,14 @@ mod tests {
         assert_eq!(kind(b"{\"Request\":"), "not_json");
         assert_eq!(kind(b""), "not_json");
         assert_eq!(kind(b"\xff\xfe"), "not_json");
-        assert_eq!(kind(br#"{"Decision":{"request_id":"r","decision":"Granted"}}"#), "wrong_message_type");
-        assert_eq!(kind(br#"{"Request":{"request_id":"r"}}"#), "invalid_message");
+        assert_eq!(
+            kind(br#"{"Decision":{"request_id":"r","decision":"Granted"}}"#),
+            "wrong_message_type"
+        );
+        assert_eq!(
+            kind(br#"{"Request":{"request_id":"r"}}"#),
+            "invalid_message"
+        );
         assert_eq!(kind(b"[1,2]"), "invalid_message");
         let dup = br#"{"Request":{"request_id":"a","request_id":"b","path":"/x","access":"Read","reason":null,"child_pid":1,"session_id":"s"}}"#;
         assert_eq!(kind(dup), "invalid_message");
@@ -267,6 +290,9 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-        assert_eq!(parse_to_supervisor(deep.as_bytes()).unwrap_err().kind(), "not_json");
+        assert_eq!(
+            parse_to_supervisor(deep.as_bytes()).unwrap_err().kind(),
+            "not_json"
+        );
     }
 }

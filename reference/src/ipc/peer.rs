@@ -24,7 +24,11 @@ pub struct PeerCredentials {
 pub fn credentials(sock: &impl AsFd) -> Result<PeerCredentials> {
     use nix::sys::socket::{getsockopt, sockopt::PeerCredentials as SoPeerCred};
     let cred = getsockopt(sock, SoPeerCred).map_err(|e| Error::io("reading SO_PEERCRED", e))?;
-    Ok(PeerCredentials { pid: Some(cred.pid()), uid: cred.uid(), gid: cred.gid() })
+    Ok(PeerCredentials {
+        pid: Some(cred.pid()),
+        uid: cred.uid(),
+        gid: cred.gid(),
+    })
 }
 
 /// The credentials of the peer of the connected socket `sock` (`getpeereid` for the ids,
@@ -34,13 +38,20 @@ pub fn credentials(sock: &impl AsFd) -> Result<PeerCredentials> {
     use nix::sys::socket::{getsockopt, sockopt::LocalPeerPid};
     let (uid, gid) = nix::unistd::getpeereid(sock).map_err(|e| Error::io("getpeereid", e))?;
     let pid = getsockopt(sock, LocalPeerPid).ok();
-    Ok(PeerCredentials { pid, uid: uid.as_raw(), gid: gid.as_raw() })
+    Ok(PeerCredentials {
+        pid,
+        uid: uid.as_raw(),
+        gid: gid.as_raw(),
+    })
 }
 
 /// No peer credentials on this platform: every peer is refused.
 #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "macos")))]
 pub fn credentials(_sock: &impl AsFd) -> Result<PeerCredentials> {
-    Err(Error::io("reading peer credentials", std::io::ErrorKind::Unsupported))
+    Err(Error::io(
+        "reading peer credentials",
+        std::io::ErrorKind::Unsupported,
+    ))
 }
 
 /// Accepts the peer only when it runs as our own effective uid.
@@ -48,7 +59,11 @@ pub fn require_same_uid(sock: &impl AsFd) -> Result<PeerCredentials> {
     let peer = credentials(sock)?;
     let ours = nix::unistd::geteuid().as_raw();
     if peer.uid != ours {
-        return Err(Error::PeerRefused { uid: peer.uid, expected: ours, pid: peer.pid });
+        return Err(Error::PeerRefused {
+            uid: peer.uid,
+            expected: ours,
+            pid: peer.pid,
+        });
     }
     Ok(peer)
 }

@@ -61,7 +61,13 @@ impl RequestPolicy {
         let granted = self
             .grants
             .iter()
-            .filter(|g| if g.is_file { resolved == g.resolved } else { resolved.starts_with(&g.resolved) })
+            .filter(|g| {
+                if g.is_file {
+                    resolved == g.resolved
+                } else {
+                    resolved.starts_with(&g.resolved)
+                }
+            })
             .map(|g| g.access)
             .reduce(AccessMode::union);
         granted.is_some_and(|g| g == AccessMode::ReadWrite || g == access)
@@ -85,7 +91,11 @@ impl TerminalPrompt {
         if !nix::unistd::isatty(std::io::stdin()).unwrap_or(false) {
             return None;
         }
-        let tty = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").ok()?;
+        let tty = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .ok()?;
         Some(TerminalPrompt { tty })
     }
 }
@@ -123,7 +133,12 @@ pub struct Supervisor {
 impl Supervisor {
     /// A supervisor deciding with `policy` alone.
     pub fn new(policy: RequestPolicy) -> Supervisor {
-        Supervisor { policy, prompt: None, seen: HashSet::new(), quiet: false }
+        Supervisor {
+            policy,
+            prompt: None,
+            seen: HashSet::new(),
+            quiet: false,
+        }
     }
 
     /// Also asks `prompt` about requests the policy does not cover.
@@ -151,10 +166,15 @@ impl Supervisor {
             return Err("request_id must not be empty".into());
         }
         if self.seen.contains(&request.request_id) {
-            return Err(format!("duplicate request_id {:?} rejected (replay detected)", request.request_id));
+            return Err(format!(
+                "duplicate request_id {:?} rejected (replay detected)",
+                request.request_id
+            ));
         }
         if self.seen.len() >= MAX_TRACKED_IDS {
-            return Err(format!("request limit reached: {MAX_TRACKED_IDS} requests in this session"));
+            return Err(format!(
+                "request limit reached: {MAX_TRACKED_IDS} requests in this session"
+            ));
         }
         self.seen.insert(request.request_id.clone());
 
@@ -162,7 +182,8 @@ impl Supervisor {
         if !path.is_absolute() {
             return Err(format!("path must be absolute: {:?}", path));
         }
-        let resolved = std::fs::canonicalize(path).map_err(|e| format!("cannot resolve {:?}: {e}", path))?;
+        let resolved =
+            std::fs::canonicalize(path).map_err(|e| format!("cannot resolve {:?}: {e}", path))?;
         let covered = self.policy.covers(&resolved, request.access);
         if !covered {
             let asked = self.prompt.as_mut().map(|p| p.ask(request, &resolved));
@@ -186,7 +207,13 @@ impl Supervisor {
         match msg {
             ToSupervisor::Request(request) => {
                 let (fd, decision) = self.decide(request);
-                (fd, ToChild::Decision { request_id: request.request_id.clone(), decision })
+                (
+                    fd,
+                    ToChild::Decision {
+                        request_id: request.request_id.clone(),
+                        decision,
+                    },
+                )
             }
             ToSupervisor::OpenUrl(open) => (
                 None,
@@ -228,7 +255,8 @@ fn send_answer(conn: &UnixStream, fd: Option<OwnedFd>, mut answer: ToChild) -> R
     if let Some(fd) = fd {
         if let Err(e) = fdpass::send_fds(conn, &[fd.as_fd()]) {
             if let ToChild::Decision { decision, .. } = &mut answer {
-                *decision = ApprovalDecision::denied(format!("Failed to send file descriptor: {e}"));
+                *decision =
+                    ApprovalDecision::denied(format!("Failed to send file descriptor: {e}"));
             }
         }
         // Our copy closes here; the child's copy is its own.
@@ -248,13 +276,20 @@ fn open_checked(resolved: &Path, access: AccessMode) -> std::result::Result<Owne
     };
     let flags = mode | OFlag::O_CLOEXEC | OFlag::O_NOCTTY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK;
     let fd = open(resolved, flags, Mode::empty()).map_err(|e| {
-        format!("Supervisor failed to open path: {:?}: {}", resolved, std::io::Error::from(e))
+        format!(
+            "Supervisor failed to open path: {:?}: {}",
+            resolved,
+            std::io::Error::from(e)
+        )
     })?;
     let st = fstat(&fd).map_err(|e| format!("Supervisor failed to inspect {:?}: {e}", resolved))?;
     let kind = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT;
     let allowed = kind == SFlag::S_IFREG || (kind == SFlag::S_IFDIR && access == AccessMode::Read);
     if !allowed {
-        return Err(format!("not a regular file (or a directory to read): {:?}", resolved));
+        return Err(format!(
+            "not a regular file (or a directory to read): {:?}",
+            resolved
+        ));
     }
     still_at(&fd, resolved)?;
     // The status flags are shared with the child: give it an ordinary blocking fd.
@@ -268,7 +303,10 @@ fn still_at(fd: &OwnedFd, resolved: &Path) -> std::result::Result<(), String> {
     let actual = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
         .map_err(|e| format!("cannot verify what was opened for {:?}: {e}", resolved))?;
     if actual != resolved {
-        return Err(format!("{:?} changed while it was being opened (now {:?})", resolved, actual));
+        return Err(format!(
+            "{:?} changed while it was being opened (now {:?})",
+            resolved, actual
+        ));
     }
     Ok(())
 }
@@ -288,28 +326,48 @@ pub struct Client {
 impl Client {
     /// A client on a connected stream.
     pub fn new(stream: UnixStream) -> Client {
-        Client { stream, session_id: format!("pid-{}", std::process::id()), next_id: 0 }
+        Client {
+            stream,
+            session_id: format!("pid-{}", std::process::id()),
+            next_id: 0,
+        }
     }
 
     /// The client on the socket inherited from `nono-ref run` ([`SUPERVISOR_FD_ENV`]).
     pub fn from_env() -> Result<Client> {
-        let value = std::env::var(SUPERVISOR_FD_ENV)
-            .map_err(|_| Error::io(format!("{SUPERVISOR_FD_ENV} is not set"), std::io::ErrorKind::NotFound))?;
+        let value = std::env::var(SUPERVISOR_FD_ENV).map_err(|_| {
+            Error::io(
+                format!("{SUPERVISOR_FD_ENV} is not set"),
+                std::io::ErrorKind::NotFound,
+            )
+        })?;
         Client::from_fd_number(&value)
     }
 
     /// The client on the fd numbered `value` (the text of [`SUPERVISOR_FD_ENV`]). Checks that
     /// the fd is an open socket before taking ownership of it.
     pub fn from_fd_number(value: &str) -> Result<Client> {
-        let bad = |why: String| Error::io(format!("{SUPERVISOR_FD_ENV}: {why}"), std::io::ErrorKind::InvalidInput);
-        let fd: i32 = value.parse().map_err(|_| bad(format!("not an fd number: {value:?}")))?;
+        let bad = |why: String| {
+            Error::io(
+                format!("{SUPERVISOR_FD_ENV}: {why}"),
+                std::io::ErrorKind::InvalidInput,
+            )
+        };
+        let fd: i32 = value
+            .parse()
+            .map_err(|_| bad(format!("not an fd number: {value:?}")))?;
         // SAFETY: fstat only reads the fd table; an invalid number is an error, not UB.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        if fd < 0 || unsafe { libc::fstat(fd, &mut st) } != 0 || st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+        if fd < 0
+            || unsafe { libc::fstat(fd, &mut st) } != 0
+            || st.st_mode & libc::S_IFMT != libc::S_IFSOCK
+        {
             return Err(bad(format!("fd {fd} is not an open socket")));
         }
         // SAFETY: the caller hands this process the fd; it is open and a socket.
-        Ok(Client::new(UnixStream::from(unsafe { OwnedFd::from_raw_fd(fd) })))
+        Ok(Client::new(UnixStream::from(unsafe {
+            OwnedFd::from_raw_fd(fd)
+        })))
     }
 
     /// Asks for `access` to `path`; returns the decision and, when granted, the fd.
@@ -331,7 +389,10 @@ impl Client {
         self.send(&ToSupervisor::Request(request.clone()))?;
         let (answer, fd) = self.receive()?;
         match answer {
-            ToChild::Decision { request_id, decision } if request_id == request.request_id => {
+            ToChild::Decision {
+                request_id,
+                decision,
+            } if request_id == request.request_id => {
                 // A fd with anything but a grant is dropped (closed) here.
                 let fd = if decision.is_granted() { fd } else { None };
                 if decision.is_granted() && fd.is_none() {
@@ -358,7 +419,9 @@ impl Client {
             return Err(Error::Closed);
         }
         if first.truncated || first.fds.len() > 1 {
-            return Err(Error::ControlTruncated { arrived: first.fds.len() });
+            return Err(Error::ControlTruncated {
+                arrived: first.fds.len(),
+            });
         }
         let mut fds = first.fds;
         let payload = if let Some(fd) = fds.pop() {
@@ -385,7 +448,9 @@ mod tests {
 
     impl Fixture {
         fn new() -> Fixture {
-            Fixture { dir: tempfile::tempdir().unwrap() }
+            Fixture {
+                dir: tempfile::tempdir().unwrap(),
+            }
         }
         fn path(&self, rel: &str) -> PathBuf {
             self.dir.path().join(rel)
@@ -399,7 +464,11 @@ mod tests {
         fn policy(&self, dir: &str, access: AccessMode) -> RequestPolicy {
             let d = self.path(dir);
             std::fs::create_dir_all(&d).unwrap();
-            RequestPolicy { grants: vec![FsCapability::directory("--request", &d, access, Source::User).unwrap()] }
+            RequestPolicy {
+                grants: vec![
+                    FsCapability::directory("--request", &d, access, Source::User).unwrap(),
+                ],
+            }
         }
     }
 
@@ -432,7 +501,10 @@ mod tests {
         let mut s = String::new();
         f.read_to_string(&mut s).unwrap();
         assert_eq!(s, "alpha");
-        assert!(f.write_all(b"x").is_err(), "a read grant's fd must not write");
+        assert!(
+            f.write_all(b"x").is_err(),
+            "a read grant's fd must not write"
+        );
 
         let (fd, decision) = sup.decide(&req("2", &file, AccessMode::Write));
         assert!(fd.is_none());
@@ -488,9 +560,14 @@ mod tests {
     fn prompt_decides_only_what_the_policy_does_not_cover() {
         let fx = Fixture::new();
         let outside = fx.file("other/out", "o");
-        let mut yes = Supervisor::new(RequestPolicy::deny_all()).with_prompt(Box::new(Answer(true, 0)));
-        assert!(yes.decide(&req("1", &outside, AccessMode::Read)).1.is_granted());
-        let mut no = Supervisor::new(RequestPolicy::deny_all()).with_prompt(Box::new(Answer(false, 0)));
+        let mut yes =
+            Supervisor::new(RequestPolicy::deny_all()).with_prompt(Box::new(Answer(true, 0)));
+        assert!(yes
+            .decide(&req("1", &outside, AccessMode::Read))
+            .1
+            .is_granted());
+        let mut no =
+            Supervisor::new(RequestPolicy::deny_all()).with_prompt(Box::new(Answer(false, 0)));
         assert!(reason(&no.decide(&req("1", &outside, AccessMode::Read)).1).contains("user"));
     }
 
@@ -503,7 +580,9 @@ mod tests {
         let server = std::thread::spawn(move || Supervisor::new(policy).quiet().serve(&sup_end));
         let mut client = Client::new(child_end);
 
-        let (decision, fd) = client.request(&file, AccessMode::ReadWrite, Some("test")).unwrap();
+        let (decision, fd) = client
+            .request(&file, AccessMode::ReadWrite, Some("test"))
+            .unwrap();
         assert!(decision.is_granted());
         let mut f = std::fs::File::from(fd.unwrap());
         f.write_all(b"PAY").unwrap();
@@ -513,8 +592,13 @@ mod tests {
         assert_eq!(s, "PAYload");
 
         // Garbage that keeps the framing is skipped; the next request is answered.
-        client.stream.write_all(&frame::encode(b"not json").unwrap()).unwrap();
-        let (denied, fd) = client.request(&fx.path("nope"), AccessMode::Read, None).unwrap();
+        client
+            .stream
+            .write_all(&frame::encode(b"not json").unwrap())
+            .unwrap();
+        let (denied, fd) = client
+            .request(&fx.path("nope"), AccessMode::Read, None)
+            .unwrap();
         assert!(!denied.is_granted() && fd.is_none());
 
         // An oversized length ends the connection.

@@ -41,17 +41,26 @@ impl Listener {
     pub fn bind(path: &Path) -> Result<Listener> {
         let sock = bind_owner_only(path)?;
         // The file exists from here on: any failure must remove it.
-        let listener = Listener { inner: UnixListener::from(sock), path: path.to_path_buf() };
+        let listener = Listener {
+            inner: UnixListener::from(sock),
+            path: path.to_path_buf(),
+        };
         let mode = std::fs::symlink_metadata(path)
             .map_err(|e| Error::io(format!("checking {}", path.display()), e))?
             .permissions()
             .mode()
             & 0o777;
         if mode & 0o077 != 0 {
-            return Err(Error::SocketMode { path: path.to_path_buf(), mode });
+            return Err(Error::SocketMode {
+                path: path.to_path_buf(),
+                mode,
+            });
         }
-        nix::sys::socket::listen(&listener.inner, nix::sys::socket::Backlog::new(16).expect("valid backlog"))
-            .map_err(|e| Error::io(format!("listening on {}", path.display()), e))?;
+        nix::sys::socket::listen(
+            &listener.inner,
+            nix::sys::socket::Backlog::new(16).expect("valid backlog"),
+        )
+        .map_err(|e| Error::io(format!("listening on {}", path.display()), e))?;
         Ok(listener)
     }
 
@@ -67,7 +76,11 @@ impl Listener {
         let (stream, _) = loop {
             match self.inner.accept() {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                other => break other.map_err(|e| Error::io(format!("accepting on {}", self.path.display()), e))?,
+                other => {
+                    break other.map_err(|e| {
+                        Error::io(format!("accepting on {}", self.path.display()), e)
+                    })?
+                }
             }
         };
         let peer = peer::require_same_uid(&stream)?;
@@ -77,7 +90,11 @@ impl Listener {
     /// [`Listener::accept`], giving up with a `TimedOut` I/O error after `timeout`.
     pub fn accept_timeout(&self, timeout: Duration) -> Result<(UnixStream, PeerCredentials)> {
         let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
-        let mut pfd = libc::pollfd { fd: self.inner.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd: self.inner.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd for the duration of the call.
         let ready = unsafe { libc::poll(&mut pfd, 1, ms) };
         match ready {
@@ -115,15 +132,25 @@ impl Drop for Listener {
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn bind_owner_only(path: &Path) -> Result<OwnedFd> {
     use nix::sys::socket::{bind, socket, AddressFamily, SockFlag, SockType, UnixAddr};
-    let addr = UnixAddr::new(path).map_err(|e| Error::io(format!("socket path {}", path.display()), e))?;
-    let sock = socket(AddressFamily::Unix, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)
-        .map_err(|e| Error::io("creating a socket", e))?;
+    let addr =
+        UnixAddr::new(path).map_err(|e| Error::io(format!("socket path {}", path.display()), e))?;
+    let sock = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| Error::io("creating a socket", e))?;
     // Linux creates the file with the socket inode's mode minus the umask, so narrowing
     // the inode first makes the file owner-only from its first instant, without touching
     // the process-wide umask.
-    nix::sys::stat::fchmod(&sock, nix::sys::stat::Mode::from_bits_truncate(SOCKET_MODE as _))
-        .map_err(|e| Error::io("restricting the socket's mode before bind", e))?;
-    bind(sock.as_raw_fd(), &addr).map_err(|e| Error::io(format!("binding {}", path.display()), e))?;
+    nix::sys::stat::fchmod(
+        &sock,
+        nix::sys::stat::Mode::from_bits_truncate(SOCKET_MODE as _),
+    )
+    .map_err(|e| Error::io("restricting the socket's mode before bind", e))?;
+    bind(sock.as_raw_fd(), &addr)
+        .map_err(|e| Error::io(format!("binding {}", path.display()), e))?;
     Ok(sock)
 }
 
@@ -134,12 +161,23 @@ fn bind_owner_only(path: &Path) -> Result<OwnedFd> {
     use nix::sys::socket::{bind, socket, AddressFamily, SockFlag, SockType, UnixAddr};
     use nix::sys::stat::{umask, Mode};
     static UMASK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let addr = UnixAddr::new(path).map_err(|e| Error::io(format!("socket path {}", path.display()), e))?;
-    let sock = socket(AddressFamily::Unix, SockType::Stream, SockFlag::empty(), None)
-        .map_err(|e| Error::io("creating a socket", e))?;
-    nix::fcntl::fcntl(&sock, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC))
-        .map_err(|e| Error::io("marking the socket close-on-exec", e))?;
-    let _guard = UMASK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let addr =
+        UnixAddr::new(path).map_err(|e| Error::io(format!("socket path {}", path.display()), e))?;
+    let sock = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::empty(),
+        None,
+    )
+    .map_err(|e| Error::io("creating a socket", e))?;
+    nix::fcntl::fcntl(
+        &sock,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    )
+    .map_err(|e| Error::io("marking the socket close-on-exec", e))?;
+    let _guard = UMASK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let old = umask(Mode::from_bits_truncate(0o177));
     let bound = bind(sock.as_raw_fd(), &addr);
     umask(old);
@@ -195,7 +233,9 @@ mod tests {
     fn accept_timeout_gives_up() {
         let dir = tmpdir();
         let listener = Listener::bind(&dir.path().join("idle")).unwrap();
-        let err = listener.accept_timeout(Duration::from_millis(20)).unwrap_err();
+        let err = listener
+            .accept_timeout(Duration::from_millis(20))
+            .unwrap_err();
         assert!(err.to_string().contains("waiting"), "{err}");
     }
 }

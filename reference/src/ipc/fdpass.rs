@@ -12,13 +12,14 @@
 //! is returned. Kept fds are close-on-exec (`MSG_CMSG_CLOEXEC` on Linux), so a received fd
 //! leaks into a program only when the receiver clears the flag on purpose.
 //!
-//! ```no_run
+//! ```
 //! # use std::os::fd::AsFd;
 //! # use nono_reference::ipc::fdpass;
 //! let (a, b) = std::os::unix::net::UnixStream::pair()?;
-//! let stdio = [std::io::stdin().as_fd(), std::io::stdout().as_fd(), std::io::stderr().as_fd()];
-//! fdpass::send_fds(&a, &stdio)?;
-//! let [stdin, stdout, stderr]: [_; 3] = fdpass::recv_fds(&b, 3)?.try_into().unwrap();
+//! let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+//! fdpass::send_fds(&a, &[stdin.as_fd(), stdout.as_fd(), stderr.as_fd()])?;
+//! let received = fdpass::recv_fds(&b, 3)?; // [stdin, stdout, stderr], close-on-exec
+//! assert_eq!(received.len(), 3);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

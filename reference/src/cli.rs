@@ -3,6 +3,7 @@
 
 use crate::capability::{AccessMode, CapabilitySet, FsCapability, Source};
 use crate::error::{Error, Result};
+use crate::ipc::request::{RequestPolicy, Supervisor, TerminalPrompt};
 use crate::profile::{self, apply, expand::Vars, resolve, resolve::Lookup};
 use crate::{env, sandbox, supervisor, system};
 use clap::{Args, Parser, Subcommand};
@@ -20,7 +21,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-#[allow(clippy::large_enum_variant)] // parsed once per process
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing buys nothing
 enum Command {
     /// Run a program inside the sandbox.
     Run(RunArgs),
@@ -118,10 +119,49 @@ fn current_dir() -> Result<PathBuf> {
     std::env::current_dir().map_err(|source| Error::Io { context: "reading the working directory".into(), source })
 }
 
+/// Capability requests: what the supervisor opens for the program on request, through the
+/// socket named by `NONO_SUPERVISOR_FD` (see [`crate::ipc`]). These never widen the sandbox
+/// itself. Any of them turns the socket on; requests they do not cover are denied, or asked
+/// about on the terminal when one is attached.
+#[derive(Args)]
+pub struct RequestArgs {
+    /// On request, open files beneath DIR for reading and pass the fd to the program.
+    #[arg(long = "request-read", value_name = "DIR")]
+    pub request_read: Vec<PathBuf>,
+    /// On request, open files beneath DIR for writing (not reading) and pass the fd.
+    #[arg(long = "request-write", value_name = "DIR")]
+    pub request_write: Vec<PathBuf>,
+    /// On request, open files beneath DIR for reading, writing or both and pass the fd.
+    #[arg(long = "request-allow", value_name = "DIR")]
+    pub request_allow: Vec<PathBuf>,
+    /// Give the program the supervisor socket even with no --request-* directory: every
+    /// request is denied (or asked about on the terminal).
+    #[arg(long = "request-socket")]
+    pub request_socket: bool,
+}
+
+/// The request policy the flags describe, or None when the socket is off.
+pub fn build_request_policy(args: &RequestArgs) -> Result<Option<RequestPolicy>> {
+    let dirs = [
+        ("--request-read", &args.request_read, AccessMode::Read),
+        ("--request-write", &args.request_write, AccessMode::Write),
+        ("--request-allow", &args.request_allow, AccessMode::ReadWrite),
+    ];
+    let mut policy = RequestPolicy::deny_all();
+    for (flag, paths, access) in dirs {
+        for path in paths {
+            policy.grants.push(FsCapability::directory(flag, path, access, Source::User)?);
+        }
+    }
+    Ok((args.request_socket || !policy.grants.is_empty()).then_some(policy))
+}
+
 #[derive(Args)]
 struct RunArgs {
     #[command(flatten)]
     grants: GrantArgs,
+    #[command(flatten)]
+    requests: RequestArgs,
     /// Print nothing but errors.
     #[arg(short = 's', long = "silent")]
     silent: bool,
@@ -261,6 +301,7 @@ fn run(args: RunArgs) -> Result<i32> {
             eprintln!("nono-ref: warning: {warning}");
         }
     }
+    let requests = build_request_policy(&args.requests)?;
     if args.dry_run {
         print_dry_run(&caps, &args);
         return Ok(0);
@@ -272,9 +313,14 @@ fn run(args: RunArgs) -> Result<i32> {
     }
     let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
     let program = supervisor::resolve_program(&args.command[0], path_var)?;
-    supervisor::run(
+    let requests = requests.map(|policy| match TerminalPrompt::open() {
+        Some(prompt) => Supervisor::new(policy).with_prompt(Box::new(prompt)),
+        None => Supervisor::new(policy),
+    });
+    supervisor::run_with_requests(
         supervisor::Launch { program, argv: args.command.clone(), env, workdir: args.grants.workdir.clone() },
         prepared,
+        requests,
     )
 }
 

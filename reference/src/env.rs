@@ -31,6 +31,8 @@ pub const DANGEROUS_NAMES: &[&str] = &[
     "OP_CONNECT_HOST",
     "NONO_CAP_FILE",
     "NONO_SUPERVISOR_PATH",
+    // Names the supervisor socket; only `run` itself may set it (see `crate::ipc`).
+    "NONO_SUPERVISOR_FD",
 ];
 
 /// Variables removed by prefix (`LD_PRELOAD`, `DYLD_INSERT_LIBRARIES`, exported bash

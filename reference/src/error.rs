@@ -33,6 +33,8 @@ pub enum Error {
     ProgramNotFound(String),
     /// Any other operating-system error, with what we were doing.
     Io { context: String, source: std::io::Error },
+    /// The supervisor socket could not be set up.
+    Ipc(crate::ipc::Error),
 }
 
 impl fmt::Display for Error {
@@ -72,6 +74,7 @@ impl fmt::Display for Error {
             }
             Error::ProgramNotFound(p) => write!(f, "{p}: command not found"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
+            Error::Ipc(e) => write!(f, "supervisor socket: {e}"),
         }
     }
 }
@@ -89,8 +92,15 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Canonicalize { source, .. } | Error::Io { source, .. } => Some(source),
+            Error::Ipc(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+impl From<crate::ipc::Error> for Error {
+    fn from(e: crate::ipc::Error) -> Self {
+        Error::Ipc(e)
     }
 }
 

@@ -14,6 +14,8 @@
 //! 4. [`env`]: dangerous environment variables are removed.
 //! 5. [`supervisor`]: fork; the child enforces the ruleset on itself and execs; the parent
 //!    waits and maps the child's fate to an exit code.
+//! 6. [`ipc`]: with a request policy, the supervisor keeps a socket to the child and
+//!    answers capability requests by passing opened fds.
 //!
 //! Anything not granted is denied. When the kernel cannot enforce what was asked, the
 //! reference refuses to run rather than run with less protection.
@@ -25,6 +27,7 @@ pub mod env;
 pub mod error;
 pub mod mediation;
 pub mod profile;
+pub mod ipc;
 pub mod sandbox;
 pub mod supervisor;
 pub mod system;

@@ -12,8 +12,15 @@
 //! | the program could not be executed     | 127       |
 //!
 //! Errors before the fork are the caller's to report (exit 1).
+//!
+//! With a request policy ([`run_with_requests`]), a connected socket pair is made before
+//! the fork. The child clears close-on-exec on its end only, so the program inherits it,
+//! numbered in `NONO_SUPERVISOR_FD` ([`crate::ipc`]); the parent's end stays close-on-exec.
+//! The parent answers capability requests on a thread until the child's end is closed
+//! (the program and everything it started have exited) or the framing breaks.
 
 use crate::error::{Error, Result};
+use crate::ipc::{self, request::Supervisor};
 use crate::sandbox::Prepared;
 use nix::sys::signal::{self, SigHandler, Signal};
 use nix::sys::wait::{waitpid, WaitStatus};
@@ -79,6 +86,22 @@ extern "C" fn forward_signal(sig: libc::c_int) {
 /// Forks, sandboxes the child, execs the program and waits. Returns the exit code that
 /// `nono-ref` itself must exit with. Must be called while the process is single-threaded.
 pub fn run(launch: Launch, sandbox: Prepared) -> Result<i32> {
+    run_with_requests(launch, sandbox, None)
+}
+
+/// [`run`], and with `requests` the program gets a supervisor socket on which `requests`
+/// answers capability requests until the program's end is closed.
+pub fn run_with_requests(mut launch: Launch, sandbox: Prepared, requests: Option<Supervisor>) -> Result<i32> {
+    use std::os::fd::AsRawFd;
+    let channel = match requests {
+        Some(supervisor) => {
+            let (parent_end, child_end) = ipc::socket::pair()?;
+            launch.env.retain(|(k, _)| k != ipc::SUPERVISOR_FD_ENV);
+            launch.env.push((ipc::SUPERVISOR_FD_ENV.into(), child_end.as_raw_fd().to_string().into()));
+            Some((supervisor, parent_end, child_end))
+        }
+        None => None,
+    };
     // Everything the child needs is allocated before the fork.
     let program = cstring(launch.program.as_os_str().as_bytes(), "program path")?;
     let argv: Vec<CString> = launch
@@ -102,6 +125,14 @@ pub fn run(launch: Launch, sandbox: Prepared) -> Result<i32> {
     // directory and execs.
     match unsafe { fork() }.map_err(|e| Error::Io { context: "fork".into(), source: e.into() })? {
         ForkResult::Child => {
+            if let Some((_, _, child_end)) = &channel {
+                // The one fd the program inherits on purpose.
+                let keep = nix::fcntl::fcntl(child_end, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()));
+                if let Err(e) = keep {
+                    eprintln!("nono-ref: cannot pass the supervisor socket: {e}");
+                    unsafe { libc::_exit(EXIT_SANDBOX_FAILED) };
+                }
+            }
             if let Err(why) = sandbox.restrict_self() {
                 eprintln!("nono-ref: failed to apply sandbox: {why}");
                 unsafe { libc::_exit(EXIT_SANDBOX_FAILED) };
@@ -118,6 +149,14 @@ pub fn run(launch: Launch, sandbox: Prepared) -> Result<i32> {
         }
         ForkResult::Parent { child } => {
             CHILD.store(child.as_raw(), Ordering::SeqCst);
+            if let Some((mut supervisor, parent_end, child_end)) = channel {
+                drop(child_end);
+                std::thread::spawn(move || {
+                    if let Err(e) = supervisor.serve(&parent_end) {
+                        eprintln!("nono-ref: supervisor: {e}; no further requests will be answered");
+                    }
+                });
+            }
             for sig in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP, Signal::SIGQUIT] {
                 // SAFETY: the handler only calls kill(2).
                 unsafe { signal::signal(sig, SigHandler::Handler(forward_signal)) }

@@ -58,3 +58,34 @@ fn conformance_info_is_json_with_the_contract_fields() {
     }
     assert_eq!(doc["implementation"], "nono-ref");
 }
+
+#[test]
+fn missing_request_directory_is_an_error_naming_flag_and_path() {
+    nono_ref()
+        .args(["run", "--request-read", "/nonexistent/nono-ref-request", "--", "/bin/true"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--request-read").and(predicate::str::contains("/nonexistent/nono-ref-request")));
+}
+
+#[test]
+fn supervisor_fd_is_set_only_with_a_request_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_of = |extra: &[&str]| {
+        let out = nono_ref()
+            .arg("run")
+            .args(extra)
+            .args(["--", "/usr/bin/env"])
+            .env("NONO_SUPERVISOR_FD", "7")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    let with: String = env_of(&["--request-read", dir.path().to_str().unwrap()]);
+    let line = with.lines().find(|l| l.starts_with("NONO_SUPERVISOR_FD=")).expect("NONO_SUPERVISOR_FD missing");
+    assert_ne!(line, "NONO_SUPERVISOR_FD=7", "the caller's value leaked through");
+    assert!(!env_of(&[]).contains("NONO_SUPERVISOR_FD"), "set without a request flag");
+}

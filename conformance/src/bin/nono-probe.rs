@@ -547,6 +547,67 @@ fn run_op(args: &[String]) -> Result<Done, Usage> {
             let sig: libc::c_int = parse("SIG", &rest[0])?;
             op_kill_self(op, sig)
         }
+        // request-open [--id ID] PATH ACCESS [THEN...]: ask the supervisor named by
+        // NONO_SUPERVISOR_FD for ACCESS (Read|Write|ReadWrite) to PATH; extra "decision"
+        // (granted|denied|timeout), "reason", "fd_received", "request_id". THEN uses the fd:
+        // `read` (extra "content"), `write DATA`, `exec-keep PROG ARGS...` (clear
+        // close-on-exec, exec PROG with every "{fd}" in ARGS replaced by the fd number; PROG
+        // prints) or `exec-cloexec PROG ARGS...` (the same with close-on-exec set). ok only
+        // when granted and THEN succeeded; a denial is step "decision".
+        "request-open" => op_request_open(op, rest),
+        // request-replay PATH ACCESS: send two requests with the same request_id; extra
+        // "decisions", "reasons", "fds_received" (one entry per request).
+        "request-replay" => {
+            want(op, rest, 2, "PATH ACCESS")?;
+            op_request_replay(op, &rest[0], &rest[1])
+        }
+        // request-after-garbage PATH ACCESS: send three well-framed bad messages (not JSON,
+        // a Decision, an unknown access mode), then a valid request, and read the granted fd;
+        // extra as request-open with THEN `read`.
+        "request-after-garbage" => {
+            want(op, rest, 2, "PATH ACCESS")?;
+            op_request_after_garbage(op, &rest[0], &rest[1])
+        }
+        // request-oversize: send a length prefix of 65537 and 16 payload bytes, then wait
+        // for an answer; extra "closed" (true when the supervisor hung up without answering)
+        // and "answer_bytes".
+        "request-oversize" => {
+            want(op, rest, 0, "")?;
+            op_request_oversize(op)
+        }
+        // read-fd N: read everything from the inherited fd N; extra "bytes", "content".
+        "read-fd" => {
+            want(op, rest, 1, "N")?;
+            let fd: libc::c_int = parse("N", &rest[0])?;
+            Ok(Done::Report(read_fd_report(op, fd)))
+        }
+        // recv-fds-unix SOCK N: connect to the Unix socket SOCK, receive one message with
+        // room for N fds, read each fd; extra "count", "contents" (in arrival order).
+        "recv-fds-unix" => {
+            want(op, rest, 2, "SOCK N")?;
+            let n: usize = parse("N", &rest[1])?;
+            op_recv_fds_unix(op, &rest[0], n)
+        }
+        // send-fds-unix SOCK FD...: connect to SOCK, send the listed fds in ONE SCM_RIGHTS
+        // message with one 0x00 byte, then wait until the peer hangs up (so that the
+        // sender's fds stay stable while the peer inspects them).
+        "send-fds-unix" => {
+            if rest.len() < 2 {
+                return Err(format!("usage: {} SOCK FD...", op));
+            }
+            let fds = rest[1..]
+                .iter()
+                .map(|f| parse::<libc::c_int>("FD", f))
+                .collect::<Result<Vec<_>, _>>()?;
+            op_send_fds_unix(op, &rest[0], &fds)
+        }
+        // echo-fd-unix SOCK N: connect to SOCK, receive one fd, send it back N times in ONE
+        // SCM_RIGHTS message, close it, then wait until the peer hangs up.
+        "echo-fd-unix" => {
+            want(op, rest, 2, "SOCK N")?;
+            let n: usize = parse("N", &rest[1])?;
+            op_echo_fd_unix(op, &rest[0], n)
+        }
         // sleep SECS: sleep (fractional seconds allowed), then report ok.
         "sleep" => {
             want(op, rest, 1, "SECS")?;
@@ -995,4 +1056,437 @@ fn op_kill_self(op: &str, sig: libc::c_int) -> Result<Done, Usage> {
     }
     // Still alive: the signal's default action does not terminate (or SIG was 0).
     Ok(Done::Report(Outcome::ok(op).with("survived", true)))
+}
+
+// ---------------------------------------------------------------------------
+// Supervisor socket ops: an independent client of the wire format in SPEC.md
+// ("Supervisor IPC"). It shares no code with any implementation, so that the
+// suite checks an implementation against the statements, not against itself.
+// ---------------------------------------------------------------------------
+
+/// The variable naming the inherited supervisor socket's fd number.
+const SUPERVISOR_FD_ENV: &str = "NONO_SUPERVISOR_FD";
+
+/// Largest frame payload the protocol allows.
+const MAX_FRAME: usize = 65536;
+
+/// A failed op with a message instead of an errno.
+fn fail_msg(op: &str, step: &str, msg: impl Into<String>) -> Outcome {
+    let mut o = Outcome::ok(op).with("step", step).with("error", msg.into());
+    o.ok = false;
+    o
+}
+
+/// Marks an outcome as failed with an errno at a step.
+fn failed(mut o: Outcome, step: &str, errno: i32) -> Outcome {
+    o.ok = false;
+    o.errno = Some(errno);
+    o.with("step", step)
+}
+
+fn supervisor_fd(op: &str) -> Result<libc::c_int, Outcome> {
+    let v = std::env::var(SUPERVISOR_FD_ENV)
+        .map_err(|_| fail_msg(op, "env", format!("{} is not set", SUPERVISOR_FD_ENV)))?;
+    v.parse()
+        .map_err(|_| fail_msg(op, "env", format!("{}={:?} is not a number", SUPERVISOR_FD_ENV, v)))
+}
+
+/// Writes one frame: 4-byte big-endian length, then the payload.
+fn send_frame(fd: libc::c_int, payload: &[u8]) -> Result<(), i32> {
+    let mut bytes = (payload.len() as u32).to_be_bytes().to_vec();
+    bytes.extend_from_slice(payload);
+    write_all_raw(fd, &bytes)
+}
+
+fn request_json(id: &str, path: &str, access: &str) -> Vec<u8> {
+    json!({"Request": {
+        "request_id": id,
+        "path": path,
+        "access": access,
+        "reason": "nono-probe",
+        "child_pid": std::process::id(),
+        "session_id": "nono-probe",
+    }})
+    .to_string()
+    .into_bytes()
+}
+
+/// Reads until `buf` is full or the stream ends; returns the bytes read.
+fn read_full_raw(fd: libc::c_int, buf: &mut [u8]) -> Result<usize, i32> {
+    let mut got = 0;
+    while got < buf.len() {
+        let rest = &mut buf[got..];
+        let n = unsafe { libc::read(fd, rest.as_mut_ptr() as *mut libc::c_void, rest.len()) };
+        if n < 0 {
+            let e = last_errno();
+            if e == libc::EINTR {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            break;
+        }
+        got += n as usize;
+    }
+    Ok(got)
+}
+
+/// Reads everything from `fd` (up to 4096 bytes are reported as "content").
+fn read_all_fd(fd: libc::c_int) -> Result<Vec<u8>, i32> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
+        if n < 0 {
+            let e = last_errno();
+            if e == libc::EINTR {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Ok(data);
+        }
+        data.extend_from_slice(&buf[..n as usize]);
+    }
+}
+
+fn read_fd_report(op: &str, fd: libc::c_int) -> Outcome {
+    match read_all_fd(fd) {
+        Ok(data) => {
+            let head = &data[..data.len().min(4096)];
+            Outcome::ok(op)
+                .with("bytes", data.len())
+                .with("content", String::from_utf8_lossy(head).into_owned())
+        }
+        Err(e) => Outcome::fail_at(op, "read", e),
+    }
+}
+
+/// Receives one `recvmsg` of one byte with room for `room` fds: (bytes, byte, fds).
+fn recv_with_fds(sock: libc::c_int, room: usize) -> Result<(usize, u8, Vec<libc::c_int>), (&'static str, i32)> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    let mut byte = [0u8; 1];
+    let space = unsafe { libc::CMSG_SPACE((room * std::mem::size_of::<libc::c_int>()) as u32) };
+    let mut cmsg = vec![0u8; space as usize];
+    let mut iov = [std::io::IoSliceMut::new(&mut byte)];
+    let (bytes, fds) = loop {
+        match recvmsg::<()>(sock, &mut iov, Some(&mut cmsg), MsgFlags::MSG_CMSG_CLOEXEC) {
+            Ok(msg) => {
+                let mut fds = vec![];
+                let cmsgs = msg.cmsgs().map_err(|e| ("cmsgs", e as i32))?;
+                for c in cmsgs {
+                    if let ControlMessageOwned::ScmRights(got) = c {
+                        fds.extend(got);
+                    }
+                }
+                break (msg.bytes, fds);
+            }
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(("recvmsg", e as i32)),
+        }
+    };
+    Ok((bytes, byte[0], fds))
+}
+
+/// One answer from the supervisor: its JSON and the fd passed before it, if any.
+fn recv_answer(op: &str, sock: libc::c_int) -> Result<(Value, Option<libc::c_int>), Outcome> {
+    let (bytes, first, fds) = recv_with_fds(sock, 1).map_err(|(step, e)| Outcome::fail_at(op, step, e))?;
+    if bytes == 0 {
+        return Err(fail_msg(op, "recv", "the supervisor hung up without answering"));
+    }
+    let mut prefix = [0u8; 4];
+    let fd = fds.first().copied();
+    for extra in fds.iter().skip(1) {
+        close_raw(*extra);
+    }
+    let start = if fd.is_some() {
+        0
+    } else {
+        prefix[0] = first;
+        1
+    };
+    let got = read_full_raw(sock, &mut prefix[start..]).map_err(|e| Outcome::fail_at(op, "recv", e))?;
+    if got < 4 - start {
+        return Err(fail_msg(op, "recv", "the answer ended inside its length"));
+    }
+    let len = u32::from_be_bytes(prefix) as usize;
+    if len > MAX_FRAME {
+        return Err(fail_msg(op, "recv", format!("the answer claims {} bytes", len)));
+    }
+    let mut payload = vec![0u8; len];
+    let got = read_full_raw(sock, &mut payload).map_err(|e| Outcome::fail_at(op, "recv", e))?;
+    if got < len {
+        return Err(fail_msg(op, "recv", "the answer ended inside its payload"));
+    }
+    let value: Value = serde_json::from_slice(&payload)
+        .map_err(|e| fail_msg(op, "parse", format!("answer is not JSON: {}", e)))?;
+    Ok((value, fd))
+}
+
+/// (decision, reason, answered request_id) of a `Decision` answer.
+fn decision_of(answer: &Value) -> (String, Option<String>, Option<String>) {
+    let d = &answer["Decision"];
+    let id = d["request_id"].as_str().map(str::to_string);
+    match &d["decision"] {
+        Value::String(s) if s == "Granted" => ("granted".into(), None, id),
+        Value::String(s) if s == "Timeout" => ("timeout".into(), None, id),
+        v if v.get("Denied").is_some() => (
+            "denied".into(),
+            v["Denied"]["reason"].as_str().map(str::to_string),
+            id,
+        ),
+        _ => (format!("unrecognised answer {}", answer), None, id),
+    }
+}
+
+/// Sends one request and returns the outcome so far (decision fields) and the fd.
+fn ask(op: &str, sock: libc::c_int, id: &str, path: &str, access: &str) -> Result<(Outcome, Option<libc::c_int>), Outcome> {
+    send_frame(sock, &request_json(id, path, access)).map_err(|e| Outcome::fail_at(op, "send", e))?;
+    let (answer, fd) = recv_answer(op, sock)?;
+    let (decision, reason, answered) = decision_of(&answer);
+    let mut o = Outcome::ok(op)
+        .with("request_id", id)
+        .with("decision", decision.clone())
+        .with("reason", reason.map(Value::String).unwrap_or(Value::Null))
+        .with("fd_received", fd.is_some());
+    if answered.as_deref() != Some(id) {
+        o = fail_msg(op, "answer", format!("answer names request {:?}", answered));
+    } else if decision != "granted" {
+        o.ok = false;
+        o = o.with("step", "decision");
+    } else if fd.is_none() {
+        o.ok = false;
+        o = o.with("step", "fd");
+    }
+    Ok((o, fd))
+}
+
+fn op_request_open(op: &str, rest: &[String]) -> Result<Done, Usage> {
+    let usage = || format!("usage: {} [--id ID] PATH ACCESS [read | write DATA | exec-keep PROG ARGS... | exec-cloexec PROG ARGS...]", op);
+    let (id, rest) = match rest.first().map(String::as_str) {
+        Some("--id") if rest.len() >= 2 => (rest[1].as_str(), &rest[2..]),
+        _ => ("probe-1", rest),
+    };
+    if rest.len() < 2 {
+        return Err(usage());
+    }
+    let (path, access, then) = (&rest[0], &rest[1], &rest[2..]);
+    let then_ok = match then.first().map(String::as_str) {
+        None => true,
+        Some("read") => then.len() == 1,
+        Some("write") => then.len() == 2,
+        Some("exec-keep") | Some("exec-cloexec") => then.len() >= 2,
+        _ => false,
+    };
+    if !then_ok {
+        return Err(usage());
+    }
+    let sock = match supervisor_fd(op) {
+        Ok(fd) => fd,
+        Err(o) => return Ok(Done::Report(o)),
+    };
+    let (o, fd) = match ask(op, sock, id, path, access) {
+        Ok(r) => r,
+        Err(o) => return Ok(Done::Report(o)),
+    };
+    let fd = match fd {
+        Some(fd) if o.ok => fd,
+        other => {
+            if let Some(fd) = other {
+                close_raw(fd);
+            }
+            return Ok(Done::Report(o));
+        }
+    };
+    let outcome = match then.first().map(String::as_str) {
+        None => o,
+        Some("read") => match read_all_fd(fd) {
+            Ok(data) => o
+                .with("bytes", data.len())
+                .with("content", String::from_utf8_lossy(&data[..data.len().min(4096)]).into_owned()),
+            Err(e) => failed(o, "read", e),
+        },
+        Some("write") => match write_all_raw(fd, then[1].as_bytes()) {
+            Ok(()) => o,
+            Err(e) => failed(o, "write", e),
+        },
+        Some(how) => {
+            let flag = if how == "exec-keep" { 0 } else { libc::FD_CLOEXEC };
+            if unsafe { libc::fcntl(fd, libc::F_SETFD, flag) } == -1 {
+                failed(o, "fcntl", last_errno())
+            } else {
+                let args: Vec<String> = then[1..].iter().map(|a| a.replace("{fd}", &fd.to_string())).collect();
+                let cargs = args.iter().map(|a| cstr(a)).collect::<Result<Vec<_>, _>>()?;
+                let mut argv: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
+                argv.push(std::ptr::null());
+                let _ = std::io::stdout().flush();
+                unsafe { libc::execv(argv[0], argv.as_ptr()) };
+                failed(o, "exec", last_errno())
+            }
+        }
+    };
+    close_raw(fd);
+    Ok(Done::Report(outcome))
+}
+
+fn op_request_replay(op: &str, path: &str, access: &str) -> Result<Done, Usage> {
+    let sock = match supervisor_fd(op) {
+        Ok(fd) => fd,
+        Err(o) => return Ok(Done::Report(o)),
+    };
+    let (mut decisions, mut reasons, mut fds_received) = (vec![], vec![], vec![]);
+    for _ in 0..2 {
+        let (o, fd) = match ask(op, sock, "probe-replay", path, access) {
+            Ok(r) => r,
+            Err(o) => return Ok(Done::Report(o)),
+        };
+        decisions.push(o.extra.get("decision").cloned().unwrap_or(Value::Null));
+        reasons.push(o.extra.get("reason").cloned().unwrap_or(Value::Null));
+        fds_received.push(fd.is_some());
+        if let Some(fd) = fd {
+            close_raw(fd);
+        }
+    }
+    Ok(Done::Report(
+        Outcome::ok(op)
+            .with("decisions", decisions)
+            .with("reasons", reasons)
+            .with("fds_received", fds_received),
+    ))
+}
+
+fn op_request_after_garbage(op: &str, path: &str, access: &str) -> Result<Done, Usage> {
+    let sock = match supervisor_fd(op) {
+        Ok(fd) => fd,
+        Err(o) => return Ok(Done::Report(o)),
+    };
+    let wrong_type = json!({"Decision": {"request_id": "g1", "decision": "Granted"}}).to_string();
+    let bad_access = String::from_utf8_lossy(&request_json("g2", path, "Execute")).into_owned();
+    for garbage in [&b"this is not json"[..], wrong_type.as_bytes(), bad_access.as_bytes()] {
+        if let Err(e) = send_frame(sock, garbage) {
+            return Ok(Done::Report(Outcome::fail_at(op, "send", e)));
+        }
+    }
+    let (o, fd) = match ask(op, sock, "after-garbage", path, access) {
+        Ok(r) => r,
+        Err(o) => return Ok(Done::Report(o)),
+    };
+    let Some(fd) = fd.filter(|_| o.ok) else {
+        return Ok(Done::Report(o));
+    };
+    let outcome = match read_all_fd(fd) {
+        Ok(data) => o.with("content", String::from_utf8_lossy(&data[..data.len().min(4096)]).into_owned()),
+        Err(e) => failed(o, "read", e),
+    };
+    close_raw(fd);
+    Ok(Done::Report(outcome))
+}
+
+fn op_request_oversize(op: &str) -> Result<Done, Usage> {
+    let sock = match supervisor_fd(op) {
+        Ok(fd) => fd,
+        Err(o) => return Ok(Done::Report(o)),
+    };
+    let mut bytes = ((MAX_FRAME + 1) as u32).to_be_bytes().to_vec();
+    bytes.extend_from_slice(&[b'x'; 16]);
+    if let Err(e) = write_all_raw(sock, &bytes) {
+        return Ok(Done::Report(Outcome::fail_at(op, "send", e)));
+    }
+    let mut pfd = libc::pollfd { fd: sock, events: libc::POLLIN, revents: 0 };
+    if unsafe { libc::poll(&mut pfd, 1, 5000) } <= 0 {
+        return Ok(Done::Report(fail_msg(op, "poll", "no answer and no hang-up within 5 s")));
+    }
+    let mut buf = [0u8; 64];
+    Ok(Done::Report(match read_full_raw(sock, &mut buf) {
+        Ok(n) => Outcome::ok(op).with("closed", n == 0).with("answer_bytes", n),
+        Err(libc::ECONNRESET) => Outcome::ok(op).with("closed", true).with("answer_bytes", 0),
+        Err(e) => Outcome::fail_at(op, "recv", e),
+    }))
+}
+
+/// Connects a Unix stream socket to `path`; Err is a finished outcome.
+fn unix_stream(op: &str, path: &str) -> Result<std::os::fd::OwnedFd, Outcome> {
+    let addr = UnixAddr::new(path).map_err(|e| Outcome::fail_at(op, "socket", e as i32))?;
+    let fd = socket(AddressFamily::Unix, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)
+        .map_err(|e| Outcome::fail_at(op, "socket", e as i32))?;
+    connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr).map_err(|e| Outcome::fail_at(op, "connect", e as i32))?;
+    Ok(fd)
+}
+
+fn op_recv_fds_unix(op: &str, path: &str, n: usize) -> Result<Done, Usage> {
+    use std::os::fd::AsRawFd;
+    let sock = match unix_stream(op, path) {
+        Ok(fd) => fd,
+        Err(o) => return Ok(Done::Report(o)),
+    };
+    let (bytes, _, fds) = match recv_with_fds(sock.as_raw_fd(), n.max(1)) {
+        Ok(r) => r,
+        Err((step, e)) => return Ok(Done::Report(Outcome::fail_at(op, step, e))),
+    };
+    let mut contents = vec![];
+    for fd in &fds {
+        let data = read_all_fd(*fd).unwrap_or_default();
+        contents.push(String::from_utf8_lossy(&data[..data.len().min(4096)]).into_owned());
+        close_raw(*fd);
+    }
+    Ok(Done::Report(
+        Outcome::ok(op)
+            .with("bytes", bytes)
+            .with("count", fds.len())
+            .with("contents", contents),
+    ))
+}
+
+fn op_send_fds_unix(op: &str, path: &str, fds: &[libc::c_int]) -> Result<Done, Usage> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    use std::os::fd::AsRawFd;
+    let sock = match unix_stream(op, path) {
+        Ok(fd) => fd,
+        Err(o) => return Ok(Done::Report(o)),
+    };
+    let byte = [0u8];
+    let iov = [std::io::IoSlice::new(&byte)];
+    let cmsg = [ControlMessage::ScmRights(fds)];
+    if let Err(e) = sendmsg::<UnixAddr>(sock.as_raw_fd(), &iov, &cmsg, MsgFlags::empty(), None) {
+        return Ok(Done::Report(Outcome::fail_at(op, "sendmsg", e as i32)));
+    }
+    // Hold everything open until the peer is done with it.
+    let mut pfd = libc::pollfd { fd: sock.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    if unsafe { libc::poll(&mut pfd, 1, 10_000) } <= 0 {
+        return Ok(Done::Report(fail_msg(op, "poll", "the peer did not hang up within 10 s")));
+    }
+    Ok(Done::Report(Outcome::ok(op).with("sent", fds.len())))
+}
+
+fn op_echo_fd_unix(op: &str, path: &str, n: usize) -> Result<Done, Usage> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    use std::os::fd::AsRawFd;
+    let sock = match unix_stream(op, path) {
+        Ok(fd) => fd,
+        Err(o) => return Ok(Done::Report(o)),
+    };
+    let fd = match recv_with_fds(sock.as_raw_fd(), 1) {
+        Ok((_, _, fds)) if fds.len() == 1 => fds[0],
+        Ok((_, _, fds)) => {
+            fds.into_iter().for_each(close_raw);
+            return Ok(Done::Report(fail_msg(op, "recvmsg", "expected exactly one fd")));
+        }
+        Err((step, e)) => return Ok(Done::Report(Outcome::fail_at(op, step, e))),
+    };
+    let copies = vec![fd; n];
+    let byte = [0u8];
+    let iov = [std::io::IoSlice::new(&byte)];
+    let cmsg = [ControlMessage::ScmRights(&copies)];
+    let sent = sendmsg::<UnixAddr>(sock.as_raw_fd(), &iov, &cmsg, MsgFlags::empty(), None);
+    close_raw(fd);
+    if let Err(e) = sent {
+        return Ok(Done::Report(Outcome::fail_at(op, "sendmsg", e as i32)));
+    }
+    let mut pfd = libc::pollfd { fd: sock.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    if unsafe { libc::poll(&mut pfd, 1, 10_000) } <= 0 {
+        return Ok(Done::Report(fail_msg(op, "poll", "the peer did not hang up within 10 s")));
+    }
+    Ok(Done::Report(Outcome::ok(op).with("sent", n)))
 }

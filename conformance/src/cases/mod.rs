@@ -3,6 +3,7 @@
 use crate::case::Case;
 
 pub mod broker;
+pub mod ipc_wire;
 pub mod linux;
 pub mod profiles;
 
@@ -15,5 +16,6 @@ pub fn all() -> Vec<Case> {
     out.extend(linux::all());
     out.extend(profiles::cases());
     out.extend(broker::cases());
+    out.extend(ipc_wire::cases());
     out
 }

@@ -12,6 +12,7 @@ mod fs_read;
 mod fs_refer;
 mod fs_trunc;
 mod fs_write;
+mod ipc;
 mod net;
 mod process;
 mod profile;
@@ -40,6 +41,7 @@ pub fn all() -> Vec<Case> {
         env::cases,
         exit_cli::cases,
         profile::cases,
+        ipc::cases,
     ] {
         out.extend(family());
     }

@@ -49,6 +49,10 @@ pub enum Requirement {
     /// has no black-box interface yet). Against another implementation it would pass
     /// without testing it, so it is skipped there with this reason.
     ReferenceLibrary,
+    /// The case exercises the shim binary on its own, with the suite playing the server.
+    /// The shim is `NONO_SHIM`, else the reference's `nono-shim`; without `NONO_SHIM` the
+    /// case would test the reference's shim while claiming another implementation.
+    ShimUnderTest,
 }
 
 impl Requirement {
@@ -64,6 +68,10 @@ impl Requirement {
             Requirement::Root if !nix::unistd::geteuid().is_root() => Some("needs root".into()),
             Requirement::ReferenceLibrary if imp.slug != "nono-ref" => Some(format!(
                 "checks the reference library directly, not the implementation under test ({})",
+                imp.name
+            )),
+            Requirement::ShimUnderTest if imp.slug != "nono-ref" && std::env::var_os("NONO_SHIM").is_none() => Some(format!(
+                "tests the shim binary alone; set NONO_SHIM to the shim of {} (the default is the reference's)",
                 imp.name
             )),
             _ => None,
@@ -141,6 +149,9 @@ pub struct Ctx {
     pub probe: PathBuf,
     /// This case's private directory tree.
     pub fx: Fixture,
+    /// The shim binary of the implementation under test: `NONO_SHIM`, else `nono-shim`
+    /// next to the reference binary.
+    pub shim: PathBuf,
 }
 
 impl Ctx {

@@ -77,6 +77,9 @@ pub fn main(paths: SuitePaths, cases: Vec<Case>) -> ! {
     let results_dir = results::results_dir();
     let base = fixture_base(Some(paths.target_tmpdir));
     let strict = strict();
+    let shim = std::env::var_os("NONO_SHIM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(paths.reference).with_file_name("nono-shim"));
 
     let trials = cases
         .into_iter()
@@ -93,6 +96,7 @@ pub fn main(paths: SuitePaths, cases: Vec<Case>) -> ! {
             }
             let imp = imp.clone();
             let probe = probe.clone();
+            let shim = shim.clone();
             let base = base.clone();
             let expectation = expectations.get(&case.id).cloned();
             let results_dir = results_dir.clone();
@@ -100,7 +104,7 @@ pub fn main(paths: SuitePaths, cases: Vec<Case>) -> ! {
                 let started = Instant::now();
                 let verdict = match skip {
                     Some(why) => Err(format!("strict mode: this case would be skipped: {why}")),
-                    None => run_case(&case, imp, probe, &base),
+                    None => run_case(&case, imp, probe, &shim, &base),
                 };
                 let millis = started.elapsed().as_millis() as u64;
                 let (status, message, outcome) = match (verdict, expectation) {
@@ -136,8 +140,14 @@ fn record(case: &Case, status: Status, message: String, millis: u64) -> Record {
     }
 }
 
-fn run_case(case: &Case, imp: Implementation, probe: PathBuf, base: &std::path::Path) -> Result<(), String> {
-    let new_ctx = || Ctx { imp: imp.clone(), probe: probe.clone(), fx: Fixture::new(base) };
+fn run_case(
+    case: &Case,
+    imp: Implementation,
+    probe: PathBuf,
+    shim: &std::path::Path,
+    base: &std::path::Path,
+) -> Result<(), String> {
+    let new_ctx = || Ctx { imp: imp.clone(), probe: probe.clone(), fx: Fixture::new(base), shim: shim.to_path_buf() };
     let is_sandbox_case = case.platform != Platform::Any;
     if is_sandbox_case && case.id != crate::cases::CANARY_ID {
         crate::canary::verdict(base, || guarded(|| crate::canary::check(&new_ctx())))?;

@@ -13,6 +13,7 @@ mod fs_refer;
 mod fs_trunc;
 mod fs_write;
 mod ipc;
+mod mediation;
 mod net;
 mod process;
 mod profile;
@@ -42,6 +43,7 @@ pub fn all() -> Vec<Case> {
         exit_cli::cases,
         profile::cases,
         ipc::cases,
+        mediation::cases,
     ] {
         out.extend(family());
     }

@@ -1,0 +1,432 @@
+//! Who is calling (MED-SRV-004, 005, 015): the agent, or a mediated command the server
+//! started, and what each may run.
+//!
+//! `deploy` is the protected command; its real binary records every run in
+//! `out/ran.jsonl`. Parents are mediated commands whose real binaries call `deploy`
+//! (through the session's shim) and print the exit code they got as
+//! `{"step":"call","exit_code":N}`. Forgery is tried with the value the agent can most
+//! plausibly forge: a nonce it captured itself whose secret is a parent's name.
+
+use super::{capture, respond, s, Kit, Session};
+use crate::case::{case, Case, CaseResult, Ctx};
+use crate::ensure;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+pub fn cases() -> Vec<Case> {
+    vec![
+        case(
+            "linux.mediation.caller.agent_refused_when_agent_not_allowed",
+            "With agent_allowed false the agent's call is answered 126 and runs nothing, while a mediated parent's call runs",
+            &["MED-SRV-004"],
+            agent_refused_when_agent_not_allowed,
+        ),
+        case(
+            "linux.mediation.caller.listed_parent_allowed",
+            "A mediated parent named in allowed_parents may run the command",
+            &["MED-SRV-004", "MED-SRV-005"],
+            listed_parent_allowed,
+        ),
+        case(
+            "linux.mediation.caller.unlisted_parent_refused",
+            "A mediated parent not in allowed_parents is answered 126 and runs nothing, while a listed one runs",
+            &["MED-SRV-004"],
+            unlisted_parent_refused,
+        ),
+        case(
+            "linux.mediation.caller.empty_allowed_parents_refuses_every_parent",
+            "allowed_parents [] refuses calls from every mediated parent with 126, while the agent may still call",
+            &["MED-SRV-004"],
+            empty_allowed_parents_refuses_every_parent,
+        ),
+        case(
+            "linux.mediation.caller.forged_context_nonce_neither_widens_nor_reveals",
+            "An agent putting a captured nonce whose secret is a parent's name in NONO_SANDBOX_CONTEXT is still the agent (126), and neither the answer nor the audit log repeats the nonce or the secret",
+            &["MED-SRV-005", "MED-SRV-004", "MED-AUDIT-002"],
+            forged_context_nonce,
+        ),
+        case(
+            "linux.mediation.caller.forged_context_name_is_not_a_parent",
+            "An agent putting a parent's plain name in NONO_SANDBOX_CONTEXT is still the agent (126)",
+            &["MED-SRV-005", "MED-SRV-004"],
+            forged_context_name,
+        ),
+        case(
+            "linux.mediation.caller.allow_commands_runs_the_child_directly",
+            "A command in its parent's sandbox.allow_commands, called from that parent, runs its real binary without its intercept rules; called by the agent the rules apply",
+            &["MED-SRV-015"],
+            allow_commands_runs_the_child_directly,
+        ),
+        case(
+            "linux.mediation.caller.unlisted_child_keeps_its_rules_in_a_parent",
+            "A command not in the parent's allow_commands keeps its intercept rules when that parent calls it",
+            &["MED-SRV-015", "MED-SRV-006"],
+            unlisted_child_keeps_its_rules,
+        ),
+        case(
+            "linux.mediation.caller.forged_context_does_not_unlock_allow_commands",
+            "A forged NONO_SANDBOX_CONTEXT naming a parent with allow_commands does not let the agent skip the child's rules",
+            &["MED-SRV-005", "MED-SRV-015"],
+            forged_context_does_not_unlock_allow_commands,
+        ),
+    ]
+}
+
+/// The parent name that is also, in the forgery cases, a secret the agent captures.
+const PARENT: &str = "builder-7f3a";
+
+struct Setup {
+    profile: PathBuf,
+    ran: PathBuf,
+}
+
+/// `deploy` with `policy` and `deploy_rules`; parents `builder-7f3a` and `npm` calling
+/// `deploy release`; `vault` capturing the text `builder-7f3a`. `builder_sandbox` is the
+/// parent's sandbox (`null` for none).
+fn setup(kit: &Kit, policy: Value, deploy_rules: Value, builder_sandbox: Value) -> Setup {
+    let ran = kit.cx.fx.dir("out").join("ran.jsonl");
+    let deploy = kit.fake(
+        "deploy",
+        &[&format!("record:{}", s(&ran)), "print:deploy ran\\n"],
+    );
+    let builder = kit.fake(PARENT, &["call:deploy release"]);
+    let npm = kit.fake("npm", &["call:deploy release"]);
+    let vault = kit.fake("vault", &[&format!("print:{PARENT}\\n")]);
+    let mut builder_entry = json!({ "name": PARENT, "binary_path": builder });
+    if !builder_sandbox.is_null() {
+        builder_entry["sandbox"] = builder_sandbox;
+    }
+    let profile = kit.mediation(json!({ "commands": [
+        { "name": "deploy", "binary_path": deploy, "intercept": deploy_rules, "caller_policy": policy },
+        builder_entry,
+        { "name": "npm", "binary_path": npm },
+        { "name": "vault", "binary_path": vault, "intercept": [capture(&["read"])] },
+    ]}));
+    Setup { profile, ran }
+}
+
+fn deploy_runs(kit: &Kit, ran: &Path) -> usize {
+    kit.records(ran).len()
+}
+
+/// The exit code the parent at step `i` got for its call of `deploy`.
+fn parent_call_code(run: &Session, i: usize) -> Result<i64, String> {
+    let out = run.out(i)?;
+    out.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v.get("step").and_then(Value::as_str) == Some("call"))
+        .and_then(|v| v.get("exit_code").and_then(Value::as_i64))
+        .ok_or_else(|| {
+            format!(
+                "the parent at step {} reported no call of deploy: {}",
+                i + 1,
+                run.op(i).unwrap()
+            )
+        })
+}
+
+fn agent_refused_when_agent_not_allowed(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let setup = setup(
+        &kit,
+        json!({ "agent_allowed": false }),
+        json!([]),
+        Value::Null,
+    );
+    let run = kit
+        .agent(&setup.profile)
+        .run(&[&["run", "deploy", "release"]])?;
+    run.finished()?;
+    ensure!(
+        run.exit_code(0)? == 126,
+        "the agent's call must be answered 126: {}",
+        run.op(0)?
+    );
+    ensure!(
+        deploy_runs(&kit, &setup.ran) == 0,
+        "deploy ran for the agent"
+    );
+    // Control: a mediated parent may call it (allowed_parents absent means any parent).
+    let run = kit.agent(&setup.profile).run(&[&["run", PARENT]])?;
+    run.finished()?;
+    ensure!(
+        parent_call_code(&run, 0)? == 0,
+        "control: the parent's call of deploy must succeed: {}",
+        run.op(0)?
+    );
+    ensure!(
+        deploy_runs(&kit, &setup.ran) == 1,
+        "control: deploy did not run for the parent"
+    );
+    Ok(())
+}
+
+fn listed_parent_allowed(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let setup = setup(
+        &kit,
+        json!({ "agent_allowed": false, "allowed_parents": [PARENT] }),
+        json!([]),
+        Value::Null,
+    );
+    let run = kit.agent(&setup.profile).run(&[&["run", PARENT]])?;
+    run.finished()?;
+    ensure!(
+        parent_call_code(&run, 0)? == 0,
+        "a listed parent's call must succeed: {}",
+        run.op(0)?
+    );
+    ensure!(
+        run.out(0)?.contains("deploy ran"),
+        "deploy's output must reach the parent's stdout: {}",
+        run.op(0)?
+    );
+    ensure!(
+        deploy_runs(&kit, &setup.ran) == 1,
+        "deploy did not run for the listed parent"
+    );
+    Ok(())
+}
+
+fn unlisted_parent_refused(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let setup = setup(
+        &kit,
+        json!({ "allowed_parents": [PARENT] }),
+        json!([]),
+        Value::Null,
+    );
+    let run = kit
+        .agent(&setup.profile)
+        .run(&[&["run", "npm"], &["run", PARENT]])?;
+    run.finished()?;
+    ensure!(
+        parent_call_code(&run, 0)? == 126,
+        "npm is not a listed parent; its call must be answered 126: {}",
+        run.op(0)?
+    );
+    ensure!(
+        parent_call_code(&run, 1)? == 0,
+        "control: the listed parent's call must succeed: {}",
+        run.op(1)?
+    );
+    ensure!(
+        deploy_runs(&kit, &setup.ran) == 1,
+        "deploy must run once (for the listed parent only)"
+    );
+    Ok(())
+}
+
+fn empty_allowed_parents_refuses_every_parent(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let setup = setup(
+        &kit,
+        json!({ "allowed_parents": [] }),
+        json!([]),
+        Value::Null,
+    );
+    let run = kit.agent(&setup.profile).run(&[
+        &["run", PARENT],
+        &["run", "npm"],
+        &["run", "deploy", "release"],
+    ])?;
+    run.finished()?;
+    ensure!(
+        parent_call_code(&run, 0)? == 126,
+        "{PARENT}'s call must be answered 126: {}",
+        run.op(0)?
+    );
+    ensure!(
+        parent_call_code(&run, 1)? == 126,
+        "npm's call must be answered 126: {}",
+        run.op(1)?
+    );
+    ensure!(
+        run.exit_code(2)? == 0,
+        "control: the agent may still call deploy: {}",
+        run.op(2)?
+    );
+    ensure!(
+        deploy_runs(&kit, &setup.ran) == 1,
+        "deploy must run once (for the agent only)"
+    );
+    Ok(())
+}
+
+fn forged_context_nonce(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let setup = setup(
+        &kit,
+        json!({ "agent_allowed": false }),
+        json!([]),
+        Value::Null,
+    );
+    let run = kit.agent(&setup.profile).run(&[
+        &["run", "vault", "read"],
+        &["run", "NONO_SANDBOX_CONTEXT={out1}", "deploy", "release"],
+        &["valid", "NONO_SANDBOX_CONTEXT={out1}", "deploy", "release"],
+    ])?;
+    run.finished()?;
+    let nonce = run.out(0)?.trim().to_string();
+    ensure!(
+        super::is_nonce(&nonce),
+        "control: vault read must capture a nonce: {}",
+        run.op(0)?
+    );
+    for step in [1, 2] {
+        ensure!(
+            run.exit_code(step)? == 126,
+            "a forged context must not make the agent a parent (126 expected): {}",
+            run.op(step)?
+        );
+        let answer = format!("{}{}", run.out(step)?, run.err(step)?);
+        ensure!(
+            !answer.contains(&nonce),
+            "the answer repeats the forged nonce: {answer:?}"
+        );
+        ensure!(
+            !answer.contains(PARENT),
+            "the answer reveals the secret behind the forged nonce: {answer:?}"
+        );
+    }
+    ensure!(
+        deploy_runs(&kit, &setup.ran) == 0,
+        "deploy ran for a forged context"
+    );
+    for line in &run.audit {
+        let text = line.to_string();
+        ensure!(
+            !text.contains(&nonce),
+            "an audit line repeats the forged nonce: {text}"
+        );
+        ensure!(
+            !text.contains(PARENT),
+            "an audit line reveals the secret behind the forged nonce: {text}"
+        );
+    }
+    Ok(())
+}
+
+fn forged_context_name(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let setup = setup(
+        &kit,
+        json!({ "agent_allowed": false }),
+        json!([]),
+        Value::Null,
+    );
+    let forged = format!("NONO_SANDBOX_CONTEXT={PARENT}");
+    let run = kit
+        .agent(&setup.profile)
+        .run(&[&["run", &forged, "deploy", "release"], &["run", PARENT]])?;
+    run.finished()?;
+    ensure!(
+        run.exit_code(0)? == 126,
+        "a parent's name in NONO_SANDBOX_CONTEXT must not make the agent a parent: {}",
+        run.op(0)?
+    );
+    ensure!(
+        parent_call_code(&run, 1)? == 0,
+        "control: the real parent's call must succeed: {}",
+        run.op(1)?
+    );
+    ensure!(
+        deploy_runs(&kit, &setup.ran) == 1,
+        "deploy must run once (for the real parent only)"
+    );
+    Ok(())
+}
+
+fn allow_commands_runs_the_child_directly(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let rules = json!([respond(&["release"], "deploy: answered by its rule\n", 0)]);
+    let setup = setup(
+        &kit,
+        json!({}),
+        rules,
+        json!({ "allow_commands": ["deploy"] }),
+    );
+    let run = kit
+        .agent(&setup.profile)
+        .run(&[&["run", "deploy", "release"], &["run", PARENT]])?;
+    run.finished()?;
+    ensure!(
+        run.out(0)? == "deploy: answered by its rule\n",
+        "control: the agent's call must get deploy's rule: {}",
+        run.op(0)?
+    );
+    ensure!(
+        parent_call_code(&run, 1)? == 0,
+        "the parent's call must succeed: {}",
+        run.op(1)?
+    );
+    ensure!(
+        run.out(1)?.contains("deploy ran"),
+        "from the parent listing it in allow_commands, deploy must run its real binary: {}",
+        run.op(1)?
+    );
+    ensure!(
+        deploy_runs(&kit, &setup.ran) == 1,
+        "deploy's real binary must run once (for the parent)"
+    );
+    Ok(())
+}
+
+fn unlisted_child_keeps_its_rules(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let rules = json!([respond(&["release"], "deploy: answered by its rule\n", 0)]);
+    let setup = setup(&kit, json!({}), rules, json!({ "allow_commands": ["npm"] }));
+    let run = kit.agent(&setup.profile).run(&[&["run", PARENT]])?;
+    run.finished()?;
+    ensure!(
+        parent_call_code(&run, 0)? == 0,
+        "the parent's call must be answered: {}",
+        run.op(0)?
+    );
+    ensure!(
+        run.out(0)?.contains("deploy: answered by its rule"),
+        "deploy is not in the parent's allow_commands; its rule must answer: {}",
+        run.op(0)?
+    );
+    ensure!(
+        deploy_runs(&kit, &setup.ran) == 0,
+        "deploy's real binary ran despite its rule"
+    );
+    Ok(())
+}
+
+fn forged_context_does_not_unlock_allow_commands(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let rules = json!([respond(&["release"], "deploy: answered by its rule\n", 0)]);
+    let setup = setup(
+        &kit,
+        json!({}),
+        rules,
+        json!({ "allow_commands": ["deploy"] }),
+    );
+    let forged_name = format!("NONO_SANDBOX_CONTEXT={PARENT}");
+    let run = kit.agent(&setup.profile).run(&[
+        &["run", "vault", "read"],
+        &["run", "NONO_SANDBOX_CONTEXT={out1}", "deploy", "release"],
+        &["run", &forged_name, "deploy", "release"],
+        &["run", PARENT],
+    ])?;
+    run.finished()?;
+    for step in [1, 2] {
+        ensure!(
+            run.out(step)? == "deploy: answered by its rule\n",
+            "a forged context must not skip deploy's rule: {}",
+            run.op(step)?
+        );
+    }
+    ensure!(
+        run.out(3)?.contains("deploy ran"),
+        "control: the real parent's call runs deploy directly: {}",
+        run.op(3)?
+    );
+    ensure!(
+        deploy_runs(&kit, &setup.ran) == 1,
+        "deploy's real binary must run once (for the real parent only)"
+    );
+    Ok(())
+}

@@ -1,0 +1,575 @@
+//! Command mediation (SPEC section 17): sessions, the shim, the server and the audit log.
+//!
+//! Every case tells a small story with three suite-owned programs:
+//!
+//! * the **agent** is `nono-mediation-client`, started by `IUT run --profile P`. It runs
+//!   commands through its `PATH` (so through the IUT's shims and server), reports what it
+//!   sees, and can also speak the shim protocol itself to send the server hostile requests;
+//! * the **real binaries** are copies of `nono-mediated` installed by [`Kit::fake`] as
+//!   `bin/<name>`, each with its own script of steps (describe itself, copy stdin, print,
+//!   exit with a code, touch a file...);
+//! * the **profile** names them in `mediation.commands`.
+//!
+//! Side effects are checked from outside: files the real binaries write (`record:` lines,
+//! markers), the IUT's output, and the audit log found under the case's own
+//! `XDG_STATE_HOME`. Every run gets `HOME`, `XDG_CONFIG_HOME` and `XDG_STATE_HOME` inside the
+//! fixture root, so sessions, logs and approvals of parallel cases never meet.
+//!
+//! Families: [`session`], [`shim`] (the suite plays the server), [`server`] (the suite plays
+//! the shim), [`actions`], [`matching`], [`caller`], [`passthrough`], [`sandbox`], [`cwd`],
+//! [`env`], [`audit`], [`admin`], [`exit`].
+
+use crate::case::{Case, Ctx};
+use serde_json::{json, Value};
+use std::ffi::OsString;
+use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+mod actions;
+mod admin;
+mod audit;
+mod caller;
+mod cwd;
+mod env;
+mod exit;
+mod matching;
+mod passthrough;
+mod sandbox;
+mod server;
+mod session;
+mod shim;
+
+/// All mediation cases.
+pub fn cases() -> Vec<Case> {
+    let mut out = vec![];
+    for family in [
+        session::cases,
+        shim::cases,
+        server::cases,
+        actions::cases,
+        matching::cases,
+        caller::cases,
+        passthrough::cases,
+        sandbox::cases,
+        cwd::cases,
+        env::cases,
+        audit::cases,
+        admin::cases,
+        exit::cases,
+    ] {
+        out.extend(family());
+    }
+    out
+}
+
+/// How long one IUT run may take before the case fails (a hung server must not hang the suite).
+const RUN_DEADLINE: Duration = Duration::from_secs(60);
+
+/// The agent program (`nono-mediation-client`), next to the probe.
+pub fn client(cx: &Ctx) -> PathBuf {
+    cx.probe.with_file_name("nono-mediation-client")
+}
+
+/// The fake real binary (`nono-mediated`), next to the probe.
+pub fn mediated(cx: &Ctx) -> PathBuf {
+    cx.probe.with_file_name("nono-mediated")
+}
+
+/// Path as `&str` (fixture paths are UTF-8).
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("fixture paths are UTF-8")
+}
+
+/// True when `text` is exactly a nonce: `nono_` and 64 lower-case hex digits (TOK-FMT-001).
+pub fn is_nonce(text: &str) -> bool {
+    text.len() == 69
+        && text.starts_with("nono_")
+        && text[5..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// True when `text` contains `nono_` followed by 64 lower-case hex digits anywhere.
+pub fn contains_nonce(text: &str) -> bool {
+    text.match_indices("nono_")
+        .any(|(i, _)| text.get(i..i + 69).is_some_and(is_nonce))
+}
+
+/// A case's toolbox: fakes, profiles and agent runs, all inside its fixture root.
+pub struct Kit<'a> {
+    pub cx: &'a Ctx,
+}
+
+impl<'a> Kit<'a> {
+    pub fn new(cx: &'a Ctx) -> Kit<'a> {
+        Kit { cx }
+    }
+
+    /// Installs `bin/<name>`, a copy of `nono-mediated` that runs `steps` (one per entry).
+    pub fn fake(&self, name: &str, steps: &[&str]) -> PathBuf {
+        let bin = self.cx.fx.dir("bin");
+        let path = bin.join(name);
+        // A hard link keeps the file's own name in /proc/self/exe (the fake finds its
+        // steps through it) without copying megabytes per case. Never copy over an existing
+        // entry: it may be a hard link to the original.
+        if !path.exists() && std::fs::hard_link(mediated(self.cx), &path).is_err() {
+            self.cx
+                .fx
+                .copy_executable(&format!("bin/{name}"), &mediated(self.cx));
+        }
+        self.set_steps(&path, steps);
+        path
+    }
+
+    /// Replaces the script of an installed fake.
+    pub fn set_steps(&self, fake: &Path, steps: &[&str]) {
+        let mut file = fake.as_os_str().to_owned();
+        file.push(".steps");
+        std::fs::write(file, steps.join("\n") + "\n").expect("writing a fake's steps");
+    }
+
+    /// Writes `profile` as `profiles/<name>.json` and returns its path.
+    pub fn profile_named(&self, name: &str, profile: Value) -> PathBuf {
+        let dir = self.cx.fx.dir("profiles");
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&profile).unwrap())
+            .expect("writing a profile");
+        path
+    }
+
+    /// Writes a profile whose only key is `mediation`.
+    pub fn mediation(&self, mediation: Value) -> PathBuf {
+        self.profile_named("mediation", json!({ "mediation": mediation }))
+    }
+
+    /// A profile with one mediated command `name` (real binary `bin`) and these rules.
+    pub fn one_command(&self, name: &str, bin: &Path, intercept: Value) -> PathBuf {
+        self.mediation(
+            json!({ "commands": [{ "name": name, "binary_path": bin, "intercept": intercept }] }),
+        )
+    }
+
+    /// The environment every IUT invocation of this case gets.
+    fn base_env(&self) -> Vec<(OsString, OsString)> {
+        let fx = &self.cx.fx;
+        vec![
+            ("HOME".into(), fx.dir("home").into()),
+            ("XDG_CONFIG_HOME".into(), fx.dir("config").into()),
+            ("XDG_STATE_HOME".into(), fx.dir("state").into()),
+        ]
+    }
+
+    /// An agent run under `profile`.
+    pub fn agent(&self, profile: &Path) -> Agent<'a> {
+        Agent {
+            cx: self.cx,
+            flags: vec![
+                "--profile".into(),
+                profile.into(),
+                "--read-file".into(),
+                client(self.cx).into(),
+            ],
+            envs: self.base_env(),
+            stdin: None,
+            cwd: None,
+        }
+    }
+
+    /// `IUT approve ARGS` with this case's state directory; returns (exit code, stdout, stderr).
+    pub fn approve(&self, args: &[&str]) -> (i32, String, String) {
+        let mut cmd = Command::new(&self.cx.imp.path);
+        cmd.arg("approve")
+            .args(args)
+            .envs(self.base_env())
+            .stdin(Stdio::null());
+        let out = cmd.output().expect("starting the IUT's approve command");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Lines a fake appended with `record:PATH`.
+    pub fn records(&self, path: &Path) -> Vec<Value> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|_| Value::String(l.into())))
+            .collect()
+    }
+}
+
+/// The audit logs under `root`: any `audit.jsonl` below `state/` (the reference writes
+/// `$XDG_STATE_HOME/nono-ref/sessions/<id>/audit.jsonl`) and the kipz fork's shared
+/// `$HOME/.nono/sessions/audit.jsonl`. Unparsable lines come back as JSON strings.
+pub fn audit_lines(root: &Path) -> Vec<Value> {
+    let mut files = vec![];
+    find_named(&root.join("state"), "audit.jsonl", &mut files);
+    let shared = root.join("home/.nono/sessions/audit.jsonl");
+    if shared.is_file() {
+        files.push(shared);
+    }
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .map(|l| serde_json::from_str(&l).unwrap_or(Value::String(l)))
+        .collect()
+}
+
+/// Every file named `name` below `dir`.
+pub fn find_named(dir: &Path, name: &str, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => find_named(&path, name, out),
+            Ok(_) if entry.file_name() == name => out.push(path),
+            _ => {}
+        }
+    }
+}
+
+/// One `IUT run --profile P -- nono-mediation-client STEPS...` being assembled.
+pub struct Agent<'a> {
+    cx: &'a Ctx,
+    flags: Vec<OsString>,
+    envs: Vec<(OsString, OsString)>,
+    stdin: Option<Vec<u8>>,
+    cwd: Option<PathBuf>,
+}
+
+impl<'a> Agent<'a> {
+    /// Sets a variable in the IUT's environment (the supervisor's, and so the agent's unless scrubbed).
+    pub fn env(mut self, key: &str, value: impl Into<OsString>) -> Self {
+        self.envs.push((key.into(), value.into()));
+        self
+    }
+
+    /// Adds an IUT flag (`--allow DIR`, ...).
+    pub fn flag(mut self, flag: &str, value: impl Into<OsString>) -> Self {
+        self.flags.push(flag.into());
+        self.flags.push(value.into());
+        self
+    }
+
+    /// Bytes for the agent's stdin (default: /dev/null).
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// The IUT's working directory.
+    pub fn cwd(mut self, dir: &Path) -> Self {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    /// The IUT command for `steps` (each step one argument list), stdio not yet set.
+    pub fn command(&self, steps: &[&[&str]]) -> Command {
+        let mut cmd = Command::new(&self.cx.imp.path);
+        cmd.arg("run")
+            .args(&self.flags)
+            .arg("--")
+            .arg(client(self.cx));
+        for (i, step) in steps.iter().enumerate() {
+            if i > 0 {
+                cmd.arg("::");
+            }
+            cmd.args(*step);
+        }
+        cmd.envs(self.envs.iter().map(|(k, v)| (k, v)));
+        if let Some(dir) = &self.cwd {
+            cmd.current_dir(dir);
+        }
+        // Its own process group, so a hung run can be killed with everything it started.
+        cmd.process_group(0);
+        cmd
+    }
+
+    /// Starts the run in the background.
+    pub fn spawn(&self, steps: &[&[&str]]) -> Running {
+        let mut cmd = self.command(steps);
+        let command_line = format!("{cmd:?}");
+        cmd.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {command_line}: {e}"));
+        if let Some(bytes) = self.stdin.clone() {
+            let mut pipe = child.stdin.take().expect("stdin pipe");
+            std::thread::spawn(move || {
+                use std::io::Write;
+                let _ = pipe.write_all(&bytes);
+            });
+        }
+        Running {
+            child,
+            command_line,
+            root: self.cx.fx.root().to_path_buf(),
+        }
+    }
+
+    /// Runs to the end.
+    pub fn run(&self, steps: &[&[&str]]) -> Result<Session, String> {
+        self.spawn(steps).wait()
+    }
+}
+
+/// A run in progress.
+pub struct Running {
+    pub child: Child,
+    command_line: String,
+    root: PathBuf,
+}
+
+impl Running {
+    /// Waits (at most [`RUN_DEADLINE`]) and collects what happened.
+    pub fn wait(mut self) -> Result<Session, String> {
+        let pid = self.child.id();
+        let mut out = self.child.stdout.take().expect("stdout pipe");
+        let mut err = self.child.stderr.take().expect("stderr pipe");
+        let out_reader = std::thread::spawn(move || {
+            let mut buf = vec![];
+            let _ = out.read_to_end(&mut buf);
+            buf
+        });
+        let err_reader = std::thread::spawn(move || {
+            let mut buf = vec![];
+            let _ = err.read_to_end(&mut buf);
+            buf
+        });
+        let (tx, rx) = mpsc::channel();
+        let mut child = self.child;
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+        let status = match rx.recv_timeout(RUN_DEADLINE) {
+            Ok(status) => status.map_err(|e| format!("waiting for {}: {e}", self.command_line))?,
+            Err(_) => {
+                unsafe { libc::killpg(pid as i32, libc::SIGKILL) };
+                return Err(format!(
+                    "{} did not finish within {RUN_DEADLINE:?}; killed",
+                    self.command_line
+                ));
+            }
+        };
+        let stdout = out_reader.join().unwrap_or_default();
+        let stderr = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
+        let code = status
+            .code()
+            .unwrap_or_else(|| -status.signal().unwrap_or(0));
+        let text = String::from_utf8_lossy(&stdout).into_owned();
+        let parsed: Vec<Value> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .collect();
+        Ok(Session {
+            code,
+            ops: parsed
+                .iter()
+                .filter(|v| v.get("op").is_some())
+                .cloned()
+                .collect(),
+            stdout,
+            stderr,
+            audit: audit_lines(&self.root),
+            iut_pid: pid,
+            command_line: self.command_line,
+        })
+    }
+}
+
+/// What one run did, seen from outside.
+pub struct Session {
+    /// The IUT's exit code (`-N` for a raw signal death of the IUT itself).
+    pub code: i32,
+    /// Everything on the IUT's stdout, raw.
+    pub stdout: Vec<u8>,
+    /// Everything on its stderr.
+    pub stderr: String,
+    /// The agent's step results, in order.
+    pub ops: Vec<Value>,
+    /// The audit log after the run.
+    pub audit: Vec<Value>,
+    /// The IUT's pid.
+    pub iut_pid: u32,
+    command_line: String,
+}
+
+impl std::fmt::Display for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let stdout = String::from_utf8_lossy(&self.stdout);
+        let cut = |t: &str| t.chars().take(1500).collect::<String>();
+        write!(
+            f,
+            "`{}` exited {}; stdout: {:?}; stderr: {:?}",
+            self.command_line,
+            self.code,
+            cut(&stdout),
+            cut(&self.stderr)
+        )
+    }
+}
+
+impl Session {
+    /// Step `i` (0-based) of the agent, or an error saying the agent never got there.
+    pub fn op(&self, i: usize) -> Result<&Value, String> {
+        self.ops
+            .get(i)
+            .ok_or_else(|| format!("the agent reported no step {}: {self}", i + 1))
+    }
+
+    /// Step `i`'s exit code as the agent saw it.
+    pub fn exit_code(&self, i: usize) -> Result<i64, String> {
+        let op = self.op(i)?;
+        op.get("exit_code")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| format!("step {} has no exit code: {op}", i + 1))
+    }
+
+    /// Step `i`'s stdout as the agent saw it.
+    pub fn out(&self, i: usize) -> Result<String, String> {
+        let op = self.op(i)?;
+        Ok(op
+            .get("stdout")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string())
+    }
+
+    /// Step `i`'s stderr as the agent saw it.
+    pub fn err(&self, i: usize) -> Result<String, String> {
+        let op = self.op(i)?;
+        Ok(op
+            .get("stderr")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string())
+    }
+
+    /// Step `i`'s answer to a command (exit code, stdout) as the agent saw it: run or wire op.
+    pub fn answered(&self, i: usize) -> Result<bool, String> {
+        Ok(self
+            .op(i)?
+            .get("answered")
+            .and_then(Value::as_bool)
+            .unwrap_or(false))
+    }
+
+    /// The agent's environment from an `env` step.
+    pub fn env_of(&self, i: usize) -> Result<serde_json::Map<String, Value>, String> {
+        let op = self.op(i)?;
+        op.get("env")
+            .and_then(Value::as_object)
+            .cloned()
+            .ok_or_else(|| format!("step {} reported no env: {op}", i + 1))
+    }
+
+    /// Fails unless the run ended with the agent's own exit 0.
+    pub fn finished(&self) -> Result<(), String> {
+        if self.code == 0 {
+            Ok(())
+        } else {
+            Err(format!("the run failed: {self}"))
+        }
+    }
+
+    /// Audit lines for `command`.
+    pub fn audit_for(&self, command: &str) -> Vec<&Value> {
+        self.audit
+            .iter()
+            .filter(|l| l.get("command").and_then(Value::as_str) == Some(command))
+            .collect()
+    }
+
+    /// The one `describe` line a fake printed to the stream, parsed from a step's stdout.
+    pub fn described(&self, i: usize) -> Result<Value, String> {
+        let out = self.out(i)?;
+        out.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v.get("step").and_then(Value::as_str) == Some("describe"))
+            .ok_or_else(|| {
+                format!(
+                    "step {} printed no description of the real binary: {}",
+                    i + 1,
+                    self.op(i).unwrap()
+                )
+            })
+    }
+}
+
+/// `{"args_prefix": prefix, "action": {"type": "respond", "stdout": stdout, "exit_code": code}}`.
+pub fn respond(prefix: &[&str], stdout: &str, code: i32) -> Value {
+    json!({ "args_prefix": prefix, "action": { "type": "respond", "stdout": stdout, "exit_code": code } })
+}
+
+/// A capture rule running the real binary.
+pub fn capture(prefix: &[&str]) -> Value {
+    json!({ "args_prefix": prefix, "action": { "type": "capture" } })
+}
+
+/// A capture rule running `sh -c script`.
+pub fn capture_script(prefix: &[&str], script: &str) -> Value {
+    json!({ "args_prefix": prefix, "action": { "type": "capture", "script": script } })
+}
+
+/// An approve rule running the real binary.
+pub fn approve(prefix: &[&str]) -> Value {
+    json!({ "args_prefix": prefix, "action": { "type": "approve" } })
+}
+
+/// An approve rule running `sh -c script`.
+pub fn approve_script(prefix: &[&str], script: &str) -> Value {
+    json!({ "args_prefix": prefix, "action": { "type": "approve", "script": script } })
+}
+
+/// The same rule with `"admin": true`.
+pub fn admin(mut rule: Value) -> Value {
+    rule["admin"] = json!(true);
+    rule
+}
+
+/// A string field of a JSON value.
+pub fn str_of<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// The `argv[1..]` a fake's description reports.
+pub fn args_of(description: &Value) -> Vec<String> {
+    description
+        .get("argv")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .skip(1)
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The environment a fake's description reports.
+pub fn env_in(description: &Value) -> serde_json::Map<String, Value> {
+    description
+        .get("env")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}

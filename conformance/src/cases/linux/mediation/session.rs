@@ -1,0 +1,531 @@
+//! The session: what an active mediation block creates before the agent starts, what the
+//! agent is told about it, and that it is gone afterwards (MED-SESSION-*).
+
+use super::{s, str_of, Kit, Session};
+use crate::case::{case, Case, CaseResult, Ctx};
+use crate::ensure;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+pub fn cases() -> Vec<Case> {
+    vec![
+        case(
+            "linux.mediation.session.agent_environment_names_the_session",
+            "The agent gets NONO_MEDIATION_SOCKET, a 64-hex NONO_SESSION_TOKEN, NONO_SHIM_DIR, the mediated names in NONO_MEDIATED_COMMANDS, NONO_AUDIT_SOCKET, NONO_SHIM_SOURCES_DIR and a PATH that starts with the shim directory",
+            &["MED-SESSION-002"],
+            agent_environment_names_the_session,
+        ),
+        case(
+            "linux.mediation.session.directory_is_owner_only_and_holds_the_sockets",
+            "The session directory has mode 0700 and holds the shim directory and both sockets",
+            &["MED-SESSION-001"],
+            directory_is_owner_only,
+        ),
+        case(
+            "linux.mediation.session.one_shim_per_mediated_command",
+            "The shim directory has an executable entry per mediated command, all the same file, none of them the real binary",
+            &["MED-SESSION-001"],
+            one_shim_per_mediated_command,
+        ),
+        case(
+            "linux.mediation.session.sockets_accept_the_agent",
+            "From inside the sandbox the request socket accepts a stream connection and the audit socket a datagram connection",
+            &["MED-SESSION-001"],
+            sockets_accept_the_agent,
+        ),
+        case(
+            "linux.mediation.session.shim_sources_name_the_real_binary",
+            "NONO_SHIM_SOURCES_DIR has a file per mediated command holding the real binary's absolute path",
+            &["MED-SESSION-005"],
+            shim_sources_name_the_real_binary,
+        ),
+        case(
+            "linux.mediation.session.real_binary_found_on_path_at_start",
+            "A command without binary_path uses the first match on the supervisor's PATH as its real binary",
+            &["MED-SESSION-005", "MED-SRV-011"],
+            real_binary_found_on_path,
+        ),
+        case(
+            "linux.mediation.session.inactive_mediation_creates_nothing",
+            "Without a mediation block no session variable is set, PATH is unchanged and nothing is created in the state directory; an active block in the same setup does set them",
+            &["MED-SESSION-003"],
+            inactive_mediation_creates_nothing,
+        ),
+        case(
+            "linux.mediation.session.empty_mediation_block_is_inactive",
+            "A mediation block with no commands and no blocked names creates no session",
+            &["MED-SESSION-003", "PRF-MED-006"],
+            empty_mediation_block_is_inactive,
+        ),
+        case(
+            "linux.mediation.session.env_block_alone_makes_a_session",
+            "A mediation block with only env.block is active: a session exists and NONO_MEDIATED_COMMANDS is empty",
+            &["MED-SESSION-001", "MED-SESSION-002", "PRF-MED-006"],
+            env_block_alone_makes_a_session,
+        ),
+        case(
+            "linux.mediation.session.directory_removed_after_normal_exit",
+            "The session directory that existed while the agent ran is gone after the agent exits 0",
+            &["MED-SESSION-004"],
+            |cx: &Ctx| directory_removed(cx, &[], 0),
+        ),
+        case(
+            "linux.mediation.session.directory_removed_after_failure",
+            "The session directory is gone after the agent exits 3",
+            &["MED-SESSION-004"],
+            |cx: &Ctx| directory_removed(cx, &["exit", "3"], 3),
+        ),
+        case(
+            "linux.mediation.session.directory_removed_after_agent_killed",
+            "The session directory is gone after the agent is killed by SIGKILL (the run exits 137)",
+            &["MED-SESSION-004"],
+            |cx: &Ctx| directory_removed(cx, &["kill-self", "9"], 137),
+        ),
+        case(
+            "linux.mediation.session.directory_removed_after_agent_terminated",
+            "The session directory is gone after the agent is killed by SIGTERM (the run exits 143)",
+            &["MED-SESSION-004"],
+            |cx: &Ctx| directory_removed(cx, &["kill-self", "15"], 143),
+        ),
+        case(
+            "linux.mediation.session.missing_binary_path_is_refused_or_skipped",
+            "A binary_path that does not exist stops the run with exit 1 naming the command, or the command is skipped with a warning and gets no shim",
+            &["MED-SESSION-006"],
+            missing_binary_path,
+        ),
+        case(
+            "linux.mediation.session.command_not_on_path_is_refused_or_skipped",
+            "A command without binary_path that is not on PATH stops the run with exit 1 naming it, or is skipped with a warning and gets no shim",
+            &["MED-SESSION-006"],
+            command_not_on_path,
+        ),
+    ]
+}
+
+const SESSION_VARS: [&str; 6] = [
+    "NONO_MEDIATION_SOCKET",
+    "NONO_SESSION_TOKEN",
+    "NONO_SHIM_DIR",
+    "NONO_MEDIATED_COMMANDS",
+    "NONO_AUDIT_SOCKET",
+    "NONO_SHIM_SOURCES_DIR",
+];
+
+/// A profile mediating `gh` and `git`, both describing themselves.
+fn two_commands(kit: &Kit) -> (PathBuf, PathBuf, PathBuf) {
+    let gh = kit.fake("gh", &["describe"]);
+    let git = kit.fake("git", &["describe"]);
+    let profile = kit.mediation(json!({ "commands": [
+        { "name": "gh", "binary_path": gh },
+        { "name": "git", "binary_path": git },
+    ]}));
+    (profile, gh, git)
+}
+
+fn var<'a>(env: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a str> {
+    env.get(name).and_then(Value::as_str)
+}
+
+fn agent_environment_names_the_session(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let (profile, _, _) = two_commands(&kit);
+    let run = kit.agent(&profile).run(&[&["env"]])?;
+    run.finished()?;
+    let env = run.env_of(0)?;
+    for name in SESSION_VARS {
+        ensure!(
+            env.contains_key(name),
+            "{name} is not in the agent's environment: {:?}",
+            env.keys().collect::<Vec<_>>()
+        );
+    }
+    let token = var(&env, "NONO_SESSION_TOKEN").unwrap_or("");
+    ensure!(
+        token.len() == 64
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "NONO_SESSION_TOKEN must be 64 lower-case hex digits: {token:?}"
+    );
+    let mut names: Vec<&str> = var(&env, "NONO_MEDIATED_COMMANDS")
+        .unwrap_or("")
+        .split(',')
+        .collect();
+    names.sort();
+    ensure!(
+        names == ["gh", "git"],
+        "NONO_MEDIATED_COMMANDS must be the mediated names joined with ',': {:?}",
+        var(&env, "NONO_MEDIATED_COMMANDS")
+    );
+    let shim_dir = var(&env, "NONO_SHIM_DIR").unwrap_or("");
+    let path = var(&env, "PATH").unwrap_or("");
+    ensure!(
+        !shim_dir.is_empty() && path.split(':').next() == Some(shim_dir),
+        "PATH must start with NONO_SHIM_DIR {shim_dir:?}: {path:?}"
+    );
+    Ok(())
+}
+
+fn inspect(kit: &Kit, profile: &Path) -> Result<(Session, Value), String> {
+    let run = kit.agent(profile).run(&[&["inspect"], &["env"]])?;
+    run.finished()?;
+    let report = run.op(0)?.clone();
+    Ok((run, report))
+}
+
+fn directory_is_owner_only(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let (profile, _, _) = two_commands(&kit);
+    let (run, report) = inspect(&kit, &profile)?;
+    let env = run.env_of(1)?;
+    let dir = str_of(&report, "session_dir")
+        .ok_or_else(|| format!("no session directory seen: {report}"))?;
+    let mode = report.get("session_dir_mode").and_then(Value::as_u64);
+    ensure!(
+        mode == Some(0o700),
+        "the session directory {dir} must have mode 0700, has {:o}",
+        mode.unwrap_or(0)
+    );
+    for name in [
+        "NONO_MEDIATION_SOCKET",
+        "NONO_AUDIT_SOCKET",
+        "NONO_SHIM_DIR",
+    ] {
+        let p = var(&env, name).unwrap_or("");
+        ensure!(
+            Path::new(p).parent() == Some(Path::new(dir)),
+            "{name} {p:?} is not directly in the session directory {dir}"
+        );
+    }
+    Ok(())
+}
+
+fn one_shim_per_mediated_command(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let (profile, gh, git) = two_commands(&kit);
+    let (_, report) = inspect(&kit, &profile)?;
+    let shims = report
+        .get("shims")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut identities = vec![];
+    for name in ["gh", "git"] {
+        let entry = shims
+            .get(name)
+            .ok_or_else(|| format!("no shim for {name}: {:?}", shims.keys().collect::<Vec<_>>()))?;
+        ensure!(
+            entry.get("executable") == Some(&json!(true)),
+            "the shim for {name} is not an executable file: {entry}"
+        );
+        identities.push(entry.get("dev_ino").cloned().unwrap_or(Value::Null));
+    }
+    ensure!(
+        identities[0] == identities[1] && !identities[0].is_null(),
+        "gh and git must resolve to the same shim: {shims:?}"
+    );
+    for real in [&gh, &git] {
+        let meta = std::fs::metadata(real).map_err(|e| e.to_string())?;
+        use std::os::unix::fs::MetadataExt;
+        ensure!(
+            identities[0] != json!([meta.dev(), meta.ino()]),
+            "a shim resolves to the real binary {} itself",
+            real.display()
+        );
+    }
+    Ok(())
+}
+
+fn sockets_accept_the_agent(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let (profile, _, _) = two_commands(&kit);
+    let (_, report) = inspect(&kit, &profile)?;
+    let med = &report["mediation_socket"];
+    let audit = &report["audit_socket"];
+    ensure!(
+        med["is_socket"] == json!(true) && med["stream"] == json!(true),
+        "the request socket must accept a stream connection: {med}"
+    );
+    ensure!(
+        audit["is_socket"] == json!(true) && audit["datagram"] == json!(true),
+        "the audit socket must accept datagrams: {audit}"
+    );
+    Ok(())
+}
+
+fn shim_sources_name_the_real_binary(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let (profile, gh, git) = two_commands(&kit);
+    let (_, report) = inspect(&kit, &profile)?;
+    for (name, real) in [("gh", &gh), ("git", &git)] {
+        let content = report["sources"]
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::trim);
+        ensure!(
+            content == Some(s(real)),
+            "the sources file for {name} must hold {}: {:?} (all: {})",
+            real.display(),
+            content,
+            report["sources"]
+        );
+    }
+    Ok(())
+}
+
+fn real_binary_found_on_path(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let real = kit.fake("nono-conformance-tool", &["describe"]);
+    let decoy_dir = cx.fx.dir("later-on-path");
+    std::fs::copy(super::mediated(cx), decoy_dir.join("nono-conformance-tool"))
+        .map_err(|e| e.to_string())?;
+    let profile = kit.mediation(json!({ "commands": [{ "name": "nono-conformance-tool" }] }));
+    let path = format!(
+        "{}:{}:/usr/bin:/bin",
+        real.parent().map(s).unwrap_or(""),
+        s(&decoy_dir)
+    );
+    let run = kit
+        .agent(&profile)
+        .env("PATH", &path)
+        .run(&[&["run", "nono-conformance-tool", "hello"], &["inspect"]])?;
+    run.finished()?;
+    let described = run.described(0)?;
+    ensure!(
+        super::args_of(&described) == ["hello"],
+        "the command did not run with its arguments: {described}"
+    );
+    let argv0 = described["argv"][0].as_str().unwrap_or("");
+    ensure!(
+        argv0 == s(&real),
+        "the real binary must be the first match on PATH, {}; ran {argv0:?}",
+        real.display()
+    );
+    let source = run.op(1)?["sources"]
+        .get("nono-conformance-tool")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .map(str::to_string);
+    ensure!(
+        source.as_deref().is_none_or(|p| p == s(&real)),
+        "the sources file names {source:?}, not {}",
+        real.display()
+    );
+    Ok(())
+}
+
+fn no_session_in(env: &serde_json::Map<String, Value>, path_given: &str) -> CaseResult {
+    for name in SESSION_VARS {
+        ensure!(
+            !env.contains_key(name),
+            "{name} is set without an active mediation block: {:?}",
+            env.get(name)
+        );
+    }
+    ensure!(
+        var(env, "PATH") == Some(path_given),
+        "PATH changed without mediation: {:?} (given {path_given:?})",
+        var(env, "PATH")
+    );
+    Ok(())
+}
+
+fn state_entries(cx: &Ctx) -> Vec<String> {
+    let mut found = vec![];
+    fn walk(dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            out.push(e.path().display().to_string());
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                walk(&e.path(), out);
+            }
+        }
+    }
+    walk(&cx.fx.path("state"), &mut found);
+    found
+}
+
+fn inactive_mediation_creates_nothing(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let path = "/usr/local/bin:/usr/bin:/bin";
+    let plain = kit.profile_named(
+        "plain",
+        json!({ "filesystem": { "read": [cx.fx.dir("data")] } }),
+    );
+    let run = kit.agent(&plain).env("PATH", path).run(&[&["env"]])?;
+    run.finished()?;
+    no_session_in(&run.env_of(0)?, path)?;
+    let created = state_entries(cx);
+    ensure!(
+        created.is_empty(),
+        "an inactive mediation block created state: {created:?}"
+    );
+    // Control: the same setup with one mediated command does start a session.
+    let gh = kit.fake("gh", &["describe"]);
+    let active = kit.one_command("gh", &gh, json!([]));
+    let run = kit.agent(&active).env("PATH", path).run(&[&["env"]])?;
+    run.finished()?;
+    let env = run.env_of(0)?;
+    ensure!(
+        env.contains_key("NONO_SESSION_TOKEN"),
+        "control: an active block must start a session: {:?}",
+        env.keys().collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+fn empty_mediation_block_is_inactive(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let path = "/usr/bin:/bin";
+    let profile = kit.mediation(json!({ "commands": [], "env": { "block": [] } }));
+    let run = kit.agent(&profile).env("PATH", path).run(&[&["env"]])?;
+    run.finished()?;
+    no_session_in(&run.env_of(0)?, path)?;
+    let created = state_entries(cx);
+    ensure!(
+        created.is_empty(),
+        "an empty mediation block created state: {created:?}"
+    );
+    Ok(())
+}
+
+fn env_block_alone_makes_a_session(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let profile = kit.mediation(json!({ "env": { "block": ["GH_TOKEN"] } }));
+    let run = kit
+        .agent(&profile)
+        .env("GH_TOKEN", "secret")
+        .run(&[&["env"]])?;
+    run.finished()?;
+    let env = run.env_of(0)?;
+    for name in SESSION_VARS {
+        ensure!(
+            env.contains_key(name),
+            "{name} is missing although env.block makes the block active: {:?}",
+            env.keys().collect::<Vec<_>>()
+        );
+    }
+    ensure!(
+        var(&env, "NONO_MEDIATED_COMMANDS") == Some(""),
+        "no command is mediated: {:?}",
+        var(&env, "NONO_MEDIATED_COMMANDS")
+    );
+    ensure!(!env.contains_key("GH_TOKEN"), "GH_TOKEN reached the agent");
+    Ok(())
+}
+
+fn directory_removed(cx: &Ctx, last_step: &[&str], expected_code: i32) -> CaseResult {
+    let kit = Kit::new(cx);
+    let (profile, _, _) = two_commands(&kit);
+    let mut steps: Vec<&[&str]> = vec![&["inspect"]];
+    if !last_step.is_empty() {
+        steps.push(last_step);
+    }
+    let run = kit.agent(&profile).run(&steps)?;
+    ensure!(
+        run.code == expected_code,
+        "the run must exit {expected_code}: {run}"
+    );
+    let report = run.op(0)?;
+    let dir = str_of(report, "session_dir")
+        .ok_or_else(|| format!("the agent saw no session directory: {report}"))?;
+    ensure!(
+        report.get("session_dir_mode").is_some_and(|m| !m.is_null()),
+        "control: the session directory {dir} did not exist while the agent ran"
+    );
+    ensure!(
+        !Path::new(dir).exists(),
+        "the session directory {dir} is still there after the run"
+    );
+    Ok(())
+}
+
+/// The run either refuses (exit 1, stderr naming the command, agent never ran) or skips the
+/// command (a warning naming it, no shim, not in NONO_MEDIATED_COMMANDS).
+fn refused_or_skipped(kit: &Kit, profile: &Path, name: &str, path_env: Option<&str>) -> CaseResult {
+    let marker = kit.cx.fx.dir("out").join("agent-ran");
+    let mut agent = kit.agent(profile).flag("--allow", kit.cx.fx.path("out"));
+    if let Some(p) = path_env {
+        agent = agent.env("PATH", p);
+    }
+    let run = agent.run(&[&["write", s(&marker)], &["env"], &["inspect"]])?;
+    ensure!(
+        run.stderr.contains(name),
+        "the refusal or warning must name {name}: {run}"
+    );
+    if run.code == 1 {
+        ensure!(
+            !marker.exists(),
+            "the run was refused (exit 1) but the agent ran"
+        );
+        return Ok(());
+    }
+    run.finished()?;
+    let env = run.env_of(1)?;
+    let listed = var(&env, "NONO_MEDIATED_COMMANDS")
+        .unwrap_or("")
+        .split(',')
+        .any(|n| n == name);
+    ensure!(
+        !listed,
+        "{name} was skipped but is still listed in NONO_MEDIATED_COMMANDS"
+    );
+    let shims = &run.op(2)?["shims"];
+    ensure!(
+        shims.get(name).is_none(),
+        "{name} was skipped but has a shim: {shims}"
+    );
+    Ok(())
+}
+
+fn missing_binary_path(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let good = kit.fake("git", &["describe"]);
+    let missing = cx.fx.path("bin/not-installed");
+    let profile = kit.mediation(json!({ "commands": [
+        { "name": "gh", "binary_path": missing },
+        { "name": "git", "binary_path": good },
+    ]}));
+    refused_or_skipped(&kit, &profile, "gh", None)?;
+    // Control: with the binary installed the command is mediated.
+    let gh = kit.fake("gh", &["describe"]);
+    let fixed = kit.profile_named(
+        "fixed",
+        json!({ "mediation": { "commands": [
+            { "name": "gh", "binary_path": gh },
+            { "name": "git", "binary_path": good },
+        ]}}),
+    );
+    let run = kit.agent(&fixed).run(&[&["run", "gh", "x"]])?;
+    run.finished()?;
+    ensure!(
+        run.exit_code(0)? == 0,
+        "control: gh with its binary installed must run: {}",
+        run.op(0)?
+    );
+    Ok(())
+}
+
+fn command_not_on_path(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let good = kit.fake("git", &["describe"]);
+    let name = "nono-conformance-absent-tool";
+    let profile = kit.mediation(json!({ "commands": [
+        { "name": name },
+        { "name": "git", "binary_path": good },
+    ]}));
+    refused_or_skipped(&kit, &profile, name, Some("/usr/bin:/bin"))?;
+    // Control: once the tool is on PATH it is mediated.
+    let tool = kit.fake(name, &["describe"]);
+    let path = format!("{}:/usr/bin:/bin", tool.parent().map(s).unwrap_or(""));
+    let run = kit
+        .agent(&profile)
+        .env("PATH", &path)
+        .run(&[&["run", name, "x"]])?;
+    run.finished()?;
+    ensure!(
+        run.exit_code(0)? == 0,
+        "control: the tool on PATH must run: {}",
+        run.op(0)?
+    );
+    Ok(())
+}

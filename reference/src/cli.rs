@@ -4,11 +4,23 @@
 use crate::capability::{AccessMode, CapabilitySet, FsCapability, Source};
 use crate::error::{Error, Result};
 use crate::ipc::request::{RequestPolicy, Supervisor, TerminalPrompt};
+use crate::mediation::{server::Server, session::Session};
 use crate::profile::{self, apply, expand::Vars, resolve, resolve::Lookup};
 use crate::{env, sandbox, supervisor, system};
 use clap::{Args, Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::PathBuf;
+
+/// The variables that describe a mediation session to the agent and its shims.
+const SESSION_VARS: &[&str] = &[
+    "NONO_MEDIATION_SOCKET",
+    "NONO_SESSION_TOKEN",
+    "NONO_SHIM_DIR",
+    "NONO_MEDIATED_COMMANDS",
+    "NONO_AUDIT_SOCKET",
+    "NONO_SHIM_SOURCES_DIR",
+    "NONO_SANDBOX_CONTEXT",
+];
 
 /// Exit code for errors detected before the sandboxed program starts.
 pub const EXIT_ERROR: i32 = 1;
@@ -28,12 +40,27 @@ enum Command {
     /// Inspect profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Approve (or deny) the first command waiting for a human in a running session.
+    Approve(ApproveArgs),
     /// Describe this implementation and what the kernel enforces (for conformance suites).
     ConformanceInfo {
         /// Print JSON (the only format; accepted for symmetry with other commands).
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Args)]
+struct ApproveArgs {
+    /// Refuse instead of approving.
+    #[arg(long)]
+    deny: bool,
+    /// Only this session (its ID); default: any running session.
+    #[arg(long, value_name = "ID")]
+    session: Option<String>,
+    /// How long to wait for a command to need approval, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    timeout: u64,
 }
 
 #[derive(Subcommand)]
@@ -182,6 +209,7 @@ pub fn main() -> i32 {
     let outcome = match cli.command {
         Command::Run(args) => run(args),
         Command::Profile(command) => profile_command(command),
+        Command::Approve(args) => crate::mediation::approve::run(args.deny, args.session.as_deref(), args.timeout),
         Command::ConformanceInfo { .. } => {
             println!("{}", conformance_info());
             Ok(0)
@@ -286,16 +314,7 @@ pub fn build_policy(args: &GrantArgs) -> Result<Policy> {
 }
 
 fn run(args: RunArgs) -> Result<i32> {
-    let Policy { caps, profile, warnings } = build_policy(&args.grants)?;
-    if let Some(resolved) = &profile {
-        if !resolved.profile.mediation.commands.is_empty() {
-            // Running mediated commands unmediated would hand them to the agent directly.
-            return Err(Error::PolicyConflict(format!(
-                "{}: mediation.commands needs the mediation server, which this build does not have; refusing to run the commands unmediated",
-                resolved.file.display()
-            )));
-        }
-    }
+    let Policy { mut caps, profile, warnings } = build_policy(&args.grants)?;
     if !args.silent {
         for warning in &warnings {
             eprintln!("nono-ref: warning: {warning}");
@@ -306,22 +325,78 @@ fn run(args: RunArgs) -> Result<i32> {
         print_dry_run(&caps, &args);
         return Ok(0);
     }
+    let supervisor_path = std::env::var_os("PATH");
+    let mediation = profile.as_ref().map(|r| &r.profile.mediation).filter(|m| m.is_active());
+    let session = match mediation {
+        Some(mediation) => {
+            let session = Session::create(mediation, &shim_binary()?, supervisor_path.as_deref())
+                .map_err(|e| Error::PolicyConflict(e.to_string()))?;
+            if !args.silent {
+                for warning in &session.warnings {
+                    eprintln!("nono-ref: warning: {warning}");
+                }
+            }
+            // The agent runs shims: it reads them and the records of the real binaries.
+            for (label, path, file) in [
+                ("mediation shims", &session.shim_dir, false),
+                ("mediation shim records", &session.sources_dir, false),
+                ("mediation shim", &session.shim_binary, true),
+            ] {
+                let cap = if file {
+                    FsCapability::file(label, path, AccessMode::Read, Source::System)?
+                } else {
+                    FsCapability::directory(label, path, AccessMode::Read, Source::System)?
+                };
+                caps.add(cap);
+            }
+            Some(session)
+        }
+        None => None,
+    };
     let prepared = sandbox::prepare(&caps)?;
     let mut env = env::scrub(std::env::vars_os());
     if let Some(resolved) = &profile {
         env = apply::environment(env, &resolved.profile);
     }
+    // Variables of an outer session never leak into this one; ours are set below.
+    env.retain(|(k, _)| !k.to_str().is_some_and(|k| SESSION_VARS.contains(&k)));
+    if let Some(session) = &session {
+        for (name, value) in session.shim_env(supervisor_path.as_deref()) {
+            env.retain(|(k, _)| *k != name);
+            env.push((name, value));
+        }
+    }
     let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
     let program = supervisor::resolve_program(&args.command[0], path_var)?;
+    let after_fork: Option<supervisor::AfterFork> = match (&session, mediation) {
+        (Some(session), Some(mediation)) => {
+            let server = Server::new(session, mediation.clone(), supervisor_path.as_deref());
+            let mediation_socket = session.mediation.clone();
+            let control = session.control.clone();
+            let audit_socket = session.audit_socket.try_clone()
+                .map_err(|source| Error::Io { context: "sharing the audit socket".into(), source })?;
+            Some(Box::new(move |pid| {
+                server.sandboxed_pid.store(pid, std::sync::atomic::Ordering::SeqCst);
+                if let Err(e) = server.start(mediation_socket, control, audit_socket) {
+                    eprintln!("nono-ref: cannot start the mediation server: {e}");
+                }
+            }))
+        }
+        _ => None,
+    };
     let requests = requests.map(|policy| match TerminalPrompt::open() {
         Some(prompt) => Supervisor::new(policy).with_prompt(Box::new(prompt)),
         None => Supervisor::new(policy),
     });
-    supervisor::run_with_requests(
+    let outcome = supervisor::run_with_requests(
         supervisor::Launch { program, argv: args.command.clone(), env, workdir: args.grants.workdir.clone() },
         prepared,
         requests,
-    )
+        after_fork,
+    );
+    // The session directory goes now, however the program ended.
+    drop(session);
+    outcome
 }
 
 fn print_dry_run(caps: &CapabilitySet, args: &RunArgs) {
@@ -406,4 +481,19 @@ fn profile_command(command: ProfileCommand) -> Result<i32> {
             Ok(EXIT_ERROR)
         }
     }
+}
+
+/// The shim binary sessions point at: `NONO_SHIM`, else `nono-shim` next to this
+/// executable, else on `PATH`.
+fn shim_binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("NONO_SHIM") {
+        return Ok(PathBuf::from(path));
+    }
+    let beside = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join("nono-shim")));
+    if let Some(beside) = beside.filter(|p| p.is_file()) {
+        return Ok(beside);
+    }
+    crate::mediation::session::which("nono-shim", std::env::var_os("PATH").as_deref()).ok_or_else(|| {
+        Error::PolicyConflict("mediation: nono-shim was found neither next to nono-ref nor on PATH (set NONO_SHIM)".into())
+    })
 }

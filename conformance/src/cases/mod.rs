@@ -3,6 +3,7 @@
 use crate::case::Case;
 
 pub mod linux;
+pub mod seatbelt;
 
 /// The canary's ID: it runs without waiting for its own verdict.
 pub const CANARY_ID: &str = "linux.canary.enforcement_is_real";
@@ -11,5 +12,6 @@ pub const CANARY_ID: &str = "linux.canary.enforcement_is_real";
 pub fn all() -> Vec<Case> {
     let mut out = vec![];
     out.extend(linux::all());
+    out.extend(seatbelt::cases());
     out
 }

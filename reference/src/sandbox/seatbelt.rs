@@ -62,6 +62,13 @@ impl Prepared {
                 "{why} (already inside a Seatbelt sandbox; Seatbelt sandboxes cannot be nested)"
             ));
         }
+        if why.contains("Operation not permitted") {
+            // What sandbox_init reports for a caller that is sandboxed already, in case
+            // sandbox_check could not tell (the outer profile may deny it).
+            return Err(format!(
+                "{why} (probably already inside a Seatbelt sandbox, which cannot be nested)"
+            ));
+        }
         Err(why)
     }
 }

@@ -170,7 +170,7 @@ pub fn build_capabilities(args: &GrantArgs) -> Result<CapabilitySet> {
 
 fn run(args: RunArgs) -> Result<i32> {
     let mut caps = build_capabilities(&args.grants)?;
-    let macos = seatbelt_options(&args.seatbelt, &mut caps, Resolution::Host, &current_dir()?);
+    let macos = seatbelt_options(&args.seatbelt, &mut caps, Resolution::Host, &cwd_if_needed(&args.seatbelt)?);
     if args.dry_run {
         print_dry_run(&caps, &args);
         return Ok(0);
@@ -273,6 +273,26 @@ pub struct SeatbeltArgs {
 
 fn current_dir() -> Result<PathBuf> {
     std::env::current_dir().map_err(|source| Error::Io { context: "reading the working directory".into(), source })
+}
+
+/// The working directory when some Seatbelt path is relative, else `/` (unused). Asking
+/// only when needed matters inside a sandbox, where `getcwd` itself may be denied.
+fn cwd_if_needed(args: &SeatbeltArgs) -> Result<PathBuf> {
+    let lists = [
+        &args.allow_unix_socket,
+        &args.allow_unix_socket_bind,
+        &args.allow_unix_socket_dir,
+        &args.allow_unix_socket_dir_bind,
+        &args.allow_unix_socket_subtree,
+        &args.allow_unix_socket_subtree_bind,
+        &args.deny,
+        &args.deny_file,
+    ];
+    if lists.iter().any(|paths| paths.iter().any(|p| p.is_relative())) {
+        current_dir()
+    } else {
+        Ok(PathBuf::from("/"))
+    }
 }
 
 /// The Seatbelt options `args` describe. Socket grants add the filesystem grants they

@@ -139,7 +139,7 @@ fn record(case: &Case, status: Status, message: String, millis: u64) -> Record {
 fn run_case(case: &Case, imp: Implementation, probe: PathBuf, base: &std::path::Path) -> Result<(), String> {
     let new_ctx = || Ctx { imp: imp.clone(), probe: probe.clone(), fx: Fixture::new(base) };
     let is_sandbox_case = case.platform != Platform::Any;
-    if is_sandbox_case && case.id != crate::cases::CANARY_ID {
+    if is_sandbox_case && case.id != crate::cases::canary_id(case.platform) {
         crate::canary::verdict(base, || guarded(|| crate::canary::check(&new_ctx())))?;
     }
     let ctx = new_ctx();

@@ -11,6 +11,9 @@
 //! cargo build --release -p nono-shim && cargo bench -p nono-reference --bench mediation
 //! ```
 //!
+//! With a statically linked shim (`RUSTFLAGS="-C target-feature=+crt-static" cargo build
+//! --release -p nono-shim --target x86_64-unknown-linux-gnu`), set `NONO_SHIM` to it.
+//!
 //! The benchmark binary runs itself inside `nono-ref run` as the agent (`--driver ...`),
 //! so every figure is taken where an agent would take it.
 
@@ -30,7 +33,8 @@ fn main() {
         return;
     }
     let nono_ref = PathBuf::from(env!("CARGO_BIN_EXE_nono-ref"));
-    let shim = nono_ref.with_file_name("nono-shim");
+    // NONO_SHIM picks another shim build (a static one starts about as fast as /bin/true).
+    let shim = std::env::var_os("NONO_SHIM").map(PathBuf::from).unwrap_or_else(|| nono_ref.with_file_name("nono-shim"));
     if !shim.is_file() {
         eprintln!("build the shim first: cargo build --release -p nono-shim ({} is missing)", shim.display());
         std::process::exit(1);

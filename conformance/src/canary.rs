@@ -14,8 +14,11 @@ use crate::runner::expect_class;
 use nix::fcntl::{Flock, FlockArg};
 use std::path::Path;
 
-/// The canary itself.
+/// The canary itself. On macOS it first makes sure the suite is not itself inside a
+/// Seatbelt sandbox, which cannot nest (see `cases::macos::suite_is_not_sandboxed`).
 pub fn check(cx: &Ctx) -> CaseResult {
+    #[cfg(target_os = "macos")]
+    crate::cases::macos::suite_is_not_sandboxed(cx)?;
     let inside = cx.fx.dir("inside");
     let outside = cx.fx.dir("outside");
     let run = cx.run().allow(&inside);

@@ -149,7 +149,7 @@ fn run_case(
 ) -> Result<(), String> {
     let new_ctx = || Ctx { imp: imp.clone(), probe: probe.clone(), fx: Fixture::new(base), shim: shim.to_path_buf() };
     let is_sandbox_case = case.platform != Platform::Any;
-    if is_sandbox_case && case.id != crate::cases::CANARY_ID {
+    if is_sandbox_case && case.id != crate::cases::canary_id(case.platform) {
         crate::canary::verdict(base, || guarded(|| crate::canary::check(&new_ctx())))?;
     }
     let ctx = new_ctx();

@@ -14,6 +14,7 @@
 //! input and expected output. The same vector thus drives the direct library cases in
 //! `cases::broker` and, later, the through-mediation cases.
 
+use crate::vectors::decode_hex;
 use crate::vectors::Vector;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -189,17 +190,6 @@ fn parse_text(text: &str, pieces: &mut Vec<Piece>) -> Result<(), String> {
     Ok(())
 }
 
-fn decode_hex(hex: &str) -> Result<Vec<u8>, String> {
-    if hex.len() % 2 != 0 {
-        return Err(format!("odd-length hex {hex:?}"));
-    }
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&hex[i..i + 2], 16).map_err(|e| format!("bad hex {hex:?}: {e}"))
-        })
-        .collect()
-}
 
 /// What a vector rewrites.
 #[derive(Clone, Debug)]

@@ -99,3 +99,14 @@ pub fn cases(
         })
         .collect()
 }
+
+/// Bytes written as hex in a vector (`"ff00"`); the error names the bad digits.
+pub fn decode_hex(hex: &str) -> Result<Vec<u8>, String> {
+    if hex.len() % 2 != 0 {
+        return Err(format!("odd-length hex {hex:?}"));
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or(""), 16).map_err(|_| format!("bad hex {hex:?} at {i}")))
+        .collect()
+}

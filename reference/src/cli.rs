@@ -4,11 +4,25 @@
 use crate::capability::{AccessMode, CapabilitySet, FsCapability, Source};
 use crate::error::{Error, Result};
 use crate::ipc::request::{RequestPolicy, Supervisor, TerminalPrompt};
+use crate::mediation::{server::Server, session::Session};
 use crate::profile::{self, apply, expand::Vars, resolve, resolve::Lookup};
+use crate::seatbelt::paths::Resolution;
+use crate::seatbelt::{DenyPath, NetworkMode, ProcessInfoMode, SeatbeltOptions, SocketMode, SocketScope, UnixSocketGrant};
 use crate::{env, sandbox, supervisor, system};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The variables that describe a mediation session to the agent and its shims.
+const SESSION_VARS: &[&str] = &[
+    "NONO_MEDIATION_SOCKET",
+    "NONO_SESSION_TOKEN",
+    "NONO_SHIM_DIR",
+    "NONO_MEDIATED_COMMANDS",
+    "NONO_AUDIT_SOCKET",
+    "NONO_SHIM_SOURCES_DIR",
+    "NONO_SANDBOX_CONTEXT",
+];
 
 /// Exit code for errors detected before the sandboxed program starts.
 pub const EXIT_ERROR: i32 = 1;
@@ -28,12 +42,31 @@ enum Command {
     /// Inspect profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Approve (or deny) the first command waiting for a human in a running session.
+    Approve(ApproveArgs),
     /// Describe this implementation and what the kernel enforces (for conformance suites).
     ConformanceInfo {
         /// Print JSON (the only format; accepted for symmetry with other commands).
         #[arg(long)]
         json: bool,
     },
+    /// Print the sandbox profile `run` would apply on a platform, from any host.
+    SandboxProfile(SandboxProfileArgs),
+    /// Learn Seatbelt rules from kernel deny records, or splice learned rules into a profile.
+    Learn(LearnArgs),
+}
+
+#[derive(Args)]
+struct ApproveArgs {
+    /// Refuse instead of approving.
+    #[arg(long)]
+    deny: bool,
+    /// Only this session (its ID); default: any running session.
+    #[arg(long, value_name = "ID")]
+    session: Option<String>,
+    /// How long to wait for a command to need approval, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    timeout: u64,
 }
 
 #[derive(Subcommand)]
@@ -162,6 +195,8 @@ struct RunArgs {
     grants: GrantArgs,
     #[command(flatten)]
     requests: RequestArgs,
+    #[command(flatten)]
+    seatbelt: SeatbeltArgs,
     /// Print nothing but errors.
     #[arg(short = 's', long = "silent")]
     silent: bool,
@@ -182,10 +217,13 @@ pub fn main() -> i32 {
     let outcome = match cli.command {
         Command::Run(args) => run(args),
         Command::Profile(command) => profile_command(command),
+        Command::Approve(args) => crate::mediation::approve::run(args.deny, args.session.as_deref(), args.timeout),
         Command::ConformanceInfo { .. } => {
             println!("{}", conformance_info());
             Ok(0)
         }
+        Command::SandboxProfile(args) => sandbox_profile(args),
+        Command::Learn(args) => learn(args),
     };
     outcome.unwrap_or_else(|err| {
         eprintln!("nono-ref: {err}");
@@ -286,42 +324,90 @@ pub fn build_policy(args: &GrantArgs) -> Result<Policy> {
 }
 
 fn run(args: RunArgs) -> Result<i32> {
-    let Policy { caps, profile, warnings } = build_policy(&args.grants)?;
-    if let Some(resolved) = &profile {
-        if !resolved.profile.mediation.commands.is_empty() {
-            // Running mediated commands unmediated would hand them to the agent directly.
-            return Err(Error::PolicyConflict(format!(
-                "{}: mediation.commands needs the mediation server, which this build does not have; refusing to run the commands unmediated",
-                resolved.file.display()
-            )));
-        }
-    }
+    let Policy { mut caps, profile, warnings } = build_policy(&args.grants)?;
     if !args.silent {
         for warning in &warnings {
             eprintln!("nono-ref: warning: {warning}");
         }
     }
     let requests = build_request_policy(&args.requests)?;
+    let macos = seatbelt_options(&args.seatbelt, &mut caps, Resolution::Host, &cwd_if_needed(&args.seatbelt)?);
     if args.dry_run {
         print_dry_run(&caps, &args);
         return Ok(0);
     }
-    let prepared = sandbox::prepare(&caps)?;
+    let supervisor_path = std::env::var_os("PATH");
+    let mediation = profile.as_ref().map(|r| &r.profile.mediation).filter(|m| m.is_active());
+    let session = match mediation {
+        Some(mediation) => {
+            let session = Session::create(mediation, &shim_binary()?, supervisor_path.as_deref())
+                .map_err(|e| Error::PolicyConflict(e.to_string()))?;
+            if !args.silent {
+                for warning in &session.warnings {
+                    eprintln!("nono-ref: warning: {warning}");
+                }
+            }
+            // The agent runs shims: it reads them and the records of the real binaries.
+            for (label, path, file) in [
+                ("mediation shims", &session.shim_dir, false),
+                ("mediation shim records", &session.sources_dir, false),
+                ("mediation shim", &session.shim_binary, true),
+            ] {
+                let cap = if file {
+                    FsCapability::file(label, path, AccessMode::Read, Source::System)?
+                } else {
+                    FsCapability::directory(label, path, AccessMode::Read, Source::System)?
+                };
+                caps.add(cap);
+            }
+            Some(session)
+        }
+        None => None,
+    };
+    let prepared = sandbox::prepare_with(&caps, &macos)?;
     let mut env = env::scrub(std::env::vars_os());
     if let Some(resolved) = &profile {
         env = apply::environment(env, &resolved.profile);
     }
+    // Variables of an outer session never leak into this one; ours are set below.
+    env.retain(|(k, _)| !k.to_str().is_some_and(|k| SESSION_VARS.contains(&k)));
+    if let Some(session) = &session {
+        for (name, value) in session.shim_env(supervisor_path.as_deref()) {
+            env.retain(|(k, _)| *k != name);
+            env.push((name, value));
+        }
+    }
     let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
     let program = supervisor::resolve_program(&args.command[0], path_var)?;
+    let after_fork: Option<supervisor::AfterFork> = match (&session, mediation) {
+        (Some(session), Some(mediation)) => {
+            let server = Server::new(session, mediation.clone(), supervisor_path.as_deref());
+            let mediation_socket = session.mediation.clone();
+            let control = session.control.clone();
+            let audit_socket = session.audit_socket.try_clone()
+                .map_err(|source| Error::Io { context: "sharing the audit socket".into(), source })?;
+            Some(Box::new(move |pid| {
+                server.sandboxed_pid.store(pid, std::sync::atomic::Ordering::SeqCst);
+                if let Err(e) = server.start(mediation_socket, control, audit_socket) {
+                    eprintln!("nono-ref: cannot start the mediation server: {e}");
+                }
+            }))
+        }
+        _ => None,
+    };
     let requests = requests.map(|policy| match TerminalPrompt::open() {
         Some(prompt) => Supervisor::new(policy).with_prompt(Box::new(prompt)),
         None => Supervisor::new(policy),
     });
-    supervisor::run_with_requests(
+    let outcome = supervisor::run_with_requests(
         supervisor::Launch { program, argv: args.command.clone(), env, workdir: args.grants.workdir.clone() },
         prepared,
         requests,
-    )
+        after_fork,
+    );
+    // The session directory goes now, however the program ended.
+    drop(session);
+    outcome
 }
 
 fn print_dry_run(caps: &CapabilitySet, args: &RunArgs) {
@@ -406,4 +492,319 @@ fn profile_command(command: ProfileCommand) -> Result<i32> {
             Ok(EXIT_ERROR)
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Seatbelt: options only Seatbelt enforces, `sandbox-profile` and `learn`.
+// ---------------------------------------------------------------------------------------
+
+/// Options only the Seatbelt backend (macOS) can enforce. Elsewhere `run` refuses them.
+#[derive(Args, Default)]
+pub struct SeatbeltArgs {
+    /// Proxy-only networking: TCP only to localhost:PORT, plus DNS; `--listen-port` then
+    /// allows listening (macOS).
+    #[arg(long = "proxy-port", value_name = "PORT", conflicts_with = "block_net")]
+    pub proxy_port: Option<u16>,
+    /// With blocked or proxy-only networking, allow TCP to and listening on this localhost
+    /// port; 0 means every localhost port (macOS).
+    #[arg(long = "open-port", value_name = "PORT")]
+    pub open_port: Vec<u16>,
+    /// Allow connecting to this Unix socket when the network is blocked (implies --read-file).
+    #[arg(long = "allow-unix-socket", value_name = "SOCKET")]
+    pub allow_unix_socket: Vec<PathBuf>,
+    /// Allow connecting to and binding this Unix socket path (implies --allow on its directory).
+    #[arg(long = "allow-unix-socket-bind", value_name = "SOCKET")]
+    pub allow_unix_socket_bind: Vec<PathBuf>,
+    /// Allow connecting to sockets directly inside DIR, not deeper (implies --read DIR).
+    #[arg(long = "allow-unix-socket-dir", value_name = "DIR")]
+    pub allow_unix_socket_dir: Vec<PathBuf>,
+    /// Allow connecting to and binding sockets directly inside DIR (implies --allow DIR).
+    #[arg(long = "allow-unix-socket-dir-bind", value_name = "DIR")]
+    pub allow_unix_socket_dir_bind: Vec<PathBuf>,
+    /// Allow connecting to sockets anywhere beneath DIR (implies --read DIR).
+    #[arg(long = "allow-unix-socket-subtree", value_name = "DIR")]
+    pub allow_unix_socket_subtree: Vec<PathBuf>,
+    /// Allow connecting to and binding sockets anywhere beneath DIR (implies --allow DIR).
+    #[arg(long = "allow-unix-socket-subtree-bind", value_name = "DIR")]
+    pub allow_unix_socket_subtree_bind: Vec<PathBuf>,
+    /// Keep a directory and everything beneath it unreadable and unwritable, even inside a
+    /// grant; its metadata stays visible (macOS).
+    #[arg(long = "deny", value_name = "DIR")]
+    pub deny: Vec<PathBuf>,
+    /// Keep one file unreadable and unwritable, even inside a grant (macOS).
+    #[arg(long = "deny-file", value_name = "FILE")]
+    pub deny_file: Vec<PathBuf>,
+}
+
+/// The working directory when some Seatbelt path is relative, else `/` (unused). Asking
+/// only when needed matters inside a sandbox, where `getcwd` itself may be denied.
+fn cwd_if_needed(args: &SeatbeltArgs) -> Result<PathBuf> {
+    let lists = [
+        &args.allow_unix_socket,
+        &args.allow_unix_socket_bind,
+        &args.allow_unix_socket_dir,
+        &args.allow_unix_socket_dir_bind,
+        &args.allow_unix_socket_subtree,
+        &args.allow_unix_socket_subtree_bind,
+        &args.deny,
+        &args.deny_file,
+    ];
+    if lists.iter().any(|paths| paths.iter().any(|p| p.is_relative())) {
+        current_dir()
+    } else {
+        Ok(PathBuf::from("/"))
+    }
+}
+
+/// The Seatbelt options `args` describe. Socket grants add the filesystem grants they
+/// imply (as nono does), and `--proxy-port` turns `--listen-port` into the proxy's listen
+/// ports. Paths need not exist: socket and deny paths name what may appear later.
+pub fn seatbelt_options(args: &SeatbeltArgs, caps: &mut CapabilitySet, resolution: Resolution, cwd: &Path) -> SeatbeltOptions {
+    let resolve = |p: &Path| resolution.resolve(p, cwd);
+    let mut options = SeatbeltOptions {
+        localhost_ports: args.open_port.clone(),
+        home: std::env::var_os("HOME").map(PathBuf::from),
+        ..Default::default()
+    };
+    if let Some(port) = args.proxy_port {
+        let bind_ports = std::mem::take(&mut caps.network.bind_ports);
+        options.network = NetworkMode::ProxyOnly { port, bind_ports };
+    }
+    let sockets = [
+        (&args.allow_unix_socket, SocketScope::File, SocketMode::Connect),
+        (&args.allow_unix_socket_bind, SocketScope::File, SocketMode::ConnectBind),
+        (&args.allow_unix_socket_dir, SocketScope::DirChildren, SocketMode::Connect),
+        (&args.allow_unix_socket_dir_bind, SocketScope::DirChildren, SocketMode::ConnectBind),
+        (&args.allow_unix_socket_subtree, SocketScope::DirSubtree, SocketMode::Connect),
+        (&args.allow_unix_socket_subtree_bind, SocketScope::DirSubtree, SocketMode::ConnectBind),
+    ];
+    for (paths, scope, mode) in sockets {
+        for path in paths {
+            let grant = UnixSocketGrant { original: path.clone(), resolved: resolve(path), scope, mode };
+            let (original, resolved, is_file, access) = match (scope, mode) {
+                (SocketScope::File, SocketMode::Connect) => (path.clone(), grant.resolved.clone(), true, AccessMode::Read),
+                (SocketScope::File, SocketMode::ConnectBind) => {
+                    let parent = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+                    let resolved = grant.resolved.parent().unwrap_or(Path::new("/")).to_path_buf();
+                    (parent, resolved, false, AccessMode::ReadWrite)
+                }
+                (_, SocketMode::Connect) => (path.clone(), grant.resolved.clone(), false, AccessMode::Read),
+                (_, SocketMode::ConnectBind) => (path.clone(), grant.resolved.clone(), false, AccessMode::ReadWrite),
+            };
+            caps.add(FsCapability { original, resolved, access, is_file, source: Source::User });
+            options.unix_sockets.push(grant);
+        }
+    }
+    for (paths, is_file) in [(&args.deny, false), (&args.deny_file, true)] {
+        for path in paths {
+            options.deny_paths.push(DenyPath { original: path.clone(), resolved: resolve(path), is_file });
+        }
+    }
+    options
+}
+
+/// Platforms `sandbox-profile` can print a profile for.
+#[derive(Clone, Copy, ValueEnum)]
+enum ProfilePlatform {
+    /// A Seatbelt (SBPL) profile.
+    Macos,
+}
+
+/// Who a sandboxed program may signal or inspect.
+#[derive(Clone, Copy, ValueEnum)]
+enum ScopeArg {
+    Isolated,
+    AllowSameSandbox,
+    AllowAll,
+}
+
+/// What IPC is allowed.
+#[derive(Clone, Copy, ValueEnum)]
+enum IpcArg {
+    SharedMemoryOnly,
+    Full,
+}
+
+#[derive(Args)]
+struct SandboxProfileArgs {
+    /// The platform whose profile to print.
+    #[arg(long, value_enum)]
+    platform: ProfilePlatform,
+    #[command(flatten)]
+    grants: GrantArgs,
+    #[command(flatten)]
+    seatbelt: SeatbeltArgs,
+    /// Leave out the minimal system grants: print only what the flags grant.
+    #[arg(long = "no-system-grants")]
+    no_system_grants: bool,
+    /// Which processes the program may signal.
+    #[arg(long, value_enum, default_value = "isolated")]
+    signals: ScopeArg,
+    /// Which processes the program may inspect.
+    #[arg(long = "process-info", value_enum, default_value = "isolated")]
+    process_info: ScopeArg,
+    /// IPC beyond POSIX shared memory: `full` adds POSIX semaphores.
+    #[arg(long, value_enum, default_value = "shared-memory-only")]
+    ipc: IpcArg,
+    /// Honour sandbox extension tokens.
+    #[arg(long)]
+    extensions: bool,
+    /// Add `(debug deny)`.
+    #[arg(long = "debug-deny")]
+    debug_deny: bool,
+}
+
+/// `sandbox-profile --platform macos`: the profile `run` would apply on a Mac. Paths need
+/// not exist. On a Mac they are resolved on the live filesystem; elsewhere only macOS's
+/// `/tmp`, `/var` and `/etc` links are applied (see [`crate::seatbelt::paths`]), so the
+/// output is the same on every host for paths that exist nowhere.
+fn sandbox_profile(args: SandboxProfileArgs) -> Result<i32> {
+    let ProfilePlatform::Macos = args.platform;
+    let resolution = Resolution::for_this_host();
+    let cwd = current_dir()?;
+    let mut caps = CapabilitySet::new();
+    if !args.no_system_grants {
+        add_macos_system_grants(&mut caps, resolution, &cwd);
+    }
+    let g = &args.grants;
+    let lists = [
+        (&g.allow, AccessMode::ReadWrite, false),
+        (&g.read, AccessMode::Read, false),
+        (&g.write, AccessMode::Write, false),
+        (&g.allow_file, AccessMode::ReadWrite, true),
+        (&g.read_file, AccessMode::Read, true),
+        (&g.write_file, AccessMode::Write, true),
+    ];
+    for (paths, access, is_file) in lists {
+        for path in paths {
+            let resolved = resolution.resolve(path, &cwd);
+            caps.add(FsCapability { original: path.clone(), resolved, access, is_file, source: Source::User });
+        }
+    }
+    if g.allow_cwd {
+        let dir = g.workdir.clone().unwrap_or_else(|| cwd.clone());
+        let resolved = resolution.resolve(&dir, &cwd);
+        caps.add(FsCapability { original: dir, resolved, access: AccessMode::Read, is_file: false, source: Source::User });
+    }
+    caps.network.block = g.block_net;
+    caps.network.connect_ports = g.allow_connect_port.clone();
+    caps.network.bind_ports = g.listen_port.clone();
+    if let Some(reference) = &g.profile {
+        // The profile's grants as written (expanded), resolved the macOS way: the paths
+        // belong to the Mac the profile is for, not to this host.
+        let workdir = g.workdir.clone().unwrap_or_else(|| cwd.clone());
+        let resolved = load_profile(reference, workdir.clone(), true)?.profile;
+        let fs = &resolved.filesystem;
+        let lists = [
+            (&fs.allow, AccessMode::ReadWrite, Some(false)),
+            (&fs.read, AccessMode::Read, None),
+            (&fs.write, AccessMode::Write, Some(false)),
+            (&fs.allow_file, AccessMode::ReadWrite, Some(true)),
+            (&fs.read_file, AccessMode::Read, Some(true)),
+            (&fs.write_file, AccessMode::Write, Some(true)),
+        ];
+        for (paths, access, is_file) in lists {
+            for path in paths.iter().map(PathBuf::from) {
+                let is_file = is_file.unwrap_or_else(|| path.is_file());
+                let resolved = resolution.resolve(&path, &cwd);
+                caps.add(FsCapability { original: path, resolved, access, is_file, source: Source::User });
+            }
+        }
+        let workdir_access = match resolved.workdir.access {
+            profile::format::WorkdirAccess::None => None,
+            profile::format::WorkdirAccess::Read => Some(AccessMode::Read),
+            profile::format::WorkdirAccess::Write => Some(AccessMode::Write),
+            profile::format::WorkdirAccess::Readwrite => Some(AccessMode::ReadWrite),
+        };
+        if let Some(access) = workdir_access {
+            let resolved_dir = resolution.resolve(&workdir, &cwd);
+            caps.add(FsCapability { original: workdir, resolved: resolved_dir, access, is_file: false, source: Source::User });
+        }
+        caps.network.block |= resolved.network.block;
+        caps.network.connect_ports.extend(resolved.network.connect_port.iter().filter(|p| !g.allow_connect_port.contains(p)));
+        caps.network.bind_ports.extend(resolved.network.listen_port.iter().filter(|p| !g.listen_port.contains(p)));
+    }
+    caps.scope_signals = !matches!(args.signals, ScopeArg::AllowAll);
+    caps.scope_abstract_unix_sockets = matches!(args.ipc, IpcArg::SharedMemoryOnly);
+    let mut options = seatbelt_options(&args.seatbelt, &mut caps, resolution, &cwd);
+    options.process_info = match args.process_info {
+        ScopeArg::Isolated => ProcessInfoMode::Isolated,
+        ScopeArg::AllowSameSandbox => ProcessInfoMode::AllowSameSandbox,
+        ScopeArg::AllowAll => ProcessInfoMode::AllowAll,
+    };
+    options.extensions = args.extensions;
+    options.debug_deny = args.debug_deny;
+    let profile = crate::seatbelt::generate(&caps, &options).map_err(Error::SeatbeltProfile)?;
+    print!("{profile}");
+    Ok(0)
+}
+
+/// The macOS system grants: on a Mac those that exist, elsewhere all of them as written.
+fn add_macos_system_grants(caps: &mut CapabilitySet, resolution: Resolution, cwd: &Path) {
+    if cfg!(target_os = "macos") {
+        system::add_system_grants(caps);
+        return;
+    }
+    for (paths, access, is_file) in system::groups(true) {
+        for path in paths.iter().map(PathBuf::from) {
+            let resolved = resolution.resolve(&path, cwd);
+            caps.add(FsCapability { original: path, resolved, access, is_file, source: Source::System });
+        }
+    }
+}
+
+/// The shim binary sessions point at: `NONO_SHIM`, else `nono-shim` next to this
+/// executable, else on `PATH`.
+fn shim_binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("NONO_SHIM") {
+        return Ok(PathBuf::from(path));
+    }
+    let beside = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join("nono-shim")));
+    if let Some(beside) = beside.filter(|p| p.is_file()) {
+        return Ok(beside);
+    }
+    crate::mediation::session::which("nono-shim", std::env::var_os("PATH").as_deref()).ok_or_else(|| {
+        Error::PolicyConflict("mediation: nono-shim was found neither next to nono-ref nor on PATH (set NONO_SHIM)".into())
+    })
+}
+
+#[derive(Args)]
+struct LearnArgs {
+    /// Print the allow rule for every kernel deny record in FILE (duplicates once, in
+    /// first-seen order); records that give no rule are reported as FILE:LINE on stderr.
+    #[arg(long = "parse-log", value_name = "FILE", conflicts_with = "splice", required_unless_present = "splice")]
+    parse_log: Option<PathBuf>,
+    /// Print PROFILE with `(allow default)` turned into `(deny default)` and the seed appended.
+    #[arg(long, value_name = "PROFILE")]
+    splice: Option<PathBuf>,
+    /// The seed of allow rules for --splice. Absent or missing: PROFILE is printed unchanged.
+    #[arg(long, value_name = "SEED", requires = "splice")]
+    seed: Option<PathBuf>,
+}
+
+fn read_text(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|source| Error::Io { context: format!("reading {what} {}", path.display()), source })
+}
+
+fn learn(args: LearnArgs) -> Result<i32> {
+    if let Some(log) = &args.parse_log {
+        let learned = crate::seatbelt::log::parse_log(&read_text(log, "the log")?);
+        for rule in &learned.rules {
+            println!("{rule}");
+        }
+        for (line, err) in &learned.errors {
+            eprintln!("nono-ref: {}:{line}: {err}", log.display());
+        }
+        return Ok(if learned.errors.is_empty() { 0 } else { EXIT_ERROR });
+    }
+    let profile_path = args.splice.as_deref().expect("clap requires --parse-log or --splice");
+    let profile = read_text(profile_path, "the profile")?;
+    let seed = match &args.seed {
+        Some(path) if path.exists() => Some(read_text(path, "the seed")?),
+        _ => None,
+    };
+    let spliced = crate::seatbelt::learn::splice_deny_default(&profile, seed.as_deref()).map_err(Error::Splice)?;
+    print!("{spliced}");
+    Ok(0)
 }

@@ -35,6 +35,14 @@ pub enum Error {
     Io { context: String, source: std::io::Error },
     /// The supervisor socket could not be set up.
     Ipc(crate::ipc::Error),
+    /// A Seatbelt profile cannot express the capability set.
+    SeatbeltProfile(crate::seatbelt::SbplError),
+    /// This process already runs inside a Seatbelt sandbox, and Seatbelt cannot nest.
+    NestedSandbox,
+    /// An option only the Seatbelt backend can enforce was given to another backend.
+    MacosOnly { flag: &'static str },
+    /// A learned seed could not be spliced into a profile.
+    Splice(crate::seatbelt::learn::SpliceError),
 }
 
 impl fmt::Display for Error {
@@ -75,6 +83,16 @@ impl fmt::Display for Error {
             Error::ProgramNotFound(p) => write!(f, "{p}: command not found"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
             Error::Ipc(e) => write!(f, "supervisor socket: {e}"),
+            Error::SeatbeltProfile(e) => write!(f, "cannot generate the Seatbelt profile: {e}"),
+            Error::NestedSandbox => write!(
+                f,
+                "this process already runs inside a Seatbelt sandbox, and Seatbelt sandboxes cannot be nested; run nono-ref from an unsandboxed shell"
+            ),
+            Error::MacosOnly { flag } => write!(
+                f,
+                "{flag} needs the Seatbelt backend (macOS); this backend cannot enforce it, so the program does not run"
+            ),
+            Error::Splice(e) => write!(f, "cannot splice the seed: {e}"),
         }
     }
 }

@@ -9,8 +9,9 @@
 //!    resolved paths, a TCP policy, and scoping of signals and abstract sockets.
 //!    A [`profile`] (JSON, with `extends` and `$VAR` expansion) adds grants the same way.
 //! 2. [`system`]: the short, documented list of grants every program needs to start.
-//! 3. [`sandbox`]: the platform backend (Landlock on Linux) turns the set into a ruleset in
-//!    the parent, where errors are still clean.
+//! 3. [`sandbox`]: the platform backend (Landlock on Linux; Seatbelt on macOS, with a
+//!    profile from the platform-neutral [`seatbelt`] generator) turns the set into kernel
+//!    rules in the parent, where errors are still clean.
 //! 4. [`env`]: dangerous environment variables are removed.
 //! 5. [`supervisor`]: fork; the child enforces the ruleset on itself and execs; the parent
 //!    waits and maps the child's fate to an exit code.
@@ -29,6 +30,7 @@ pub mod mediation;
 pub mod profile;
 pub mod ipc;
 pub mod sandbox;
+pub mod seatbelt;
 pub mod supervisor;
 pub mod system;
 

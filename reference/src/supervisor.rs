@@ -86,12 +86,21 @@ extern "C" fn forward_signal(sig: libc::c_int) {
 /// Forks, sandboxes the child, execs the program and waits. Returns the exit code that
 /// `nono-ref` itself must exit with. Must be called while the process is single-threaded.
 pub fn run(launch: Launch, sandbox: Prepared) -> Result<i32> {
-    run_with_requests(launch, sandbox, None)
+    run_with_requests(launch, sandbox, None, None)
 }
+
+/// Called in the parent right after the fork, with the program's pid: the place to start
+/// threads (a process must not fork while it has threads).
+pub type AfterFork = Box<dyn FnOnce(u32)>;
 
 /// [`run`], and with `requests` the program gets a supervisor socket on which `requests`
 /// answers capability requests until the program's end is closed.
-pub fn run_with_requests(mut launch: Launch, sandbox: Prepared, requests: Option<Supervisor>) -> Result<i32> {
+pub fn run_with_requests(
+    mut launch: Launch,
+    sandbox: Prepared,
+    requests: Option<Supervisor>,
+    after_fork: Option<AfterFork>,
+) -> Result<i32> {
     use std::os::fd::AsRawFd;
     let channel = match requests {
         Some(supervisor) => {
@@ -149,6 +158,9 @@ pub fn run_with_requests(mut launch: Launch, sandbox: Prepared, requests: Option
         }
         ForkResult::Parent { child } => {
             CHILD.store(child.as_raw(), Ordering::SeqCst);
+            if let Some(after_fork) = after_fork {
+                after_fork(child.as_raw() as u32);
+            }
             if let Some((mut supervisor, parent_end, child_end)) = channel {
                 drop(child_end);
                 std::thread::spawn(move || {

@@ -32,14 +32,37 @@ pub const READ_FILES: &[&str] = &[
 /// Single files readable and writable by every sandboxed program.
 pub const READ_WRITE_FILES: &[&str] = &["/dev/null"];
 
+/// macOS: programs, libraries and the dyld cache (`/usr`, `/bin`, `/sbin`, `/System`,
+/// `/private/var/db/dyld`), and `/private/var/select`, where `/bin/sh` looks up which shell
+/// it is.
+pub const MACOS_READ_DIRS: &[&str] = &["/usr", "/bin", "/sbin", "/System", "/private/var/db/dyld", "/private/var/select"];
+
+/// macOS: harmless character devices readable by every sandboxed program.
+pub const MACOS_READ_FILES: &[&str] = &["/dev/zero", "/dev/random", "/dev/urandom"];
+
+/// macOS: single files readable and writable by every sandboxed program.
+pub const MACOS_READ_WRITE_FILES: &[&str] = &["/dev/null"];
+
+/// The system grants of Linux (`macos` false) or macOS: (paths, access, is_file).
+pub fn groups(macos: bool) -> [(&'static [&'static str], AccessMode, bool); 3] {
+    if macos {
+        [
+            (MACOS_READ_DIRS, AccessMode::Read, false),
+            (MACOS_READ_FILES, AccessMode::Read, true),
+            (MACOS_READ_WRITE_FILES, AccessMode::ReadWrite, true),
+        ]
+    } else {
+        [
+            (READ_DIRS, AccessMode::Read, false),
+            (READ_FILES, AccessMode::Read, true),
+            (READ_WRITE_FILES, AccessMode::ReadWrite, true),
+        ]
+    }
+}
+
 /// Adds the system grants that exist on this host to `set`.
 pub fn add_system_grants(set: &mut CapabilitySet) {
-    let groups: [(&[&str], AccessMode, bool); 3] = [
-        (READ_DIRS, AccessMode::Read, false),
-        (READ_FILES, AccessMode::Read, true),
-        (READ_WRITE_FILES, AccessMode::ReadWrite, true),
-    ];
-    for (paths, access, is_file) in groups {
+    for (paths, access, is_file) in groups(cfg!(target_os = "macos")) {
         for path in paths.iter().map(Path::new) {
             let cap = if is_file {
                 FsCapability::file("system", path, access, Source::System)

@@ -89,3 +89,43 @@ fn supervisor_fd_is_set_only_with_a_request_flag() {
     assert_ne!(line, "NONO_SUPERVISOR_FD=7", "the caller's value leaked through");
     assert!(!env_of(&[]).contains("NONO_SUPERVISOR_FD"), "set without a request flag");
 }
+
+#[test]
+fn sandbox_profile_prints_a_deny_default_macos_profile_on_any_host() {
+    nono_ref()
+        .args(["sandbox-profile", "--platform", "macos", "--no-system-grants", "--read", "/Users/alice/nono-cli-test"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::starts_with("(version 1)\n(deny default)\n")
+                .and(predicate::str::contains(r#"(allow file-read* (subpath "/Users/alice/nono-cli-test"))"#)),
+        );
+}
+
+#[test]
+fn learn_parse_log_prints_the_rule_for_a_deny_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("deny.log");
+    std::fs::write(&log, "kernel: (Sandbox) Sandbox: cat(5) deny(1) file-read-data /Users/a/x\n").unwrap();
+    nono_ref()
+        .args(["learn", "--parse-log"])
+        .arg(&log)
+        .assert()
+        .success()
+        .stdout("(allow file-read-data (literal \"/Users/a/x\"))\n");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn run_refuses_seatbelt_only_options_on_linux() {
+    let dir = tempfile::tempdir().unwrap();
+    nono_ref()
+        .args(["run", "--allow"])
+        .arg(dir.path())
+        .arg("--deny-file")
+        .arg(dir.path().join("secret"))
+        .args(["--", "/bin/true"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--deny"));
+}

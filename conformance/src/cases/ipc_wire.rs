@@ -5,6 +5,7 @@
 //! The vectors are language-neutral: another implementation's decoder can be held to the
 //! same file. Segments are `{"hex": ".."}` or `{"text": ".."}`, optionally with `"repeat": N`.
 
+use crate::vectors::decode_hex;
 use crate::case::{Case, CaseResult, Ctx};
 use crate::vectors::{self, Vector};
 use nono_reference::ipc::message;
@@ -50,18 +51,6 @@ pub fn stream_bytes(vector: &Vector) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn decode_hex(hex: &str) -> Result<Vec<u8>, String> {
-    if hex.len() % 2 != 0 {
-        return Err(format!("odd-length hex {hex:?}"));
-    }
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&hex[i..i + 2], 16)
-                .map_err(|_| format!("bad hex {:?}", &hex[i..i + 2]))
-        })
-        .collect()
-}
 
 fn check(_cx: &Ctx, vector: &Vector) -> CaseResult {
     let bytes = stream_bytes(vector)?;

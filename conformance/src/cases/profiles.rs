@@ -26,12 +26,41 @@ pub fn cases() -> Vec<Case> {
     out.extend(vectors::cases("profiles/expand", "profile.expand", check_show));
     out.extend(vectors::cases("profiles/invalid", "profile.invalid", check_error));
     out.push(crate::case::case(
+        "seatbelt.profile.grants_come_from_the_profile",
+        "sandbox-profile --profile P emits the profile's read grant and network block, and neither without it",
+        &["SB-GEN-PROFILE-001"],
+        sandbox_profile_uses_the_profile,
+    ));
+    out.push(crate::case::case(
         "profile.validate.reports_valid_and_invalid_files",
         "profile validate exits 0 for a valid profile and 1 for an invalid one, naming the offending JSON path",
         &["PRF-VALIDATE-001"],
         validate_reports,
     ));
     out
+}
+
+fn sandbox_profile_uses_the_profile(cx: &Ctx) -> CaseResult {
+    let file = cx.fx.dir("profiles").join("mac.json");
+    std::fs::write(&file, r#"{ "filesystem": { "read": ["/Users/alice/src"] }, "network": { "block": true } }"#).unwrap();
+    let generate = |with_profile: bool| -> Result<String, String> {
+        let mut command = Command::new(&cx.imp.path);
+        command.args(["sandbox-profile", "--platform", "macos", "--no-system-grants"]);
+        if with_profile {
+            command.arg("--profile").arg(&file);
+        }
+        let out = command.env("HOME", cx.fx.dir("home")).output().map_err(|e| format!("starting {}: {e}", cx.imp.path.display()))?;
+        ensure!(out.status.success(), "sandbox-profile exited {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let read_rule = r#"(allow file-read* (subpath "/Users/alice/src"))"#;
+    let with = generate(true)?;
+    ensure!(with.lines().any(|l| l.trim() == read_rule), "no {read_rule} in:\n{with}");
+    ensure!(with.lines().any(|l| l.trim() == "(deny network*)"), "no (deny network*) in:\n{with}");
+    let without = generate(false)?;
+    ensure!(!without.contains("/Users/alice/src"), "control: the grant appears without the profile:\n{without}");
+    ensure!(!without.lines().any(|l| l.trim() == "(deny network*)"), "control: the network is blocked without the profile");
+    Ok(())
 }
 
 fn validate_reports(cx: &Ctx) -> CaseResult {

@@ -1,9 +1,18 @@
 //! Command mediation: chosen commands leave the sandbox through `nono-shim` and the
 //! supervisor decides what they may do (the kipz fork's design, seed pull request level L2).
 //!
-//! So far: [`policy`], the server's decision for a request, and [`audit`], the log it
-//! writes. The session (shim directory, sockets) and the server loop build on the
-//! supervisor IPC module.
+//! * [`session`]: the private session directory, shims, sockets and state directory;
+//! * [`wire`]: the shim's request and the server's answer (framing and fd passing from
+//!   [`crate::ipc`]);
+//! * [`policy`]: the server's decision for a request, a pure function;
+//! * [`exec`]: running the real binary, streamed or buffered, under its own sandbox;
+//! * [`server`]: the threads that tie these together;
+//! * [`audit`]: the log every decision lands in, scrubbed of secrets.
 
+pub mod approve;
 pub mod audit;
+pub mod exec;
 pub mod policy;
+pub mod server;
+pub mod session;
+pub mod wire;

@@ -4,6 +4,9 @@
 //!   can still be reported cleanly (exit 1) and nothing has been forked yet;
 //! * [`Prepared::restrict_self`]: enforce them in the freshly forked child, right before exec;
 //! * [`detect`]: what this kernel enforces, for `--dry-run` and `conformance-info`.
+//!
+//! Linux uses Landlock (`landlock.rs`), macOS Seatbelt (`seatbelt.rs`, a thin layer over
+//! the platform-neutral [`crate::seatbelt`] generator); anything else refuses to run.
 
 use serde::Serialize;
 
@@ -11,6 +14,41 @@ use serde::Serialize;
 mod landlock;
 #[cfg(target_os = "linux")]
 pub use self::landlock::{detect, prepare, Prepared};
+
+#[cfg(target_os = "macos")]
+mod seatbelt;
+#[cfg(target_os = "macos")]
+pub use self::seatbelt::{detect, is_sandboxed, prepare, prepare_with, Prepared};
+
+/// [`prepare`] with the options only Seatbelt can enforce (proxy-only networking, Unix
+/// socket carve-outs, sensitive deny paths). Other backends refuse any such option rather
+/// than run the program without it.
+#[cfg(not(target_os = "macos"))]
+pub fn prepare_with(
+    caps: &crate::capability::CapabilitySet,
+    options: &crate::seatbelt::SeatbeltOptions,
+) -> crate::error::Result<Prepared> {
+    if let Some(flag) = macos_only_option(options) {
+        return Err(crate::error::Error::MacosOnly { flag });
+    }
+    prepare(caps)
+}
+
+/// The first option set in `options` that only Seatbelt can enforce, named by its flag.
+pub fn macos_only_option(options: &crate::seatbelt::SeatbeltOptions) -> Option<&'static str> {
+    use crate::seatbelt::NetworkMode;
+    if options.network != NetworkMode::AllowAll {
+        Some("--proxy-port")
+    } else if !options.localhost_ports.is_empty() {
+        Some("--open-port")
+    } else if !options.unix_sockets.is_empty() {
+        Some("--allow-unix-socket*")
+    } else if !options.deny_paths.is_empty() {
+        Some("--deny / --deny-file")
+    } else {
+        None
+    }
+}
 
 /// What the running kernel can enforce.
 #[derive(Clone, Debug, Serialize)]
@@ -23,7 +61,7 @@ pub struct BackendInfo {
     pub features: Vec<&'static str>,
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 mod unsupported {
     use super::*;
     use crate::capability::CapabilitySet;
@@ -49,5 +87,5 @@ mod unsupported {
         BackendInfo { backend: "none", landlock_abi: None, features: vec![] }
     }
 }
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 pub use unsupported::{detect, prepare, Prepared};

@@ -10,8 +10,7 @@ use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::outcome::{Class, ProbeResult};
 use crate::runner::{expect_class, RunOutput};
 use std::io::ErrorKind;
-use std::os::linux::net::SocketAddrExt;
-use std::os::unix::net::{SocketAddr, UnixListener};
+use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -235,8 +234,7 @@ fn connect_inside(cx: &Ctx, tag: &str, prefix: &[&str]) -> Result<ProbeResult, S
 
 fn abstract_socket_outside_denied(cx: &Ctx) -> CaseResult {
     let name = abstract_name(cx, "outside");
-    let addr = SocketAddr::from_abstract_name(name.as_bytes()).map_err(|e| format!("abstract address: {e}"))?;
-    let listener = UnixListener::bind_addr(&addr).map_err(|e| format!("listening on abstract socket {name:?}: {e}"))?;
+    let listener = listen_abstract(&name)?;
     listener.set_nonblocking(true).map_err(|e| format!("set_nonblocking: {e}"))?;
 
     let r = cx.run().op(["connect-abstract", &name])?;
@@ -254,4 +252,19 @@ fn abstract_socket_outside_denied(cx: &Ctx) -> CaseResult {
 fn abstract_socket_inside_reachable_from_grandchild(cx: &Ctx) -> CaseResult {
     connect_inside(cx, "grandchild", &["in-child"])?;
     Ok(())
+}
+
+/// A listener on the abstract Unix socket `name` (Linux only; the case never runs elsewhere,
+/// but the suite compiles on every platform).
+#[cfg(target_os = "linux")]
+fn listen_abstract(name: &str) -> Result<UnixListener, String> {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::SocketAddr;
+    let addr = SocketAddr::from_abstract_name(name.as_bytes()).map_err(|e| format!("abstract address: {e}"))?;
+    UnixListener::bind_addr(&addr).map_err(|e| format!("listening on abstract socket {name:?}: {e}"))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn listen_abstract(_name: &str) -> Result<UnixListener, String> {
+    Err("abstract Unix sockets exist only on Linux".into())
 }

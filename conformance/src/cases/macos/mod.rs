@@ -1,0 +1,149 @@
+//! The macOS battery (Seatbelt). One module per scenario family.
+//!
+//! The same categories as the Linux battery where they apply (reading, writing, file
+//! grants, truncation, renames, symbolic links, executing, network, processes, environment,
+//! exit codes), then Seatbelt's own: the `/tmp` spelling, sensitive paths inside grants and
+//! the rename and directory-swap bypasses, keychain Mach lookups, nesting, and what survives
+//! `execve(2)` (extension tokens versus descriptors).
+//!
+//! These cases compile everywhere and run only on macOS with `--features macos-seatbelt`;
+//! elsewhere they are listed as ignored with that reason. Denials on macOS are `EPERM`.
+//!
+//! Where Seatbelt differs from Landlock by design, the cases here test the macOS behaviour
+//! and the module docs say so: a file grant that allows writing also allows removing that
+//! file (Seatbelt's `file-write*` includes `file-write-unlink`), so file-grant cases check
+//! only the file's siblings; links are not covered (`file-link` is never granted).
+
+use crate::case::{case, Case, CaseResult, Ctx};
+use crate::outcome::{Class, ProbeResult};
+use crate::runner::expect_class;
+use std::path::{Path, PathBuf};
+
+mod fs;
+mod net;
+mod process;
+mod seatbelt;
+
+/// All macOS cases, the canary first.
+pub fn all() -> Vec<Case> {
+    let mut out = vec![case(
+        super::MACOS_CANARY_ID,
+        "Enforcement is real on macOS: a create outside the grants fails with EPERM and leaves nothing, one inside succeeds",
+        &["CORE-CANARY-001", "SB-APPLY-001"],
+        canary,
+    )];
+    for family in [fs::cases, net::cases, process::cases, seatbelt::cases] {
+        out.extend(family());
+    }
+    out
+}
+
+fn canary(cx: &Ctx) -> CaseResult {
+    crate::canary::check(cx)?;
+    let outside = cx.fx.dir("outside-eperm");
+    let r = cx
+        .run()
+        .allow(cx.fx.dir("inside-eperm"))
+        .op(["create", arg(&outside.join("f"))])?;
+    expect_eperm(&r, "create outside every grant")?;
+    crate::ensure!(
+        !cx.fx.exists("outside-eperm/f"),
+        "a file was created outside every grant"
+    );
+    Ok(())
+}
+
+/// Seatbelt cannot nest. A suite that itself runs inside a Seatbelt sandbox (an agent's
+/// shell, a sandboxed CI step) can test nothing on macOS: every case would fail as if the
+/// implementation were broken. The canary calls this first, so that such a run fails
+/// everywhere with this message instead, never with passes or denials.
+pub fn suite_is_not_sandboxed(cx: &Ctx) -> CaseResult {
+    let out = std::process::Command::new(helper(cx))
+        .arg("sandboxed")
+        .output()
+        .map_err(|e| format!("cannot start {}: {e}", helper(cx).display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let value: serde_json::Value = serde_json::from_str(text.trim())
+        .map_err(|e| format!("unreadable answer from the helper ({e}): {text:?}"))?;
+    crate::ensure!(
+        value.get("value").and_then(|v| v.as_i64()) == Some(0),
+        "ENVIRONMENT, not a result: the suite itself runs inside a Seatbelt sandbox, and Seatbelt sandboxes \
+         cannot be nested, so no macOS case can run here; run the suite from an unsandboxed shell ({text})"
+    );
+    Ok(())
+}
+
+/// The macOS helper binary, built next to the probe.
+pub(crate) fn helper(cx: &Ctx) -> PathBuf {
+    cx.probe
+        .with_file_name(format!("nono-macos-helper{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// A fixture path as an argument.
+pub(crate) fn arg(path: &Path) -> &str {
+    path.to_str().expect("fixture paths are UTF-8")
+}
+
+pub(crate) fn expect_allowed(r: &ProbeResult, what: &str) -> CaseResult {
+    expect_class(r, Class::Allowed, what)
+}
+
+pub(crate) fn expect_denied(r: &ProbeResult, what: &str) -> CaseResult {
+    expect_class(r, Class::Denied, what)
+}
+
+/// Denied, and with Seatbelt's errno.
+pub(crate) fn expect_eperm(r: &ProbeResult, what: &str) -> CaseResult {
+    crate::ensure!(
+        r.errno.as_deref() == Some("EPERM"),
+        "{what}: expected EPERM (Seatbelt's denial), got {r}"
+    );
+    Ok(())
+}
+
+/// The entries of a `readdir` result.
+pub(crate) fn entries(r: &ProbeResult) -> Vec<String> {
+    r.extra
+        .get("entries")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every path beneath `dir` with its kind and (for files) content, read from outside.
+pub(crate) fn tree(dir: &Path) -> Vec<(String, String)> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut paths: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for p in paths {
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            let meta = p.symlink_metadata();
+            let detail = match meta {
+                Ok(m) if m.file_type().is_symlink() => {
+                    format!("symlink->{:?}", std::fs::read_link(&p).ok())
+                }
+                Ok(m) if m.is_dir() => "dir".to_string(),
+                Ok(m) if m.is_file() => {
+                    format!("file:{}", std::fs::read_to_string(&p).unwrap_or_default())
+                }
+                Ok(_) => "other".to_string(),
+                Err(_) => "gone".to_string(),
+            };
+            let is_dir = detail == "dir";
+            out.push((rel, detail));
+            if is_dir {
+                walk(root, &p, out);
+            }
+        }
+    }
+    let mut out = vec![];
+    walk(dir, dir, &mut out);
+    out
+}

@@ -1,0 +1,587 @@
+//! Seatbelt's own cases: the `/tmp` spelling, sensitive paths inside grants and the rename
+//! and directory-swap bypasses they must resist, keychain Mach lookups, nesting, and what
+//! survives `execve(2)`.
+//!
+//! Seatbelt rules name paths, not objects. A denied file whose name (or whose parent's
+//! name) can be changed escapes its rule, which is why a sensitive-path rule must also
+//! lock every directory above the path against renaming.
+
+use super::{arg, expect_allowed, expect_denied, helper, tree};
+use crate::case::{case, Case, CaseResult, Ctx};
+use crate::outcome::{Class, ProbeResult};
+use crate::runner::RunOutput;
+use std::io::ErrorKind;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub fn cases() -> Vec<Case> {
+    vec![
+        case(
+            "macos.seatbelt.tmp_grant_works_by_either_spelling",
+            "A grant spelled through /tmp is honoured for /tmp/... and /private/tmp/..., for reading and creating",
+            &["SB-APPLY-002", "SB-GEN-010"],
+            tmp_either_spelling,
+        ),
+        case(
+            "macos.seatbelt.sensitive_path_inside_grant_stays_denied",
+            "A sensitive directory inside a read-write grant stays unreadable and unwritable, its metadata visible and its siblings usable",
+            &["SB-APPLY-003", "SB-GEN-019"],
+            sensitive_path_inside_grant,
+        ),
+        case(
+            "macos.seatbelt.read_bypass_by_renaming_the_denied_file",
+            "Renaming a denied file to an undenied name is refused, so it cannot be read under the new name",
+            &["SB-APPLY-004", "SB-GEN-019"],
+            rename_denied_file,
+        ),
+        case(
+            "macos.seatbelt.read_bypass_by_renaming_the_parent",
+            "Renaming the directory holding a denied file is refused, so the file cannot be read under the new path",
+            &["SB-APPLY-004", "SB-GEN-019"],
+            rename_parent_of_denied_file,
+        ),
+        case(
+            "macos.seatbelt.read_bypass_by_renaming_an_ancestor",
+            "Renaming a denied directory, or a directory two levels above it, is refused",
+            &["SB-APPLY-004", "SB-GEN-019"],
+            rename_ancestor_of_denied_dir,
+        ),
+        case(
+            "macos.seatbelt.write_bypass_by_swapping_a_directory",
+            "Moving the directory of a write-denied file away, writing, and moving it back fails at the first step and the file is unchanged",
+            &["SB-APPLY-005", "SB-GEN-019"],
+            directory_swap,
+        ),
+        case(
+            "macos.seatbelt.keychain_lookup_needs_an_explicit_database_grant",
+            "com.apple.SecurityServer is unreachable without a keychain database grant or with only a directory grant, reachable with the database granted",
+            &["SB-APPLY-006", "SB-GEN-015"],
+            keychain_lookup,
+        ),
+        case(
+            "macos.seatbelt.nested_run_is_refused_not_run",
+            "Run inside its own sandbox, the IUT refuses with exit 1 or 126, runs nothing and creates nothing",
+            &["SB-NEST-001"],
+            nested_run_refused,
+        ),
+        case(
+            "macos.seatbelt.nested_refusal_names_nesting",
+            "The refusal of a nested run says on stderr that Seatbelt sandboxes cannot be nested",
+            &["SB-NEST-002"],
+            nested_refusal_names_nesting,
+        ),
+        case(
+            "macos.seatbelt.extension_token_does_not_survive_exec",
+            "Informative: a sandbox extension token consumed in-process opens a denied file, but not after execve",
+            &["SB-APPLY-010"],
+            extension_token_and_exec,
+        ),
+        case(
+            "macos.seatbelt.descriptor_over_scm_rights_survives_exec",
+            "Informative: a descriptor received over SCM_RIGHTS before execve still reads a file the sandbox denies",
+            &["SB-APPLY-010"],
+            descriptor_survives_exec,
+        ),
+    ]
+}
+
+/// Anything but success: the file is gone (ENOENT) or the operation is denied.
+fn expect_not_allowed(r: &ProbeResult, what: &str) -> CaseResult {
+    crate::ensure!(
+        r.class() != Class::Allowed,
+        "{what}: expected a failure, got {r}"
+    );
+    Ok(())
+}
+
+fn tmp_either_spelling(cx: &Ctx) -> CaseResult {
+    // Only allowed operations happen under /tmp; the denial control uses the fixture root.
+    let tmp = tempfile::Builder::new()
+        .prefix("nono-conformance-")
+        .tempdir_in("/tmp")
+        .map_err(|e| format!("creating a directory under /tmp: {e}"))?;
+    let spelled = tmp.path().to_path_buf();
+    crate::ensure!(
+        spelled.starts_with("/tmp"),
+        "tempdir_in(/tmp) gave {}",
+        spelled.display()
+    );
+    let private = Path::new("/private").join(spelled.strip_prefix("/").unwrap());
+    std::fs::write(spelled.join("f"), "via-tmp").map_err(|e| e.to_string())?;
+    std::fs::create_dir(spelled.join("w")).map_err(|e| e.to_string())?;
+    let secret = cx.fx.file("secret/s", "no");
+    let run = cx
+        .run()
+        .read_file(spelled.join("f"))
+        .allow(spelled.join("w"));
+    for path in [spelled.join("f"), private.join("f")] {
+        let r = run.op(["read", arg(&path)])?;
+        expect_allowed(&r, &format!("read {}", path.display()))?;
+        crate::ensure!(
+            r.str_field("content") == Some("via-tmp"),
+            "wrong content: {r:?}"
+        );
+    }
+    expect_allowed(
+        &run.op(["create", arg(&spelled.join("w/a"))])?,
+        "create through the /tmp spelling",
+    )?;
+    expect_allowed(
+        &run.op(["create", arg(&private.join("w/b"))])?,
+        "create through the /private/tmp spelling",
+    )?;
+    crate::ensure!(
+        spelled.join("w/a").exists() && spelled.join("w/b").exists(),
+        "create reported ok but nothing exists"
+    );
+    expect_denied(
+        &run.op(["read", arg(&secret)])?,
+        "read outside every grant in the same run (control)",
+    )
+}
+
+fn sensitive_path_inside_grant(cx: &Ctx) -> CaseResult {
+    let w = cx.fx.dir("w");
+    let key = cx.fx.file("w/secret/key", "k1");
+    let public = cx.fx.file("w/pub.txt", "public");
+    let before = tree(&w.join("secret"));
+    let run = cx.run().allow(&w).arg("--deny").arg(w.join("secret"));
+    expect_allowed(
+        &run.op(["read", arg(&public)])?,
+        "read a sibling of the sensitive directory",
+    )?;
+    expect_allowed(
+        &run.op(["write", arg(&public), "P"])?,
+        "write a sibling of the sensitive directory",
+    )?;
+    expect_denied(
+        &run.op(["read", arg(&key)])?,
+        "read inside the sensitive directory",
+    )?;
+    expect_denied(
+        &run.op(["write", arg(&key), "X"])?,
+        "write inside the sensitive directory",
+    )?;
+    expect_denied(
+        &run.op(["create", arg(&w.join("secret/new"))])?,
+        "create inside the sensitive directory",
+    )?;
+    expect_denied(
+        &run.op(["readdir", arg(&w.join("secret"))])?,
+        "list the sensitive directory",
+    )?;
+    let meta = run.op(["stat", arg(&key)])?;
+    expect_allowed(
+        &meta,
+        "stat inside the sensitive directory (metadata stays visible)",
+    )?;
+    crate::ensure!(
+        meta.str_field("kind") == Some("file"),
+        "stat reported {meta:?}"
+    );
+    crate::ensure!(
+        tree(&w.join("secret")) == before,
+        "the sensitive directory changed: {:?}",
+        tree(&w.join("secret"))
+    );
+    Ok(())
+}
+
+fn rename_denied_file(cx: &Ctx) -> CaseResult {
+    let w = cx.fx.dir("w");
+    let secret = cx.fx.file("w/secret.txt", "s3cret");
+    let plain = cx.fx.file("w/plain.txt", "plain");
+    let run = cx.run().allow(&w).arg("--deny-file").arg(&secret);
+    expect_allowed(
+        &run.op(["rename", arg(&plain), arg(&w.join("plain2.txt"))])?,
+        "rename an ordinary file (control)",
+    )?;
+    expect_denied(&run.op(["read", arg(&secret)])?, "read the denied file")?;
+    expect_denied(
+        &run.op(["rename", arg(&secret), arg(&w.join("open.txt"))])?,
+        "rename the denied file",
+    )?;
+    expect_not_allowed(
+        &run.op(["read", arg(&w.join("open.txt"))])?,
+        "read the denied file under a new name",
+    )?;
+    crate::ensure!(
+        cx.fx.read("w/secret.txt").as_deref() == Some("s3cret") && !cx.fx.exists("w/open.txt"),
+        "the denied file moved"
+    );
+    Ok(())
+}
+
+fn rename_parent_of_denied_file(cx: &Ctx) -> CaseResult {
+    let w = cx.fx.dir("w");
+    let secret = cx.fx.file("w/d/secret.txt", "s3cret");
+    cx.fx.file("w/c/ordinary.txt", "x");
+    let run = cx.run().allow(&w).arg("--deny-file").arg(&secret);
+    expect_allowed(
+        &run.op(["rename", arg(&w.join("c")), arg(&w.join("c2"))])?,
+        "rename an ordinary directory (control)",
+    )?;
+    expect_denied(
+        &run.op(["rename", arg(&w.join("d")), arg(&w.join("e"))])?,
+        "rename the denied file's directory",
+    )?;
+    expect_not_allowed(
+        &run.op(["read", arg(&w.join("e/secret.txt"))])?,
+        "read the denied file under the new directory name",
+    )?;
+    expect_denied(
+        &run.op(["read", arg(&secret)])?,
+        "read the denied file where it is",
+    )?;
+    crate::ensure!(
+        cx.fx.read("w/d/secret.txt").as_deref() == Some("s3cret") && !cx.fx.exists("w/e"),
+        "the directory moved"
+    );
+    Ok(())
+}
+
+fn rename_ancestor_of_denied_dir(cx: &Ctx) -> CaseResult {
+    let w = cx.fx.dir("w");
+    let vault = cx.fx.dir("w/a/b/vault");
+    cx.fx.file("w/a/b/vault/key", "k");
+    cx.fx.dir("w/y");
+    let run = cx.run().allow(&w).arg("--deny").arg(&vault);
+    expect_allowed(
+        &run.op(["rename", arg(&w.join("y")), arg(&w.join("y2"))])?,
+        "rename an ordinary directory (control)",
+    )?;
+    expect_denied(
+        &run.op(["rename", arg(&vault), arg(&w.join("a/b/open"))])?,
+        "rename the denied directory itself",
+    )?;
+    expect_denied(
+        &run.op(["rename", arg(&w.join("a")), arg(&w.join("z"))])?,
+        "rename a directory two levels above it",
+    )?;
+    expect_not_allowed(
+        &run.op(["read", arg(&w.join("z/b/vault/key"))])?,
+        "read the key under the new path",
+    )?;
+    crate::ensure!(
+        cx.fx.read("w/a/b/vault/key").as_deref() == Some("k") && !cx.fx.exists("w/z"),
+        "something moved"
+    );
+    Ok(())
+}
+
+fn directory_swap(cx: &Ctx) -> CaseResult {
+    let w = cx.fx.dir("w");
+    let guarded = cx.fx.file("w/a/b", "original");
+    let run = cx.run().allow(&w).arg("--deny-file").arg(&guarded);
+    expect_allowed(
+        &run.op(["create", arg(&w.join("a/other"))])?,
+        "create beside the guarded file (control)",
+    )?;
+    expect_denied(
+        &run.op(["write", arg(&guarded), "PWNED"])?,
+        "write the guarded file directly",
+    )?;
+    expect_denied(
+        &run.op(["rename", arg(&w.join("a")), arg(&w.join("c"))])?,
+        "move its directory away",
+    )?;
+    expect_not_allowed(
+        &run.op(["write", arg(&w.join("c/b")), "PWNED"])?,
+        "write it under the moved directory",
+    )?;
+    expect_not_allowed(
+        &run.op(["rename", arg(&w.join("c")), arg(&w.join("a"))])?,
+        "move the directory back",
+    )?;
+    crate::ensure!(
+        cx.fx.read("w/a/b").as_deref() == Some("original"),
+        "the guarded file changed: {:?}",
+        cx.fx.read("w/a/b")
+    );
+    crate::ensure!(!cx.fx.exists("w/c"), "the directory was moved");
+    Ok(())
+}
+
+/// Runs the macOS helper inside the IUT's sandbox and returns its result.
+fn helper_result(out: &RunOutput) -> Result<ProbeResult, String> {
+    out.probe()
+}
+
+fn keychain_lookup(cx: &Ctx) -> CaseResult {
+    let home = cx.fx.dir("home");
+    let keychains = cx.fx.dir("home/Library/Keychains");
+    let db = cx.fx.file(
+        "home/Library/Keychains/login.keychain-db",
+        "not a real keychain",
+    );
+    let helper = helper(cx);
+    let lookup = |run: crate::runner::Run, service: &str| -> Result<ProbeResult, String> {
+        helper_result(&run.env("HOME", &home).read_file(&helper).command([
+            arg(&helper),
+            "mach-lookup",
+            service,
+        ]))
+    };
+    let security = "com.apple.SecurityServer";
+    let notify = "com.apple.system.notification_center";
+
+    let control = lookup(cx.run(), notify)?;
+    crate::ensure!(
+        control.ok,
+        "another Mach service must stay reachable (control): {control}"
+    );
+    let without = lookup(cx.run(), security)?;
+    crate::ensure!(
+        !without.ok,
+        "{security} was reachable without a keychain grant: {without:?}"
+    );
+    let dir_only = lookup(cx.run().read(&keychains), security)?;
+    crate::ensure!(
+        !dir_only.ok,
+        "{security} was reachable with only the Keychains directory granted: {dir_only:?}"
+    );
+    let with = lookup(cx.run().read_file(&db), security)?;
+    crate::ensure!(
+        with.ok,
+        "{security} stayed unreachable with the database granted explicitly: {with:?}"
+    );
+    Ok(())
+}
+
+/// The outer run for nesting: the IUT, the probe and the fixture tree are readable.
+fn outer(cx: &Ctx) -> crate::runner::Run {
+    cx.run()
+        .read_file(&cx.imp.path)
+        .read_file(&cx.probe)
+        .read(cx.fx.root())
+}
+
+/// Runs the IUT inside its own sandbox, after checking that it can start there at all
+/// (a dry run), so that a refusal is about nesting and nothing else.
+fn nested_run(cx: &Ctx) -> Result<(RunOutput, PathBuf), String> {
+    let inner = cx.fx.dir("inner");
+    let marker = inner.join("created");
+    let imp = arg(&cx.imp.path);
+    let probe = arg(&cx.probe);
+    let dry = outer(cx).command([
+        imp,
+        "run",
+        "--dry-run",
+        "--allow",
+        arg(&inner),
+        "--",
+        probe,
+        "create",
+        arg(&marker),
+    ]);
+    crate::ensure!(
+        dry.code == 0,
+        "the IUT cannot even start inside its own sandbox (its dry run failed), so nesting cannot be judged; {dry}"
+    );
+    let out = outer(cx).command([
+        imp,
+        "run",
+        "--allow",
+        arg(&inner),
+        "--read-file",
+        probe,
+        "--",
+        probe,
+        "create",
+        arg(&marker),
+    ]);
+    Ok((out, marker))
+}
+
+fn nested_run_refused(cx: &Ctx) -> CaseResult {
+    let (out, marker) = nested_run(cx)?;
+    crate::ensure!(
+        out.code == 1 || out.code == 126,
+        "a nested run must be refused with exit 1 or 126; {out}"
+    );
+    crate::ensure!(
+        out.probe().is_err(),
+        "the program ran inside a nested sandbox; {out}"
+    );
+    crate::ensure!(!marker.exists(), "the nested run created a file");
+    Ok(())
+}
+
+fn nested_refusal_names_nesting(cx: &Ctx) -> CaseResult {
+    let (out, _) = nested_run(cx)?;
+    crate::ensure!(out.code != 0, "the nested run succeeded; {out}");
+    crate::ensure!(
+        out.stderr.to_lowercase().contains("nest"),
+        "the refusal does not mention nesting; {out}"
+    );
+    Ok(())
+}
+
+/// Runs the helper directly (it sandboxes only itself) and returns its JSON result.
+fn helper_direct(cx: &Ctx, args: &[&str]) -> Result<ProbeResult, String> {
+    let out = std::process::Command::new(helper(cx))
+        .args(args)
+        .output()
+        .map_err(|e| format!("starting the helper: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .ok_or_else(|| {
+            format!(
+                "the helper printed no result (exit {:?}); stderr: {}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+    serde_json::from_str(line).map_err(|e| format!("unreadable helper result {line:?}: {e}"))
+}
+
+fn sbpl_string(path: &Path) -> String {
+    format!(
+        "\"{}\"",
+        arg(path).replace('\\', "\\\\").replace('"', "\\\"")
+    )
+}
+
+fn extension_token_and_exec(cx: &Ctx) -> CaseResult {
+    let secret_dir = cx.fx.dir("secret");
+    let secret = cx.fx.file("secret/f", "token-guarded");
+    let profile = cx.fx.file(
+        "token.sb",
+        &format!(
+            "(version 1)\n(allow default)\n(deny file-read* (subpath {}))\n(allow file-read* (extension \"com.apple.app-sandbox.read\"))\n",
+            sbpl_string(&secret_dir)
+        ),
+    );
+    let issued = helper_direct(cx, &["ext-issue", arg(&secret)])?;
+    crate::ensure!(
+        issued.ok,
+        "issuing a read extension token failed: {issued:?}"
+    );
+    let token = issued.str_field("value").ok_or("no token")?.to_string();
+    let helper = helper(cx);
+    let (profile, helper, secret) = (arg(&profile), arg(&helper), arg(&secret));
+
+    let no_token = helper_direct(cx, &["sandbox-self", profile, "read", secret])?;
+    expect_denied(&no_token, "read the guarded file without a token (control)")?;
+    let in_process = helper_direct(
+        cx,
+        &[
+            "sandbox-self",
+            profile,
+            "ext-consume",
+            &token,
+            "read",
+            secret,
+        ],
+    )?;
+    expect_allowed(
+        &in_process,
+        "read the guarded file after consuming the token, same process",
+    )?;
+    crate::ensure!(
+        in_process.str_field("content") == Some("token-guarded"),
+        "wrong content: {in_process:?}"
+    );
+    let after_exec = helper_direct(
+        cx,
+        &[
+            "sandbox-self",
+            profile,
+            "ext-consume",
+            &token,
+            "exec",
+            helper,
+            "read",
+            secret,
+        ],
+    )?;
+    expect_denied(
+        &after_exec,
+        "read the guarded file after consuming the token and then exec",
+    )
+}
+
+/// Serves one descriptor of `file` over `socket` until `stop` is set or a peer took it.
+fn serve_descriptor(
+    listener: UnixListener,
+    file: std::fs::File,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<Result<bool, String>> {
+    std::thread::spawn(move || {
+        use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, UnixAddr};
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    stream.set_nonblocking(false).map_err(|e| e.to_string())?;
+                    let fds = [file.as_raw_fd()];
+                    let iov = [std::io::IoSlice::new(&[0u8])];
+                    sendmsg::<UnixAddr>(
+                        stream.as_raw_fd(),
+                        &iov,
+                        &[ControlMessage::ScmRights(&fds)],
+                        MsgFlags::empty(),
+                        None,
+                    )
+                    .map_err(|e| format!("sendmsg: {e}"))?;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(e) => return Err(format!("accept: {e}")),
+            }
+        }
+        Ok(false)
+    })
+}
+
+fn descriptor_survives_exec(cx: &Ctx) -> CaseResult {
+    let secret = cx.fx.file("secret/f", "passed-by-descriptor");
+    let socket = cx.fx.path("s");
+    let listener = UnixListener::bind(&socket)
+        .map_err(|e| format!("listening on {}: {e}", socket.display()))?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let helper = helper(cx);
+    let run = cx.run().read_file(&helper).read_file(&socket);
+    let control = helper_result(&run.command([arg(&helper), "read", arg(&secret)]))?;
+    expect_denied(
+        &control,
+        "read the file directly inside the sandbox (control)",
+    )?;
+
+    let file = std::fs::File::open(&secret).map_err(|e| e.to_string())?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let server = serve_descriptor(listener, file, stop.clone());
+    let out = run.command([
+        arg(&helper),
+        "recv-fd",
+        arg(&socket),
+        "exec",
+        arg(&helper),
+        "read-fd",
+        "{fd}",
+    ]);
+    stop.store(true, Ordering::SeqCst);
+    let served = server
+        .join()
+        .map_err(|_| "the descriptor server panicked")??;
+    crate::ensure!(
+        served,
+        "the sandboxed helper never connected to take the descriptor; {out}"
+    );
+    let r = helper_result(&out)?;
+    expect_allowed(&r, "read through the received descriptor after exec")?;
+    crate::ensure!(
+        r.str_field("content") == Some("passed-by-descriptor"),
+        "wrong content: {r:?}"
+    );
+    Ok(())
+}

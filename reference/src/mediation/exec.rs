@@ -1,0 +1,130 @@
+//! Running a mediated command's real binary for the server.
+//!
+//! * **Streaming** (passthrough, `allow_commands`): the shim's own stdin, stdout and stderr
+//!   become the command's, so bytes flow between the agent's pipes and the command with no
+//!   copy through the server and no buffering.
+//! * **Buffered** (`capture`, `approve`): stdin is `/dev/null`, output is collected for the
+//!   answer.
+//!
+//! A per-command sandbox is prepared here, in the server thread, and enforced in the child
+//! between fork and exec, so a failure to build it is an error before anything runs.
+
+use crate::capability::{AccessMode, CapabilitySet, FsCapability, Source};
+use crate::profile::format::CommandSandbox;
+use crate::sandbox;
+use std::ffi::OsString;
+use std::os::fd::OwnedFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Mutex;
+
+/// What to run.
+pub struct Plan {
+    pub program: PathBuf,
+    /// `argv[1..]`, nonces already rewritten.
+    pub args: Vec<OsString>,
+    /// The complete environment.
+    pub env: Vec<(OsString, OsString)>,
+    pub cwd: PathBuf,
+    /// Enforced in the child before exec.
+    pub sandbox: Option<sandbox::Prepared>,
+}
+
+/// Buffered output.
+pub struct Output {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub exit_code: i32,
+}
+
+/// A command's exit code as the shim reports it: its own code, or 1 when a signal ended it.
+pub fn exit_code(status: ExitStatus) -> i32 {
+    status.code().unwrap_or(1)
+}
+
+fn command(plan: Plan) -> Command {
+    let mut command = Command::new(&plan.program);
+    command.args(&plan.args).env_clear().envs(plan.env).current_dir(&plan.cwd);
+    if let Some(prepared) = plan.sandbox {
+        let prepared = Mutex::new(Some(prepared));
+        // SAFETY: runs in the child between fork and exec; it only takes an uncontended
+        // lock of its own and makes the Landlock system calls.
+        unsafe {
+            command.pre_exec(move || {
+                let prepared = prepared.lock().map_err(|_| std::io::Error::other("sandbox lock"))?.take();
+                match prepared {
+                    Some(prepared) => prepared.restrict_self().map_err(std::io::Error::other),
+                    None => Err(std::io::Error::other("sandbox already used")),
+                }
+            });
+        }
+    }
+    command
+}
+
+/// Runs with the caller's three fds as stdio and waits. `started` learns the pid.
+pub fn streaming(plan: Plan, stdio: [OwnedFd; 3], started: impl FnOnce(u32)) -> std::io::Result<i32> {
+    let [stdin, stdout, stderr] = stdio;
+    let mut command = command(plan);
+    command.stdin(Stdio::from(stdin)).stdout(Stdio::from(stdout)).stderr(Stdio::from(stderr));
+    let mut child = command.spawn()?;
+    // The child holds the fds now; dropping `command` closes the server's copies, so the
+    // caller sees end-of-file when the command exits.
+    drop(command);
+    started(child.id());
+    Ok(exit_code(child.wait()?))
+}
+
+/// Runs with stdin from `/dev/null` and collects the output. `started` learns the pid.
+pub fn buffered(plan: Plan, started: impl FnOnce(u32)) -> std::io::Result<Output> {
+    let mut command = command(plan);
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = command.spawn()?;
+    drop(command);
+    started(child.id());
+    let out = child.wait_with_output()?;
+    Ok(Output { stdout: out.stdout, stderr: out.stderr, exit_code: exit_code(out.status) })
+}
+
+/// The capability set of a command's own sandbox: the system grants, its real binary's
+/// directory, the shim (so nested mediated calls work), and the profile's `fs_*` lists.
+/// Paths that do not exist are skipped. `allowed_hosts` cannot be enforced without a
+/// proxy, which the reference does not have: such a command gets no network at all.
+pub fn sandbox_capabilities(sandbox: &CommandSandbox, real_binary: &Path, shim_paths: &[&Path]) -> crate::Result<CapabilitySet> {
+    let mut caps = CapabilitySet::new();
+    crate::system::add_system_grants(&mut caps);
+    let add = |caps: &mut CapabilitySet, label: &str, path: &Path, access: AccessMode, file: bool| -> crate::Result<()> {
+        let cap = if file {
+            FsCapability::file(label, path, access, Source::User)
+        } else {
+            FsCapability::directory(label, path, access, Source::User)
+        };
+        match cap {
+            Ok(cap) => caps.add(cap),
+            Err(crate::Error::PathNotFound { .. }) => {}
+            Err(other) => return Err(other),
+        }
+        Ok(())
+    };
+    if let Some(dir) = real_binary.parent() {
+        add(&mut caps, "mediated binary directory", dir, AccessMode::Read, false)?;
+    }
+    add(&mut caps, "mediated binary", real_binary, AccessMode::Read, true)?;
+    for path in shim_paths {
+        add(&mut caps, "mediation shim", path, AccessMode::Read, path.is_file())?;
+    }
+    let lists: [(&str, &Vec<String>, AccessMode, bool); 4] = [
+        ("sandbox.fs_read", &sandbox.fs_read, AccessMode::Read, false),
+        ("sandbox.fs_read_file", &sandbox.fs_read_file, AccessMode::Read, true),
+        ("sandbox.fs_write", &sandbox.fs_write, AccessMode::Write, false),
+        ("sandbox.fs_write_file", &sandbox.fs_write_file, AccessMode::Write, true),
+    ];
+    for (label, paths, access, file) in lists {
+        for path in paths {
+            add(&mut caps, label, Path::new(path), access, file)?;
+        }
+    }
+    caps.network.block = sandbox.network.block || !sandbox.network.allowed_hosts.is_empty();
+    Ok(caps)
+}

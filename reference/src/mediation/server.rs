@@ -1,0 +1,409 @@
+//! The mediation server: threads in the supervisor that answer shims, record audit events
+//! and take approvals.
+//!
+//! One thread accepts on the mediation socket and gives each connection a thread of its
+//! own, so a slow command never delays another answer. A connection that misbehaves
+//! (oversized, truncated or garbage frame, wrong token, missing fds, silence) ends only
+//! itself; it runs nothing and leaves no audit line. The threads live as long as the
+//! supervisor process; the session directory is removed when the [`Session`] drops.
+
+use super::audit::{scrub_args, AuditEvent, AuditLog};
+use super::exec::{self, Plan};
+use super::policy::{self, Caller, Decision};
+use super::session::{random_hex, Session};
+use super::wire::{ShimRequest, ShimResponse, MAX_REQUEST};
+use crate::broker::Broker;
+use crate::ipc::{fdpass, frame, socket::Listener};
+use crate::profile::format::{Action, Command, Mediation};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+/// How long an `admin` rule waits for a decision unless `NONO_APPROVAL_TIMEOUT_SECS` says.
+pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Everything the server threads share.
+pub struct Server {
+    mediation: Mediation,
+    real_paths: HashMap<String, PathBuf>,
+    token: String,
+    control_token: String,
+    session_id: String,
+    shim_env: Vec<(OsString, OsString)>,
+    shim_paths: Vec<PathBuf>,
+    /// The supervisor's environment, taken when the session started.
+    base_env: Vec<(OsString, OsString)>,
+    audit: Arc<AuditLog>,
+    broker: Mutex<Broker>,
+    /// Context tokens issued to commands the server started: token → (name, pid once known).
+    contexts: Mutex<HashMap<String, (String, Option<u32>)>>,
+    pending: Mutex<Vec<Pending>>,
+    next_pending: AtomicU64,
+    approval_timeout: Duration,
+    pub sandboxed_pid: AtomicU32,
+}
+
+struct Pending {
+    id: u64,
+    command: String,
+    args: Vec<String>,
+    decide: mpsc::Sender<bool>,
+}
+
+impl Server {
+    /// A server for `session`, answering by `mediation` (expanded).
+    pub fn new(session: &Session, mediation: Mediation, supervisor_path: Option<&std::ffi::OsStr>) -> Arc<Server> {
+        let timeout = std::env::var("NONO_APPROVAL_TIMEOUT_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_APPROVAL_TIMEOUT);
+        Arc::new(Server {
+            real_paths: session.commands.iter().map(|c| (c.name.clone(), c.real_path.clone())).collect(),
+            mediation,
+            token: session.token.clone(),
+            control_token: session.control_token.clone(),
+            session_id: session.id.clone(),
+            shim_env: session.shim_env(supervisor_path),
+            shim_paths: vec![session.shim_dir.clone(), session.sources_dir.clone(), session.shim_binary.clone()],
+            base_env: std::env::vars_os().collect(),
+            audit: session.audit.clone(),
+            broker: Mutex::new(Broker::new()),
+            contexts: Mutex::new(HashMap::new()),
+            pending: Mutex::new(vec![]),
+            next_pending: AtomicU64::new(1),
+            approval_timeout: timeout,
+            sandboxed_pid: AtomicU32::new(0),
+        })
+    }
+
+    /// Starts the threads on the session's sockets. Call after the agent was forked (a
+    /// process must not fork while it has threads).
+    pub fn start(self: &Arc<Self>, listener: Arc<Listener>, control: Arc<Listener>, audit: std::os::unix::net::UnixDatagram) -> std::io::Result<()> {
+        let server = self.clone();
+        std::thread::Builder::new().name("nono-mediation".into()).spawn(move || server.accept_loop(listener))?;
+        let server = self.clone();
+        std::thread::Builder::new().name("nono-control".into()).spawn(move || server.control_loop(control))?;
+        let server = self.clone();
+        std::thread::Builder::new().name("nono-audit".into()).spawn(move || server.audit_loop(audit))?;
+        Ok(())
+    }
+
+    fn accept_loop(self: Arc<Self>, listener: Arc<Listener>) {
+        loop {
+            // Peers of another uid are refused inside accept; the loop goes on.
+            match listener.accept() {
+                Ok((conn, peer)) => {
+                    let server = self.clone();
+                    let pid = peer.pid.map(|p| p as u32);
+                    let _ = std::thread::Builder::new().name("nono-request".into()).spawn(move || server.serve(conn, pid));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    }
+
+    /// One connection, one exchange.
+    fn serve(&self, mut conn: UnixStream, peer_pid: Option<u32>) {
+        // Oversized, truncated or absent frames: the connection just ends.
+        let Ok(payload) = frame::read_frame_limited(&mut conn, MAX_REQUEST) else { return };
+        let request: ShimRequest = match serde_json::from_slice(&payload) {
+            Ok(request) => request,
+            Err(e) => {
+                let _ = respond(&mut conn, &ShimResponse::error(127, format!("nono-mediation: invalid request: {e}\n")));
+                return;
+            }
+        };
+        if !constant_time_eq(request.session_token.as_bytes(), self.token.as_bytes()) {
+            return;
+        }
+        let stdio = match fdpass::recv_fds(&conn, 3) {
+            Ok(fds) => fds,
+            Err(e) => {
+                let _ = respond(&mut conn, &ShimResponse::error(127, format!("nono-mediation: failed to receive stdio fds: {e}\n")));
+                return;
+            }
+        };
+        let stdio: [std::os::fd::OwnedFd; 3] = stdio.try_into().expect("recv_fds returns exactly three");
+        let caller = self.caller(&request, peer_pid);
+        let decision = policy::evaluate(&self.mediation, &caller, &request.command, &request.args);
+        let action_type = decision.action_type();
+        let response = self.decide(&request, decision, stdio);
+        let _ = respond(&mut conn, &response);
+        let event = AuditEvent {
+            command: request.command.clone(),
+            args: scrub_args(&request.args),
+            ts: now(),
+            exit_code: response.exit_code,
+            action_type: Some(action_type.into()),
+            command_pid: peer_pid.or(Some(request.pid)),
+            ..self.event_base()
+        };
+        let _ = self.audit.append(&event);
+    }
+
+    fn event_base(&self) -> AuditEvent {
+        let sandboxed = self.sandboxed_pid.load(Ordering::SeqCst);
+        AuditEvent {
+            session_id: self.session_id.clone(),
+            nono_pid: std::process::id(),
+            sandboxed_pid: (sandboxed != 0).then_some(sandboxed),
+            ..Default::default()
+        }
+    }
+
+    /// The agent, unless the request carries a context this server issued and (on Linux)
+    /// the connecting process descends from the command it was issued to.
+    fn caller(&self, request: &ShimRequest, peer_pid: Option<u32>) -> Caller {
+        let Some(context) = request.env.get("NONO_SANDBOX_CONTEXT") else { return Caller::Agent };
+        let contexts = self.contexts.lock().unwrap_or_else(|p| p.into_inner());
+        match contexts.get(context) {
+            Some((name, Some(owner))) if descends_from(peer_pid, *owner) => Caller::Parent(name.clone()),
+            _ => Caller::Agent,
+        }
+    }
+
+    fn decide(&self, request: &ShimRequest, decision: Decision<'_>, stdio: [std::os::fd::OwnedFd; 3]) -> ShimResponse {
+        match decision {
+            Decision::Unknown => {
+                ShimResponse::error(127, format!("nono-mediation: command '{}' not configured\n", request.command))
+            }
+            Decision::Denied(why) => ShimResponse::error(126, format!("nono-mediation: {why}\n")),
+            Decision::Direct(command) => self.stream(request, command, false, stdio),
+            Decision::Passthrough { command, .. } => self.stream(request, command, true, stdio),
+            Decision::Intercept { command, action, admin } => {
+                drop(stdio);
+                if admin && !self.approved(request) {
+                    return ShimResponse::error(126, format!("nono: '{}' was not approved\n", invocation(request)));
+                }
+                self.buffered_action(request, command, action)
+            }
+        }
+    }
+
+    fn stream(&self, request: &ShimRequest, command: &Command, sandboxed: bool, stdio: [std::os::fd::OwnedFd; 3]) -> ShimResponse {
+        let plan = match self.plan(request, command, None, sandboxed) {
+            Ok(plan) => plan,
+            Err(message) => return ShimResponse::error(1, message),
+        };
+        let (context, plan) = plan;
+        let result = exec::streaming(plan, stdio, |pid| self.bind_context(&context, pid));
+        self.forget_context(&context);
+        match result {
+            Ok(code) => ShimResponse { exit_code: code, ..Default::default() },
+            Err(e) => ShimResponse::error(1, format!("nono-mediation: exec failed: {e}\n")),
+        }
+    }
+
+    fn buffered_action(&self, request: &ShimRequest, command: &Command, action: &Action) -> ShimResponse {
+        let (script, capture) = match action {
+            Action::Respond { stdout, exit_code } => {
+                return ShimResponse { stdout: stdout.clone(), stderr: String::new(), exit_code: *exit_code }
+            }
+            Action::Capture { script } => (script.as_deref(), true),
+            Action::Approve { script } => (script.as_deref(), false),
+        };
+        let (context, plan) = match self.plan(request, command, script, false) {
+            Ok(plan) => plan,
+            Err(message) => return ShimResponse::error(1, message),
+        };
+        let result = exec::buffered(plan, |pid| self.bind_context(&context, pid));
+        self.forget_context(&context);
+        let output = match result {
+            Ok(output) => output,
+            Err(e) => return ShimResponse::error(1, format!("nono-mediation: exec failed: {e}\n")),
+        };
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        if !capture || output.exit_code != 0 {
+            return ShimResponse { stdout, stderr, exit_code: output.exit_code };
+        }
+        let secret = stdout.trim().as_bytes().to_vec();
+        let issued = self.broker.lock().unwrap_or_else(|p| p.into_inner()).issue(secret);
+        match issued {
+            Ok(nonce) => ShimResponse { stdout: format!("{}\n", nonce.text()), stderr: String::new(), exit_code: 0 },
+            Err(e) => ShimResponse::error(1, format!("nono-mediation: cannot keep the captured value: {e}\n")),
+        }
+    }
+
+    /// Program, arguments (nonces rewritten), environment, working directory and sandbox.
+    fn plan(&self, request: &ShimRequest, command: &Command, script: Option<&str>, sandboxed: bool) -> Result<(String, Plan), String> {
+        let real = self.real_paths.get(&command.name).cloned().ok_or_else(|| {
+            format!("nono-mediation: no real binary for '{}'\n", command.name)
+        })?;
+        let blocked: Vec<&str> = self.mediation.env.block.iter().map(String::as_str).collect();
+        let is_blocked = |name: &str| blocked.contains(&name) || crate::env::is_dangerous(name);
+        let mut env: Vec<(OsString, OsString)> =
+            self.base_env.iter().filter(|(k, _)| k.to_str().is_none_or(|k| !is_blocked(k))).cloned().collect();
+        for (name, value) in &request.env {
+            if is_blocked(name) || name == "PATH" || name.starts_with("NONO_") {
+                continue;
+            }
+            env.retain(|(k, _)| k != name.as_str());
+            env.push((name.into(), value.into()));
+        }
+        let broker = self.broker.lock().unwrap_or_else(|p| p.into_inner());
+        let mut env = broker.rewrite_env(env, &blocked);
+        let args = broker.rewrite_args(&request.args);
+        drop(broker);
+        let context = random_hex(32).map_err(|e| format!("nono-mediation: {e}\n"))?;
+        self.contexts.lock().unwrap_or_else(|p| p.into_inner()).insert(context.clone(), (command.name.clone(), None));
+        for (name, value) in &self.shim_env {
+            env.retain(|(k, _)| k != name);
+            env.push((name.clone(), value.clone()));
+        }
+        env.push(("NONO_SANDBOX_CONTEXT".into(), context.clone().into()));
+        let cwd = request.cwd.as_deref().map(PathBuf::from).filter(|d| d.is_dir()).unwrap_or_else(|| PathBuf::from("/"));
+        let sandbox = match (&command.sandbox, sandboxed) {
+            (Some(config), true) => {
+                let shims: Vec<&std::path::Path> = self.shim_paths.iter().map(PathBuf::as_path).collect();
+                let caps = exec::sandbox_capabilities(config, &real, &shims).map_err(|e| format!("nono-mediation: exec failed: {e}\n"))?;
+                Some(crate::sandbox::prepare(&caps).map_err(|e| format!("nono-mediation: exec failed: {e}\n"))?)
+            }
+            _ => None,
+        };
+        let (program, args) = match script {
+            Some(script) => (PathBuf::from("/bin/sh"), vec!["-c".into(), script.into()]),
+            None => (real, args),
+        };
+        Ok((context.clone(), Plan { program, args, env, cwd, sandbox }))
+    }
+
+    fn forget_context(&self, context: &str) {
+        self.contexts.lock().unwrap_or_else(|p| p.into_inner()).remove(context);
+    }
+
+    /// Waits for a human's decision through the control socket.
+    fn approved(&self, request: &ShimRequest) -> bool {
+        let (decide, decision) = mpsc::channel();
+        let id = self.next_pending.fetch_add(1, Ordering::SeqCst);
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).push(Pending {
+            id,
+            command: request.command.clone(),
+            args: scrub_args(&request.args),
+            decide,
+        });
+        let approved = decision.recv_timeout(self.approval_timeout).unwrap_or(false);
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).retain(|p| p.id != id);
+        approved
+    }
+
+    fn control_loop(self: Arc<Self>, listener: Arc<Listener>) {
+        loop {
+            let Ok((mut conn, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            let Ok(payload) = frame::read_frame(&mut conn) else { continue };
+            let answer = self.control(&payload);
+            let _ = frame::write_frame(&mut conn, answer.to_string().as_bytes());
+        }
+    }
+
+    /// `{token, action: list|approve|deny, id}` → `{ok, pending | error}`.
+    fn control(&self, payload: &[u8]) -> serde_json::Value {
+        let Ok(request) = serde_json::from_slice::<serde_json::Value>(payload) else {
+            return serde_json::json!({ "ok": false, "error": "invalid request" });
+        };
+        let token = request["token"].as_str().unwrap_or_default();
+        if !constant_time_eq(token.as_bytes(), self.control_token.as_bytes()) {
+            return serde_json::json!({ "ok": false, "error": "unauthorized" });
+        }
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        match request["action"].as_str() {
+            Some("list") => {
+                let items: Vec<_> =
+                    pending.iter().map(|p| serde_json::json!({ "id": p.id, "command": p.command, "args": p.args })).collect();
+                serde_json::json!({ "ok": true, "pending": items })
+            }
+            Some(action @ ("approve" | "deny")) => {
+                let id = request["id"].as_u64();
+                match pending.iter().position(|p| Some(p.id) == id) {
+                    Some(i) => {
+                        let item = pending.remove(i);
+                        let _ = item.decide.send(action == "approve");
+                        serde_json::json!({ "ok": true })
+                    }
+                    None => serde_json::json!({ "ok": false, "error": "no such pending request" }),
+                }
+            }
+            _ => serde_json::json!({ "ok": false, "error": "unknown action" }),
+        }
+    }
+
+    /// Events from audited shims: the session fields are ours, the arguments scrubbed again.
+    fn audit_loop(self: Arc<Self>, socket: std::os::unix::net::UnixDatagram) {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let Ok(n) = socket.recv(&mut buf) else { return };
+            let Ok(sent) = serde_json::from_slice::<AuditEvent>(&buf[..n]) else { continue };
+            let event = AuditEvent {
+                command: sent.command,
+                args: scrub_args(&sent.args),
+                ts: sent.ts,
+                exit_code: sent.exit_code,
+                action_type: None,
+                command_pid: sent.command_pid,
+                ..self.event_base()
+            };
+            let _ = self.audit.append(&event);
+        }
+    }
+
+    /// Records the pid of a command the server started, once known (see [`Server::caller`]).
+    pub fn bind_context(&self, context: &str, pid: u32) {
+        if let Some(entry) = self.contexts.lock().unwrap_or_else(|p| p.into_inner()).get_mut(context) {
+            entry.1 = Some(pid);
+        }
+    }
+}
+
+fn respond(conn: &mut UnixStream, response: &ShimResponse) -> crate::ipc::Result<()> {
+    let payload = serde_json::to_vec(response).expect("a response always serialises");
+    frame::write_frame_limited(conn, &payload, super::wire::MAX_RESPONSE)
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn invocation(request: &ShimRequest) -> String {
+    std::iter::once(request.command.as_str()).chain(request.args.iter().map(String::as_str)).collect::<Vec<_>>().join(" ")
+}
+
+/// Compares without an early exit, so timing does not tell how much of a token was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Does process `pid` descend from (or equal) `ancestor`? Read from `/proc` on Linux;
+/// elsewhere the context token alone decides.
+fn descends_from(pid: Option<u32>, ancestor: u32) -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    let mut current = match pid {
+        Some(pid) => pid,
+        None => return false,
+    };
+    for _ in 0..64 {
+        if current == ancestor {
+            return true;
+        }
+        if current <= 1 {
+            return false;
+        }
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{current}/stat")) else { return false };
+        // The command name may hold spaces and parentheses: the fields follow the last ')'.
+        let Some(ppid) = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).and_then(|p| p.parse().ok()) else {
+            return false;
+        };
+        current = ppid;
+    }
+    false
+}

@@ -1,0 +1,254 @@
+//! A mediation session: what exists while an agent runs with an active mediation block.
+//!
+//! ```text
+//! $TMPDIR/nono-ref-session-<pid>-<id>/   0700 from creation (mkdir with the mode, no chmod window)
+//!   shims/<name>          -> nono-shim      one symlink per mediated command
+//!   shim-sources/<name>                     absolute path of the real binary, at session start
+//!   mediation.sock                          requests (stream)
+//!   audit.sock                              audit events of audited shims (datagram)
+//!   control.sock                            approvals for `admin` rules (stream, token-protected)
+//! $XDG_STATE_HOME/nono-ref/sessions/<id>/   0700; outlives the session
+//!   audit.jsonl                             0600, one line per command
+//!   control.json                            0600, how `nono-ref approve` finds this session
+//! ```
+//!
+//! The session directory is removed when the [`Session`] is dropped; directories of
+//! sessions whose supervisor died without cleaning up are removed when the next session
+//! starts. The audit log stays in the state directory, which no default grant covers.
+
+use super::audit::AuditLog;
+use crate::ipc::socket::Listener;
+use crate::profile::format::Mediation;
+use std::ffi::OsString;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A mediated command whose real binary was found.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    pub name: String,
+    pub real_path: PathBuf,
+}
+
+/// A live session.
+pub struct Session {
+    /// 16 lower-case hex characters.
+    pub id: String,
+    /// The private session directory.
+    pub dir: PathBuf,
+    pub shim_dir: PathBuf,
+    pub sources_dir: PathBuf,
+    /// The shim binary every shim entry points at.
+    pub shim_binary: PathBuf,
+    /// 64 lower-case hex characters; handed to the agent.
+    pub token: String,
+    /// 64 lower-case hex characters; never handed to the agent.
+    pub control_token: String,
+    pub mediation: Arc<Listener>,
+    pub control: Arc<Listener>,
+    pub audit_socket: UnixDatagram,
+    pub audit_socket_path: PathBuf,
+    /// The session's state directory (audit log, control file).
+    pub state_dir: PathBuf,
+    pub audit: Arc<AuditLog>,
+    /// The mediated commands that resolved, in profile order.
+    pub commands: Vec<Resolved>,
+    /// Warnings for commands skipped because no real binary was found.
+    pub warnings: Vec<String>,
+}
+
+/// Why a session could not be set up.
+#[derive(Debug)]
+pub struct SetupError(pub String);
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "mediation: {}", self.0)
+    }
+}
+
+fn fail(context: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> SetupError {
+    move |e| SetupError(format!("{context}: {e}"))
+}
+
+/// `bytes` random bytes from the OS, as lower-case hex. Fails closed.
+pub fn random_hex(bytes: usize) -> Result<String, SetupError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| SetupError(format!("no secure random source: {e}")))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The directory holding session state: `$XDG_STATE_HOME/nono-ref/sessions`
+/// (`~/.local/state/nono-ref/sessions` by default).
+pub fn state_root() -> Result<PathBuf, SetupError> {
+    let base = match (std::env::var("XDG_STATE_HOME"), std::env::var("HOME")) {
+        (Ok(state), _) if state.starts_with('/') => PathBuf::from(state),
+        (Ok(state), _) => return Err(SetupError(format!("XDG_STATE_HOME={state:?} is not an absolute path"))),
+        (_, Ok(home)) if home.starts_with('/') => PathBuf::from(home).join(".local/state"),
+        _ => return Err(SetupError("neither XDG_STATE_HOME nor HOME is an absolute path; no place for the audit log".into())),
+    };
+    Ok(base.join("nono-ref/sessions"))
+}
+
+/// Finds a program on a `PATH` value: the first executable regular file.
+pub fn which(name: &str, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::split_paths(path?).map(|dir| dir.join(name)).find(|candidate| {
+        std::fs::metadata(candidate).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
+impl Session {
+    /// Sets a session up for `mediation` (which must be active). `path` is the supervisor's
+    /// `PATH`, where real binaries without `binary_path` are looked up.
+    pub fn create(mediation: &Mediation, shim_binary: &Path, path: Option<&std::ffi::OsStr>) -> Result<Session, SetupError> {
+        let mut commands = vec![];
+        let mut warnings = vec![];
+        for command in &mediation.commands {
+            let real = match &command.binary_path {
+                Some(binary) => {
+                    let binary = PathBuf::from(binary);
+                    if !binary.is_file() {
+                        return Err(SetupError(format!(
+                            "binary_path for '{}' does not exist or is not a file: {}",
+                            command.name,
+                            binary.display()
+                        )));
+                    }
+                    binary
+                }
+                None => match which(&command.name, path) {
+                    Some(found) => found,
+                    None => {
+                        warnings.push(format!("mediated command '{}' not found on PATH; it is not mediated", command.name));
+                        continue;
+                    }
+                },
+            };
+            commands.push(Resolved { name: command.name.clone(), real_path: real });
+        }
+
+        let temp = std::env::temp_dir();
+        remove_orphans(&temp);
+        let id = random_hex(8)?;
+        let dir = temp.join(format!("nono-ref-session-{}-{id}", std::process::id()));
+        std::fs::DirBuilder::new().mode(0o700).create(&dir).map_err(fail(format!("creating {}", dir.display())))?;
+        // From here on a failure must not leave the directory behind.
+        let guard = RemoveOnDrop(dir.clone());
+        let shim_dir = dir.join("shims");
+        let sources_dir = dir.join("shim-sources");
+        for sub in [&shim_dir, &sources_dir] {
+            std::fs::DirBuilder::new().mode(0o700).create(sub).map_err(fail(format!("creating {}", sub.display())))?;
+        }
+        for command in &commands {
+            std::os::unix::fs::symlink(shim_binary, shim_dir.join(&command.name))
+                .map_err(fail(format!("creating the shim for '{}'", command.name)))?;
+            std::fs::write(sources_dir.join(&command.name), command.real_path.as_os_str().as_encoded_bytes())
+                .map_err(fail(format!("recording the real binary of '{}'", command.name)))?;
+        }
+        let mediation_listener = Listener::bind(&dir.join("mediation.sock")).map_err(|e| SetupError(e.to_string()))?;
+        let control = Listener::bind(&dir.join("control.sock")).map_err(|e| SetupError(e.to_string()))?;
+        let audit_socket_path = dir.join("audit.sock");
+        // The directory is 0700, so the datagram socket is private whatever its own mode.
+        let audit_socket = UnixDatagram::bind(&audit_socket_path).map_err(fail("binding the audit socket"))?;
+
+        let state_dir = state_root()?.join(&id);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&state_dir)
+            .map_err(fail(format!("creating {}", state_dir.display())))?;
+        let audit = Arc::new(AuditLog::open(&state_dir.join("audit.jsonl")).map_err(fail("opening the audit log"))?);
+        let token = random_hex(32)?;
+        let control_token = random_hex(32)?;
+        let control_file = serde_json::json!({
+            "pid": std::process::id(),
+            "session_id": id,
+            "control_socket": dir.join("control.sock"),
+            "control_token": control_token,
+        });
+        std::fs::OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .mode(0o600)
+            .open(state_dir.join("control.json"))
+            .and_then(|mut f| f.write_all(control_file.to_string().as_bytes()))
+            .map_err(fail("writing control.json"))?;
+        std::mem::forget(guard);
+        Ok(Session {
+            id,
+            dir,
+            shim_dir,
+            sources_dir,
+            shim_binary: shim_binary.to_path_buf(),
+            token,
+            control_token,
+            mediation: Arc::new(mediation_listener),
+            control: Arc::new(control),
+            audit_socket,
+            audit_socket_path,
+            state_dir,
+            audit,
+            commands,
+            warnings,
+        })
+    }
+
+    /// The mediated names, joined with `,`.
+    pub fn mediated_names(&self) -> String {
+        self.commands.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(",")
+    }
+
+    /// Variables that tell shims where the session is. `path` is the `PATH` to put after the
+    /// shim directory.
+    pub fn shim_env(&self, path: Option<&std::ffi::OsStr>) -> Vec<(OsString, OsString)> {
+        let mut search = OsString::from(&self.shim_dir);
+        search.push(":");
+        search.push(path.unwrap_or_default());
+        vec![
+            ("PATH".into(), search),
+            ("NONO_MEDIATION_SOCKET".into(), self.mediation.path().into()),
+            ("NONO_SESSION_TOKEN".into(), self.token.clone().into()),
+            ("NONO_SHIM_DIR".into(), self.shim_dir.clone().into()),
+            ("NONO_MEDIATED_COMMANDS".into(), self.mediated_names().into()),
+            ("NONO_AUDIT_SOCKET".into(), self.audit_socket_path.clone().into()),
+            ("NONO_SHIM_SOURCES_DIR".into(), self.sources_dir.clone().into()),
+        ]
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_file(self.state_dir.join("control.json"));
+    }
+}
+
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Removes session directories whose supervisor no longer runs (it was killed before it
+/// could clean up). Only our own directories are touched.
+fn remove_orphans(temp: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(temp) else { return };
+    let uid = nix::unistd::getuid().as_raw();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix("nono-ref-session-")) else { continue };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else { continue };
+        let ours = entry.metadata().is_ok_and(|m| m.uid() == uid && m.is_dir());
+        let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+        if ours && !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}

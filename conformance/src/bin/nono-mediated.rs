@@ -26,6 +26,8 @@
 //! | `connect:PORT` | connects to 127.0.0.1:PORT over TCP and prints the outcome |
 //! | `touch:PATH` | creates PATH |
 //! | `wait-file:PATH` | waits (up to 20 s) until PATH exists; exits 70 if it never does |
+//! | `print-env:NAME` | prints the value of variable NAME and a newline (nothing when unset) |
+//! | `env-to-file:NAME PATH` | writes the value of variable NAME to the file PATH |
 //! | `call:CMD ARG...` | runs CMD with inherited stdio and prints its exit code; CMD is `$NONO_SHIM_DIR/CMD` when that exists (a mediated command calling another through the session's shims), else found on `PATH` |
 //!
 //! Outcome lines look like `{"step":"read","ok":false,"errno":"EACCES",...}`. A steps file
@@ -127,6 +129,12 @@ fn run_step(name: &str, arg: &str) {
             }
         }
         "call" => call(arg),
+        "print-env" => println!("{}", std::env::var(arg.trim()).unwrap_or_default()),
+        "env-to-file" => {
+            let (name, path) = arg.split_once(' ').unwrap_or((arg, ""));
+            let value = std::env::var(name).unwrap_or_default();
+            report("env-to-file", std::fs::write(path, value), Map::new())
+        }
         other => {
             eprintln!("nono-mediated: unknown step {other:?}");
             std::process::exit(2);

@@ -18,12 +18,13 @@
 //!   "stderr", "exit_code"}`.
 //!
 //! Arguments may refer to earlier results: `{outN}` is step N's stdout (1-based) with
-//! surrounding whitespace trimmed, and `{env:NAME}` is this process's variable NAME.
+//! surrounding whitespace trimmed, `{outN:hex}` what follows `nono_` in it, `{file:PATH}`
+//! the trimmed content of a file, and `{env:NAME}` this process's variable NAME.
 //! Leading `NAME=VALUE` words of `run`, `spawn`, `run-argv0`, `valid` and `parallel` set variables for that
 //! request only (commands never contain `=`).
 //!
 //! Ops: `env`, `inspect`, `cd DIR`, `run CMD ARGS`, `exec CMD ARGS`, `parallel N CMD ARGS`,
-//! `spawn CMD ARGS` (started, not awaited) and `wait-spawned`, `run-argv0 PATH ARGV0 ARGS`, `read PATH`, `write PATH`, `readdir PATH`, `kill-self SIG`,
+//! `spawn CMD ARGS` (started, not awaited) and `wait-spawned`, `run-argv0 PATH ARGV0 ARGS`, `read PATH`, `write PATH`, `readdir PATH`, `wait-file PATH`, `kill-self SIG`,
 //! `exit N`, and the wire ops `valid`, `wrong-token`, `sized BYTES`, `oversize`,
 //! `truncated-length`, `truncated-payload`, `garbage-json`, `not-a-request`, `no-fds`,
 //! `frame-only`, `two-fds`, `connect-only`, `hold`.
@@ -86,7 +87,20 @@ impl Client {
     fn substitute(&self, arg: &str) -> String {
         let mut out = arg.to_string();
         for (i, text) in self.outputs.iter().enumerate().rev() {
+            let hex = text.split_once("nono_").map(|(_, rest)| rest).unwrap_or("");
+            out = out.replace(&format!("{{out{}:hex}}", i + 1), hex);
             out = out.replace(&format!("{{out{}}}", i + 1), text);
+        }
+        while let Some(start) = out.find("{file:") {
+            let Some(len) = out[start..].find('}') else {
+                break;
+            };
+            let path = &out[start + 6..start + len];
+            let value = std::fs::read_to_string(path)
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            out.replace_range(start..start + len + 1, &value);
         }
         while let Some(start) = out.find("{env:") {
             let Some(len) = out[start..].find('}') else {
@@ -139,6 +153,14 @@ impl Client {
                 Err(json!({"error": "still alive after the signal"}))
             }
             "exit" => std::process::exit(arg(rest, 0).parse().unwrap_or(2)),
+            "wait-file" => {
+                let deadline = std::time::Instant::now() + Duration::from_secs(20);
+                let path = arg(rest, 0);
+                while std::fs::symlink_metadata(path).is_err() && std::time::Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                std::fs::symlink_metadata(path).map(|_| json!({})).map_err(err)
+            }
             "hold" => connect().map(|s| {
                 self.held.push(s);
                 json!({})

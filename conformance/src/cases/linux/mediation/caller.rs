@@ -52,6 +52,18 @@ pub fn cases() -> Vec<Case> {
             forged_context_name,
         ),
         case(
+            "linux.mediation.caller.parents_context_replayed_after_it_exits_is_refused",
+            "The context a mediated parent received, replayed by the agent after the parent exited, does not make the agent a parent (126), and is not repeated in the answer or the log",
+            &["MED-SRV-005", "MED-SRV-004"],
+            parents_context_replayed_after_it_exits,
+        ),
+        case(
+            "linux.mediation.caller.parents_context_replayed_while_it_runs_is_refused",
+            "The context of a parent that is still running, replayed by the agent (not its descendant), is refused with 126, while the parent's own call succeeds",
+            &["MED-SRV-005", "MED-SRV-004"],
+            parents_context_replayed_while_it_runs,
+        ),
+        case(
             "linux.mediation.caller.allow_commands_runs_the_child_directly",
             "A command in its parent's sandbox.allow_commands, called from that parent, runs its real binary without its intercept rules; called by the agent the rules apply",
             &["MED-SRV-015"],
@@ -429,4 +441,108 @@ fn forged_context_does_not_unlock_allow_commands(cx: &Ctx) -> CaseResult {
         "deploy's real binary must run once (for the real parent only)"
     );
     Ok(())
+}
+
+/// `deploy` refusing the agent, and a parent `leaker` running `leaker_steps`.
+fn leak_setup(kit: &Kit, leaker_steps: &[&str]) -> Setup {
+    let ran = kit.cx.fx.dir("out").join("ran.jsonl");
+    let deploy = kit.fake(
+        "deploy",
+        &[&format!("record:{}", s(&ran)), "print:deploy ran\\n"],
+    );
+    let leaker = kit.fake("leaker", leaker_steps);
+    let profile = kit.mediation(json!({ "commands": [
+        { "name": "deploy", "binary_path": deploy, "caller_policy": { "agent_allowed": false } },
+        { "name": "leaker", "binary_path": leaker },
+    ]}));
+    Setup { profile, ran }
+}
+
+fn no_trace_of(run: &Session, steps: &[usize], context: &str) -> CaseResult {
+    for &step in steps {
+        let answer = format!("{}{}", run.out(step)?, run.err(step)?);
+        ensure!(
+            !answer.contains(context),
+            "the answer repeats the replayed context: {answer:?}"
+        );
+    }
+    for line in &run.audit {
+        ensure!(
+            !line.to_string().contains(context),
+            "an audit line repeats the replayed context: {line}"
+        );
+    }
+    Ok(())
+}
+
+fn parents_context_replayed_after_it_exits(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let setup = leak_setup(&kit, &["print-env:NONO_SANDBOX_CONTEXT"]);
+    let run = kit.agent(&setup.profile).run(&[
+        &["run", "leaker"],
+        &["run", "NONO_SANDBOX_CONTEXT={out1}", "deploy", "release"],
+        &["valid", "NONO_SANDBOX_CONTEXT={out1}", "deploy", "release"],
+    ])?;
+    run.finished()?;
+    let context = run.out(0)?.trim().to_string();
+    ensure!(
+        !context.is_empty(),
+        "the mediated parent got no NONO_SANDBOX_CONTEXT, so there is nothing to replay: {}",
+        run.op(0)?
+    );
+    for step in [1, 2] {
+        ensure!(
+            run.exit_code(step)? == 126,
+            "a replayed parent context must not make the agent a parent (126 expected): {}",
+            run.op(step)?
+        );
+    }
+    ensure!(
+        deploy_runs(&kit, &setup.ran) == 0,
+        "deploy ran for a replayed context"
+    );
+    no_trace_of(&run, &[1, 2], &context)
+}
+
+fn parents_context_replayed_while_it_runs(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let out = kit.cx.fx.dir("out");
+    let (ctx_file, go) = (out.join("context"), out.join("go"));
+    let steps = [
+        format!("env-to-file:NONO_SANDBOX_CONTEXT {}", s(&ctx_file)),
+        format!("wait-file:{}", s(&go)),
+        "call:deploy release".to_string(),
+    ];
+    let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+    let setup = leak_setup(&kit, &steps);
+    let replay = format!("NONO_SANDBOX_CONTEXT={{file:{}}}", s(&ctx_file));
+    let run = kit.agent(&setup.profile).flag("--allow", &out).run(&[
+        &["spawn", "leaker"],
+        &["wait-file", s(&ctx_file)],
+        &["run", &replay, "deploy", "release"],
+        &["write", s(&go)],
+        &["wait-spawned"],
+    ])?;
+    run.finished()?;
+    let context = std::fs::read_to_string(&ctx_file).unwrap_or_default();
+    ensure!(
+        !context.trim().is_empty(),
+        "the running parent got no NONO_SANDBOX_CONTEXT, so there is nothing to replay"
+    );
+    ensure!(
+        run.exit_code(2)? == 126,
+        "the agent replaying a live parent's context must be refused with 126: {}",
+        run.op(2)?
+    );
+    let parent = &run.op(4)?["results"][0];
+    let parent_out = parent["stdout"].as_str().unwrap_or("");
+    ensure!(
+        parent_out.contains("deploy ran") && parent_out.contains("\"exit_code\":0"),
+        "control: the parent's own call of deploy must succeed: {parent}"
+    );
+    ensure!(
+        deploy_runs(&kit, &setup.ran) == 1,
+        "deploy must run once (for the parent only)"
+    );
+    no_trace_of(&run, &[2], context.trim())
 }

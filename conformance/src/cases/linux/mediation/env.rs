@@ -81,6 +81,12 @@ pub fn cases() -> Vec<Case> {
             unknown_nonce_stays_literal,
         ),
         case(
+            "linux.mediation.env.near_nonces_stay_literal",
+            "Variants of an issued nonce (NONO_ prefix, nono- and nono__ prefixes, the digits alone, a 65th hex digit) stay literal, while the nonce followed by an upper-case letter is replaced",
+            &["TOK-REWRITE-004", "TOK-REWRITE-005", "MED-SRV-014"],
+            near_nonces_stay_literal,
+        ),
+        case(
             "linux.mediation.env.blocked_name_with_a_nonce_is_dropped",
             "A blocked name whose value is a nonce is dropped rather than given the secret, while another name with the nonce gets it",
             &["TOK-ENV-002", "MED-SRV-014"],
@@ -449,6 +455,44 @@ fn unknown_nonce_stays_literal(cx: &Ctx) -> CaseResult {
         value(&env, "UNKNOWN_VALUE") == Some(literal.as_str()),
         "UNKNOWN_VALUE must stay literal: {:?}",
         value(&env, "UNKNOWN_VALUE")
+    );
+    Ok(())
+}
+
+fn near_nonces_stay_literal(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let p = profile(&kit, json!({}));
+    let variants = [
+        "NONO_{out1:hex}",
+        "nono-{out1:hex}",
+        "nono__{out1:hex}",
+        "{out1:hex}",
+        "{out1}0",
+        "{out1}X",
+    ];
+    let mut step = vec!["run", "show"];
+    step.extend(variants);
+    let run = kit.agent(&p).run(&[&["run", "vault", "read"], &step])?;
+    run.finished()?;
+    let nonce = run.out(0)?.trim().to_string();
+    ensure!(
+        is_nonce(&nonce),
+        "control: vault read must capture a nonce: {}",
+        run.op(0)?
+    );
+    let hex = &nonce[5..];
+    let want = [
+        format!("NONO_{hex}"),
+        format!("nono-{hex}"),
+        format!("nono__{hex}"),
+        hex.to_string(),
+        format!("{nonce}0"),
+        format!("{SECRET}X"),
+    ];
+    let args = args_of(&run.described(1)?);
+    ensure!(
+        args == want,
+        "show must receive {want:?}, received {args:?}"
     );
     Ok(())
 }

@@ -12,7 +12,7 @@ use super::{respond, s, str_of, Kit, Session};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::ensure;
 use serde_json::{json, Value};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub fn cases() -> Vec<Case> {
     let mut out = vec![
@@ -123,7 +123,7 @@ fn setup(kit: &Kit) -> (PathBuf, PathBuf) {
 }
 
 /// The argument lists `gh` ran with, read from outside.
-fn runs(kit: &Kit, ran: &PathBuf) -> Vec<Vec<String>> {
+fn runs(kit: &Kit, ran: &Path) -> Vec<Vec<String>> {
     kit.records(ran).iter().map(super::args_of).collect()
 }
 
@@ -143,7 +143,7 @@ fn no_audit_claim(run: &Session, marker: &str) -> CaseResult {
     Ok(())
 }
 
-fn expect_good_served(run: &Session, step: usize, kit: &Kit, ran: &PathBuf) -> CaseResult {
+fn expect_good_served(run: &Session, step: usize, kit: &Kit, ran: &Path) -> CaseResult {
     ensure!(
         run.answered(step)?,
         "the next correct request was not answered: {}",

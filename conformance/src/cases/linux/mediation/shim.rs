@@ -132,7 +132,7 @@ struct Server {
 }
 
 /// What the server received on one connection.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Received {
     request: Value,
     data_bytes: usize,
@@ -228,7 +228,6 @@ impl Server {
                 data_bytes,
                 fd_count: fds.len(),
                 cmsg_count,
-                ..Default::default()
             };
             if let Some(reply) = answer(&received.request, &fds) {
                 let body = reply.to_string();

@@ -6,7 +6,7 @@
 //! started (`nono_pid`), the agent's own pid (`sandboxed_pid`) and the pid of the shim the
 //! agent started (`command_pid`).
 
-use super::{approve, capture, contains_nonce, respond, s, str_of, Kit, Session};
+use super::{approve, audit_lines, capture, contains_nonce, respond, s, str_of, Kit, Session};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::ensure;
 use serde_json::{json, Value};
@@ -49,6 +49,12 @@ pub fn cases() -> Vec<Case> {
             "A URL's password and nonce-like text in arguments are redacted in the log",
             &["MED-AUDIT-002"],
             url_password_and_nonce_like_text_redacted,
+        ),
+        case(
+            "linux.mediation.audit.last_request_is_logged_before_the_session_ends",
+            "In twelve concurrent sessions whose agent exits as soon as its only request is answered, each request still has its line",
+            &["MED-AUDIT-001", "MED-AUDIT-003"],
+            last_request_is_logged,
         ),
         case(
             "linux.mediation.audit.concurrent_requests_give_whole_lines",
@@ -361,6 +367,42 @@ fn url_password_and_nonce_like_text_redacted(cx: &Ctx) -> CaseResult {
     ensure!(
         !logged.contains(&nonce_like),
         "nonce-like text is in the log: {logged}"
+    );
+    Ok(())
+}
+
+fn last_request_is_logged(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let gh = kit.fake("gh", &["exit:0"]);
+    let p = kit.one_command("gh", &gh, json!([]));
+    // Twelve sessions at once: under load a line written only after the answer is the
+    // first thing lost when the agent exits straight away.
+    let markers: Vec<String> = (0..12).map(|i| format!("session-{i}")).collect();
+    let running: Vec<_> = markers
+        .iter()
+        .map(|m| kit.agent(&p).spawn(&[&["valid", "gh", "last", m]]))
+        .collect();
+    for run in running {
+        let run = run.wait()?;
+        run.finished()?;
+        ensure!(
+            run.answered(0)? && run.exit_code(0)? == 0,
+            "control: the request must be answered: {}",
+            run.op(0)?
+        );
+    }
+    let lines = audit_lines(cx.fx.root());
+    let missing: Vec<&String> = markers
+        .iter()
+        .filter(|m| {
+            !lines
+                .iter()
+                .any(|l| l["command"] == json!("gh") && l["args"] == json!(["last", m]))
+        })
+        .collect();
+    ensure!(
+        missing.is_empty(),
+        "requests answered just before their agent exited have no audit line: {missing:?}"
     );
     Ok(())
 }

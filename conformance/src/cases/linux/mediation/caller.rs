@@ -40,6 +40,12 @@ pub fn cases() -> Vec<Case> {
             empty_allowed_parents_refuses_every_parent,
         ),
         case(
+            "linux.mediation.caller.refused_parent_never_passes_as_the_agent",
+            "Ten parents calling a command whose allowed_parents is [] at once, each as its first act, are all refused with 126 and it never runs for them, while the agent may call it",
+            &["MED-SRV-004", "MED-SRV-005"],
+            refused_parent_never_passes_as_the_agent,
+        ),
+        case(
             "linux.mediation.caller.forged_context_nonce_neither_widens_nor_reveals",
             "An agent putting a captured nonce whose secret is a parent's name in NONO_SANDBOX_CONTEXT is still the agent (126), and neither the answer nor the audit log repeats the nonce or the secret",
             &["MED-SRV-005", "MED-SRV-004", "MED-AUDIT-002"],
@@ -261,6 +267,47 @@ fn empty_allowed_parents_refuses_every_parent(cx: &Ctx) -> CaseResult {
     ensure!(
         deploy_runs(&kit, &setup.ran) == 1,
         "deploy must run once (for the agent only)"
+    );
+    Ok(())
+}
+
+fn refused_parent_never_passes_as_the_agent(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let setup = setup(
+        &kit,
+        json!({ "allowed_parents": [] }),
+        json!([]),
+        Value::Null,
+    );
+    let run = kit
+        .agent(&setup.profile)
+        .run(&[&["parallel", "10", "npm"], &["run", "deploy", "release"]])?;
+    run.finished()?;
+    let results = run.op(0)?["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    ensure!(
+        results.len() == 10,
+        "ten parents must have run: {}",
+        run.op(0)?
+    );
+    for result in &results {
+        let out = result["stdout"].as_str().unwrap_or("");
+        ensure!(
+            out.contains("\"exit_code\":126"),
+            "a parent's call must be refused with 126, even right after it started: {result}"
+        );
+    }
+    ensure!(
+        run.exit_code(1)? == 0,
+        "control: the agent may call deploy: {}",
+        run.op(1)?
+    );
+    ensure!(
+        deploy_runs(&kit, &setup.ran) == 1,
+        "deploy ran {} times; only the agent's call may run it",
+        deploy_runs(&kit, &setup.ran)
     );
     Ok(())
 }

@@ -134,7 +134,8 @@ impl Server {
         let decision = policy::evaluate(&self.mediation, &caller, &request.command, &request.args);
         let action_type = decision.action_type();
         let response = self.decide(&request, decision, stdio);
-        let _ = respond(&mut conn, &response);
+        // The line is written before the answer: once the shim has its answer the agent may
+        // exit, and the supervisor with it.
         let event = AuditEvent {
             command: request.command.clone(),
             args: scrub_args(&request.args),
@@ -145,6 +146,7 @@ impl Server {
             ..self.event_base()
         };
         let _ = self.audit.append(&event);
+        let _ = respond(&mut conn, &response);
     }
 
     fn event_base(&self) -> AuditEvent {
@@ -161,10 +163,21 @@ impl Server {
     /// the connecting process descends from the command it was issued to.
     fn caller(&self, request: &ShimRequest, peer_pid: Option<u32>) -> Caller {
         let Some(context) = request.env.get("NONO_SANDBOX_CONTEXT") else { return Caller::Agent };
-        let contexts = self.contexts.lock().unwrap_or_else(|p| p.into_inner());
-        match contexts.get(context) {
-            Some((name, Some(owner))) if descends_from(peer_pid, *owner) => Caller::Parent(name.clone()),
-            _ => Caller::Agent,
+        // A command can call back before the server has recorded its pid (the record is made
+        // right after spawn returns): wait for it rather than judge without it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        loop {
+            let contexts = self.contexts.lock().unwrap_or_else(|p| p.into_inner());
+            match contexts.get(context) {
+                None => return Caller::Agent,
+                Some((name, Some(owner))) => {
+                    return if descends_from(peer_pid, *owner) { Caller::Parent(name.clone()) } else { Caller::Agent };
+                }
+                Some((_, None)) if std::time::Instant::now() >= deadline => return Caller::Agent,
+                Some((_, None)) => {}
+            }
+            drop(contexts);
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 

@@ -18,7 +18,8 @@
 //!   "stderr", "exit_code"}`.
 //!
 //! Arguments may refer to earlier results: `{outN}` is step N's stdout (1-based) with
-//! surrounding whitespace trimmed, `{outN:hex}` what follows `nono_` in it, `{file:PATH}`
+//! surrounding whitespace trimmed, `{outN:hex}` what follows `nono_` in it (and the
+//! near-nonce forms `{outN:upper}`, `{outN:one-upper}`, `{outN:short}`), `{file:PATH}`
 //! the trimmed content of a file, and `{env:NAME}` this process's variable NAME.
 //! Leading `NAME=VALUE` words of `run`, `spawn`, `run-argv0`, `valid` and `parallel` set variables for that
 //! request only (commands never contain `=`).
@@ -88,7 +89,20 @@ impl Client {
         let mut out = arg.to_string();
         for (i, text) in self.outputs.iter().enumerate().rev() {
             let hex = text.split_once("nono_").map(|(_, rest)| rest).unwrap_or("");
-            out = out.replace(&format!("{{out{}:hex}}", i + 1), hex);
+            // Near-nonces built from a real one (the nonce-rewrite vectors' forms).
+            let one_upper = match hex.find(|c: char| c.is_ascii_lowercase()) {
+                Some(at) => format!("{}{}{}", &hex[..at], hex[at..at + 1].to_ascii_uppercase(), &hex[at + 1..]),
+                None => hex.to_string(),
+            };
+            let forms = [
+                ("hex", hex.to_string()),
+                ("upper", format!("nono_{}", hex.to_ascii_uppercase())),
+                ("one-upper", format!("nono_{one_upper}")),
+                ("short", format!("nono_{}", &hex[..hex.len().saturating_sub(1)])),
+            ];
+            for (form, value) in forms {
+                out = out.replace(&format!("{{out{}:{form}}}", i + 1), &value);
+            }
             out = out.replace(&format!("{{out{}}}", i + 1), text);
         }
         while let Some(start) = out.find("{file:") {

@@ -37,6 +37,7 @@ mod cwd;
 mod env;
 mod exit;
 mod matching;
+mod nonce;
 mod passthrough;
 mod sandbox;
 mod server;
@@ -60,6 +61,7 @@ pub fn cases() -> Vec<Case> {
         audit::cases,
         admin::cases,
         exit::cases,
+        nonce::cases,
     ] {
         out.extend(family());
     }

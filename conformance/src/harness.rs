@@ -79,7 +79,7 @@ pub fn main(paths: SuitePaths, cases: Vec<Case>) -> ! {
     let strict = strict();
     let shim = std::env::var_os("NONO_SHIM")
         .map(PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(paths.reference).with_file_name("nono-shim"));
+        .unwrap_or_else(|| std::path::Path::new(paths.reference).with_file_name("nono-shim-under-test"));
 
     let trials = cases
         .into_iter()

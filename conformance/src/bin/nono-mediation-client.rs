@@ -46,6 +46,18 @@ use serde_json::{json, Map, Value};
 /// How long a wire op waits for an answer before reporting `timeout`.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A vanished server is a result to report, not a SIGPIPE to die of (Linux; the fallback
+/// only keeps the client compiling elsewhere).
+#[cfg(target_os = "linux")]
+fn send_flags() -> MsgFlags {
+    MsgFlags::MSG_NOSIGNAL
+}
+
+#[cfg(not(target_os = "linux"))]
+fn send_flags() -> MsgFlags {
+    MsgFlags::empty()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() {
@@ -467,7 +479,7 @@ fn send_fds(stream: &UnixStream, fds: &[RawFd]) -> Result<(), Value> {
         stream.as_raw_fd(),
         &iov,
         cmsgs,
-        MsgFlags::MSG_NOSIGNAL,
+        send_flags(),
         None,
     )
     .map(drop)

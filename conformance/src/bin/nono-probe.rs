@@ -1166,13 +1166,13 @@ fn read_fd_report(op: &str, fd: libc::c_int) -> Outcome {
 
 /// Receives one `recvmsg` of one byte with room for `room` fds: (bytes, byte, fds).
 fn recv_with_fds(sock: libc::c_int, room: usize) -> Result<(usize, u8, Vec<libc::c_int>), (&'static str, i32)> {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    use nix::sys::socket::{recvmsg, ControlMessageOwned};
     let mut byte = [0u8; 1];
     let space = unsafe { libc::CMSG_SPACE((room * std::mem::size_of::<libc::c_int>()) as u32) };
     let mut cmsg = vec![0u8; space as usize];
     let mut iov = [std::io::IoSliceMut::new(&mut byte)];
     let (bytes, fds) = loop {
-        match recvmsg::<()>(sock, &mut iov, Some(&mut cmsg), MsgFlags::MSG_CMSG_CLOEXEC) {
+        match recvmsg::<()>(sock, &mut iov, Some(&mut cmsg), cloexec_recv_flag()) {
             Ok(msg) => {
                 let mut fds = vec![];
                 let cmsgs = msg.cmsgs().map_err(|e| ("cmsgs", e as i32))?;
@@ -1406,10 +1406,24 @@ fn op_request_oversize(op: &str) -> Result<Done, Usage> {
     }))
 }
 
+/// Received fds close-on-exec, atomically where the platform can (Linux).
+#[cfg(target_os = "linux")]
+fn cloexec_recv_flag() -> nix::sys::socket::MsgFlags {
+    nix::sys::socket::MsgFlags::MSG_CMSG_CLOEXEC
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cloexec_recv_flag() -> nix::sys::socket::MsgFlags {
+    nix::sys::socket::MsgFlags::empty()
+}
+
 /// Connects a Unix stream socket to `path`; Err is a finished outcome.
 fn unix_stream(op: &str, path: &str) -> Result<std::os::fd::OwnedFd, Outcome> {
     let addr = UnixAddr::new(path).map_err(|e| Outcome::fail_at(op, "socket", e as i32))?;
-    let fd = socket(AddressFamily::Unix, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)
+    let fd = socket(AddressFamily::Unix, SockType::Stream, SockFlag::empty(), None)
+        .map_err(|e| Outcome::fail_at(op, "socket", e as i32))?;
+    // Set apart from socket() because SOCK_CLOEXEC is Linux-only; the probe is single-threaded.
+    nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC))
         .map_err(|e| Outcome::fail_at(op, "socket", e as i32))?;
     connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr).map_err(|e| Outcome::fail_at(op, "connect", e as i32))?;
     Ok(fd)

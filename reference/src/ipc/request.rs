@@ -34,7 +34,7 @@ use super::SUPERVISOR_FD_ENV;
 use crate::capability::{AccessMode, FsCapability};
 use std::collections::HashSet;
 use std::io::{BufRead, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
@@ -300,7 +300,7 @@ fn open_checked(resolved: &Path, access: AccessMode) -> std::result::Result<Owne
 
 #[cfg(target_os = "linux")]
 fn still_at(fd: &OwnedFd, resolved: &Path) -> std::result::Result<(), String> {
-    let actual = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+    let actual = std::fs::read_link(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(fd)))
         .map_err(|e| format!("cannot verify what was opened for {:?}: {e}", resolved))?;
     if actual != resolved {
         return Err(format!(
@@ -610,7 +610,7 @@ mod tests {
 
     #[test]
     fn client_takes_only_an_open_socket() {
-        use std::os::fd::IntoRawFd;
+        use std::os::fd::{AsRawFd, IntoRawFd};
         let fx = Fixture::new();
         let file = std::fs::File::open(fx.file("f", "x")).unwrap();
         for bad in ["", "abc", "-1", "99999", &file.as_raw_fd().to_string()] {

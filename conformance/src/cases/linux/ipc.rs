@@ -651,7 +651,11 @@ fn stdio_fds_from_sandbox_arrive_in_order(cx: &Ctx) -> CaseResult {
 /// A non-blocking pipe: the read end reports end-of-file only once every copy of the write
 /// end, anywhere, is closed.
 fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| e.to_string())?;
+    // pipe() then flags, rather than Linux's pipe2, so the battery compiles everywhere.
+    let (r, w) = nix::unistd::pipe().map_err(|e| e.to_string())?;
+    for end in [&r, &w] {
+        nix::fcntl::fcntl(end, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC)).map_err(|e| e.to_string())?;
+    }
     nix::fcntl::fcntl(
         &r,
         nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),

@@ -262,6 +262,18 @@ impl Server {
 }
 
 /// One `recvmsg` with room for 1 byte and up to 8 descriptors.
+/// Received fds are close-on-exec where the platform can do it atomically (this battery runs
+/// on Linux; the fallback only keeps it compiling elsewhere).
+#[cfg(target_os = "linux")]
+fn recv_flags() -> MsgFlags {
+    MsgFlags::MSG_CMSG_CLOEXEC
+}
+
+#[cfg(not(target_os = "linux"))]
+fn recv_flags() -> MsgFlags {
+    MsgFlags::empty()
+}
+
 fn receive_fds(stream: &UnixStream) -> Result<(usize, usize, Vec<OwnedFd>), String> {
     let mut data = [0u8; 16];
     let mut iov = [IoSliceMut::new(&mut data)];
@@ -270,7 +282,7 @@ fn receive_fds(stream: &UnixStream) -> Result<(usize, usize, Vec<OwnedFd>), Stri
         stream.as_raw_fd(),
         &mut iov,
         Some(&mut space),
-        MsgFlags::MSG_CMSG_CLOEXEC,
+        recv_flags(),
     )
     .map_err(|e| format!("recvmsg: {e}"))?;
     let mut fds = vec![];

@@ -65,6 +65,12 @@ pub fn skip_reason(case: &Case, imp: &Implementation) -> Option<String> {
     (!unmet.is_empty()).then(|| unmet.join("; "))
 }
 
+/// Entry point of a suite test binary for one platform's cases (portable cases for
+/// [`Platform::Any`]).
+pub fn main_for(paths: SuitePaths, platform: Platform) -> ! {
+    main(paths, crate::cases::all().into_iter().filter(|c| c.platform == platform).collect())
+}
+
 /// Entry point of a suite test binary: `fn main() { harness::main(paths, cases) }`.
 pub fn main(paths: SuitePaths, cases: Vec<Case>) -> ! {
     let args = Arguments::from_args();

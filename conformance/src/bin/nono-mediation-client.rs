@@ -360,18 +360,15 @@ fn finished(pid: u32, out: std::process::Output) -> Value {
     })
 }
 
-fn run(rest: &[String]) -> Result<Value, Value> {
-    let mut cmd = command_for(rest)?;
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(err)?;
+/// Runs `cmd` with its output collected, and reports how it finished.
+fn collected(cmd: &mut Command) -> Result<Value, Value> {
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(err)?;
     let pid = child.id();
-    child
-        .wait_with_output()
-        .map(|out| finished(pid, out))
-        .map_err(err)
+    child.wait_with_output().map(|out| finished(pid, out)).map_err(err)
+}
+
+fn run(rest: &[String]) -> Result<Value, Value> {
+    collected(&mut command_for(rest)?)
 }
 
 fn exec(rest: &[String]) -> Result<Value, Value> {
@@ -409,19 +406,7 @@ fn parallel(rest: &[String]) -> Result<Value, Value> {
 fn run_argv0(rest: &[String]) -> Result<Value, Value> {
     let (vars, rest) = split_assignments(rest);
     let (program, argv0) = (arg(rest, 0), arg(rest, 1));
-    let child = Command::new(program)
-        .arg0(argv0)
-        .args(rest.iter().skip(2))
-        .envs(vars)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(err)?;
-    let pid = child.id();
-    child
-        .wait_with_output()
-        .map(|out| finished(pid, out))
-        .map_err(err)
+    collected(Command::new(program).arg0(argv0).args(rest.iter().skip(2)).envs(vars))
 }
 
 // ---- The suite's own shim side of the wire protocol ----

@@ -632,32 +632,9 @@ fn op_read(path: &str) -> Result<Done, Usage> {
         Ok(fd) => fd,
         Err(e) => return Ok(Done::Report(Outcome::fail_at(op, "open", e))),
     };
-    let mut data = Vec::new();
-    let mut buf = [0u8; 8192];
-    let res = loop {
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
-        if n < 0 {
-            let e = last_errno();
-            if e == libc::EINTR {
-                continue;
-            }
-            break Err(e);
-        }
-        if n == 0 {
-            break Ok(());
-        }
-        data.extend_from_slice(&buf[..n as usize]);
-    };
+    let report = read_fd_report(op, fd);
     close_raw(fd);
-    Ok(Done::Report(match res {
-        Ok(()) => {
-            let head = &data[..data.len().min(4096)];
-            Outcome::ok(op)
-                .with("bytes", data.len())
-                .with("content", String::from_utf8_lossy(head).into_owned())
-        }
-        Err(e) => Outcome::fail_at(op, "read", e),
-    }))
+    Ok(Done::Report(report))
 }
 
 #[cfg(target_os = "linux")]

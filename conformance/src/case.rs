@@ -8,6 +8,7 @@
 use crate::fixture::Fixture;
 use crate::implementation::Implementation;
 use crate::runner::Run;
+use crate::spec::{self, Class, Level};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -66,11 +67,11 @@ impl Requirement {
                 Some(format!("only meaningful on kernels below Landlock ABI {n}; this one has {}", imp.landlock_abi))
             }
             Requirement::Root if !nix::unistd::geteuid().is_root() => Some("needs root".into()),
-            Requirement::ReferenceLibrary if imp.slug != "nono-ref" => Some(format!(
+            Requirement::ReferenceLibrary if !imp.is_reference() => Some(format!(
                 "checks the reference library directly, not the implementation under test ({})",
                 imp.name
             )),
-            Requirement::ShimUnderTest if imp.slug != "nono-ref" && std::env::var_os("NONO_SHIM").is_none() => Some(format!(
+            Requirement::ShimUnderTest if !imp.is_reference() && std::env::var_os("NONO_SHIM").is_none() => Some(format!(
                 "tests the shim binary alone; set NONO_SHIM to the shim of {} (the default is the reference's)",
                 imp.name
             )),
@@ -95,6 +96,9 @@ pub struct Case {
     pub platform: Platform,
     /// What it needs; unmet requirements make it a skip with a reason.
     pub requires: Vec<Requirement>,
+    /// The conformance class, when it differs from the class of the statements it cites
+    /// (a `profile show` vector cites merge rules of class `profiles` but needs `show`).
+    pub class_override: Option<Class>,
     /// The test.
     pub body: Body,
 }
@@ -124,7 +128,7 @@ impl Case {
             Some("macos") => Platform::MacOs,
             _ => Platform::Any,
         };
-        Case { id, title, spec, platform, requires: vec![], body: Arc::new(body) }
+        Case { id, title, spec, platform, requires: vec![], class_override: None, body: Arc::new(body) }
     }
 }
 
@@ -135,9 +139,77 @@ impl Case {
         self
     }
 
+    /// Puts the case in `class` whatever the statements it cites belong to.
+    pub fn in_class(mut self, class: Class) -> Case {
+        self.class_override = Some(class);
+        self
+    }
+
+    /// The conformance class the case counts for: its override, else the class of the
+    /// first statement it cites (the suite's self-check requires one).
+    pub fn class(&self) -> Option<Class> {
+        self.class_override.or_else(|| {
+            let statements = spec::statements();
+            self.spec.iter().find_map(|id| statements.get(id).and_then(|s| s.class))
+        })
+    }
+
+    /// The level the case counts at: the strongest level among the statements it cites.
+    /// A case citing one MUST statement is a MUST case.
+    pub fn level(&self) -> Level {
+        let statements = spec::statements();
+        self.spec.iter().filter_map(|id| statements.get(id).map(|s| s.level)).min().unwrap_or(Level::Must)
+    }
+
     /// The category: the ID without its last segment (`linux.fs.read`).
     pub fn category(&self) -> &str {
         self.id.rsplit_once('.').map(|(c, _)| c).unwrap_or(&self.id)
+    }
+}
+
+/// A family of cases: the ID prefix, and so the platform, and the conformance class are
+/// fixed once, so a case file reads as a list of stories.
+///
+/// ```ignore
+/// let read = Family::new("linux.fs.read", Class::Core);
+/// vec![read.case("sibling_denied", "A sibling of a granted directory stays unreadable", &["FS-READ-002"], sibling_denied)]
+/// ```
+#[derive(Clone, Debug)]
+pub struct Family {
+    prefix: String,
+    class: Class,
+    requires: Vec<Requirement>,
+}
+
+impl Family {
+    /// A family whose case IDs start with `prefix.` and count for `class`.
+    pub fn new(prefix: impl Into<String>, class: Class) -> Family {
+        Family { prefix: prefix.into(), class, requires: vec![] }
+    }
+
+    /// Every case of the family needs `req`.
+    pub fn requires(mut self, req: Requirement) -> Family {
+        self.requires.push(req);
+        self
+    }
+
+    /// A case named `prefix.name`.
+    pub fn case(
+        &self,
+        name: &str,
+        title: impl Into<String>,
+        spec: &[&str],
+        body: impl Fn(&Ctx) -> CaseResult + Send + Sync + 'static,
+    ) -> Case {
+        let mut case = Case::new(
+            format!("{}.{name}", self.prefix),
+            title.into(),
+            spec.iter().map(|s| s.to_string()).collect(),
+            body,
+        )
+        .in_class(self.class);
+        case.requires.extend(self.requires.iter().copied());
+        case
     }
 }
 
@@ -157,7 +229,8 @@ pub struct Ctx {
 impl Ctx {
     /// Starts a `run` invocation of the implementation under test.
     pub fn run(&self) -> Run {
-        Run::new(&self.imp.path, &self.probe)
+        let run = Run::new(&self.imp.path, &self.probe);
+        self.imp.settings.env.iter().fold(run, |run, (k, v)| run.env(k, v))
     }
 }
 

@@ -7,13 +7,17 @@
 //! 3. sandbox cases wait for the run's canary verdict;
 //! 4. the body runs in this (unsandboxed) test process, which only ever spawns the
 //!    implementation; the sandbox is applied in the implementation's child;
-//! 5. the implementation's expectation file turns a listed failure into `expected-fail`
-//!    and a listed pass into a failure.
+//! 5. the implementation's manifest turns a listed failure into `expected-fail` and a
+//!    listed pass into a failure; a case of a class the manifest does not claim never runs
+//!    and is reported as not claimed.
+//!
+//! A case that does not run is an *ignored* trial whose body fails if it is run anyway
+//! (`--include-ignored`, `--run-ignored all`): a skip can never be reported as a pass.
 
 use crate::case::{Case, Ctx, Platform};
-use crate::expectations::Expectations;
 use crate::fixture::{fixture_base, Fixture};
 use crate::implementation::Implementation;
+use crate::manifest::{Expected, Manifest};
 use crate::results::{self, Record, Status};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -51,9 +55,14 @@ pub fn strict() -> bool {
     std::env::var("NONO_CONFORMANCE_STRICT").is_ok_and(|v| v == "1")
 }
 
-/// The directory holding the expectation files.
-pub fn expectations_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("expectations")
+/// Why `case` is not judged for this implementation: its class is not claimed.
+pub fn not_claimed_reason(case: &Case, manifest: &Manifest) -> Option<String> {
+    match case.class() {
+        Some(class) if !manifest.claims(class) => {
+            Some(format!("class {class} is not claimed by the manifest ({})", manifest.origin))
+        }
+        _ => None,
+    }
 }
 
 /// Why `case` will not run here, if it will not.
@@ -74,74 +83,122 @@ pub fn main_for(paths: SuitePaths, platform: Platform) -> ! {
 /// Entry point of a suite test binary: `fn main() { harness::main(paths, cases) }`.
 pub fn main(paths: SuitePaths, cases: Vec<Case>) -> ! {
     let args = Arguments::from_args();
-    let probe = PathBuf::from(paths.probe);
-    let imp = Implementation::discover(paths.reference.as_ref(), &probe);
-    let expectations = Expectations::load(&expectations_dir(), &imp.slug).unwrap_or_else(|e| {
-        eprintln!("invalid expectation file: {e}");
+    let suite = Suite::discover(&paths).unwrap_or_else(|e| {
+        eprintln!("nono-conformance: {e}");
         std::process::exit(2);
     });
     let results_dir = results::results_dir();
-    let base = fixture_base(Some(paths.target_tmpdir));
-    let strict = strict();
-    let shim = std::env::var_os("NONO_SHIM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(paths.reference).with_file_name("nono-shim-under-test"));
-
     let trials = cases
         .into_iter()
         .map(|case| {
-            let platform_reason = enabled(case.platform).err();
-            let skip = skip_reason(&case, &imp);
-            let runs = platform_reason.is_none() && (skip.is_none() || strict);
-            if !runs {
+            let not_run = enabled(case.platform)
+                .err()
+                .map(|why| (Status::Skipped, why))
+                .or_else(|| not_claimed_reason(&case, &suite.manifest).map(|why| (Status::NotClaimed, why)))
+                .or_else(|| {
+                    let why = skip_reason(&case, &suite.imp)?;
+                    (!suite.strict).then_some((Status::Skipped, why))
+                });
+            if let Some((status, why)) = not_run {
                 if let (Some(dir), true) = (&results_dir, args.list) {
-                    // Skips never reach the body, so they are recorded at listing time.
-                    results::write(dir, &record(&case, Status::Skipped, skip.clone().unwrap_or_default(), 0));
+                    // Cases that do not run never reach a body, so they are recorded at listing time.
+                    results::write(dir, &record(&case, status.clone(), why.clone(), None, 0));
                 }
-                return Trial::test(case.id.clone(), || Ok(())).with_ignored_flag(true);
+                let word = if status == Status::NotClaimed { "not claimed" } else { "skipped" };
+                return Trial::test(case.id.clone(), move || {
+                    Err(Failed::from(format!("{word}, so it must not be run or counted: {why}")))
+                })
+                .with_ignored_flag(true);
             }
-            let imp = imp.clone();
-            let probe = probe.clone();
-            let shim = shim.clone();
-            let base = base.clone();
-            let expectation = expectations.get(&case.id).cloned();
+            let suite = suite.clone();
             let results_dir = results_dir.clone();
             Trial::test(case.id.clone(), move || {
-                let started = Instant::now();
-                let verdict = match skip {
-                    Some(why) => Err(format!("strict mode: this case would be skipped: {why}")),
-                    None => run_case(&case, imp, probe, &shim, &base),
-                };
-                let millis = started.elapsed().as_millis() as u64;
-                let (status, message, outcome) = match (verdict, expectation) {
-                    (Ok(()), None) => (Status::Passed, String::new(), Ok(())),
-                    (Err(why), None) => (Status::Failed, why.clone(), Err(why)),
-                    (Err(why), Some(e)) => (Status::ExpectedFail, format!("{} (failure: {why})", e.reason), Ok(())),
-                    (Ok(()), Some(e)) => {
-                        let why = format!(
-                            "unexpected pass: listed as an expected failure ({}); remove it from the expectation file",
-                            e.reason
-                        );
-                        (Status::UnexpectedPass, why.clone(), Err(why))
-                    }
-                };
+                let record = suite.run_one(&case);
                 if let Some(dir) = &results_dir {
-                    results::write(dir, &record(&case, status, message, millis));
+                    results::write(dir, &record);
                 }
-                outcome.map_err(Failed::from)
+                match record.status {
+                    Status::Failed | Status::UnexpectedPass => Err(Failed::from(record.message)),
+                    _ => Ok(()),
+                }
             })
         })
         .collect();
     libtest_mimic::run(&args, trials).exit()
 }
 
-fn record(case: &Case, status: Status, message: String, millis: u64) -> Record {
+/// Everything a case needs that is the same for the whole run.
+#[derive(Clone)]
+pub struct Suite {
+    /// The implementation under test, with its manifest's settings.
+    pub imp: Implementation,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// The probe binary.
+    pub probe: PathBuf,
+    /// The shim of the implementation under test.
+    pub shim: PathBuf,
+    /// Where fixture roots go.
+    pub fixture_base: PathBuf,
+    /// Skips fail.
+    pub strict: bool,
+}
+
+impl Suite {
+    /// Resolves the implementation (`NONO_IMPL`), its manifest (`NONO_MANIFEST`) and shim
+    /// (`NONO_SHIM`, else the manifest's, else the reference's).
+    pub fn discover(paths: &SuitePaths) -> Result<Suite, String> {
+        let probe = PathBuf::from(paths.probe);
+        let mut imp = Implementation::discover(paths.reference.as_ref(), &probe);
+        let manifest = Manifest::from_env(imp.is_reference())?;
+        imp.settings = manifest.settings.clone();
+        let shim = std::env::var_os("NONO_SHIM")
+            .map(PathBuf::from)
+            .or_else(|| manifest.shim.clone())
+            .unwrap_or_else(|| std::path::Path::new(paths.reference).with_file_name("nono-shim-under-test"));
+        Ok(Suite { imp, manifest, probe, shim, fixture_base: fixture_base(Some(paths.target_tmpdir)), strict: strict() })
+    }
+
+    /// Runs one case that is meant to run (claimed, on this platform) and returns its record:
+    /// a skip (or, in strict mode, a failure) for an unmet requirement, else the verdict
+    /// joined with the manifest's expectation.
+    pub fn run_one(&self, case: &Case) -> Record {
+        let started = Instant::now();
+        let verdict = match skip_reason(case, &self.imp) {
+            Some(why) if !self.strict => return record(case, Status::Skipped, why, None, 0),
+            Some(why) => Err(format!("strict mode: this case would be skipped: {why}")),
+            None => run_case(case, self.imp.clone(), self.probe.clone(), &self.shim, &self.fixture_base),
+        };
+        let millis = started.elapsed().as_millis() as u64;
+        let expected: Option<&Expected> = self.manifest.expected.get(&case.id);
+        let reason = expected.map(|e| e.reason.clone());
+        match (verdict, expected) {
+            (Ok(()), None) => record(case, Status::Passed, String::new(), None, millis),
+            (Err(why), None) => record(case, Status::Failed, why, None, millis),
+            (Err(why), Some(_)) => record(case, Status::ExpectedFail, why, reason, millis),
+            (Ok(()), Some(e)) => {
+                let why = format!(
+                    "unexpected pass: listed as an expected failure ({}); remove it from the manifest ({})",
+                    e.reason, self.manifest.origin
+                );
+                record(case, Status::UnexpectedPass, why, reason, millis)
+            }
+        }
+    }
+}
+
+/// The record of `case` with this outcome.
+pub fn record(case: &Case, status: Status, message: String, reason: Option<String>, millis: u64) -> Record {
     Record {
         id: case.id.clone(),
+        title: case.title.clone(),
         category: case.category().into(),
+        class: case.class().map(|c| c.name().to_string()).unwrap_or_default(),
+        level: case.level().to_string(),
         spec: case.spec.clone(),
         status,
         message,
+        reason,
         millis,
     }
 }

@@ -24,6 +24,8 @@ pub struct Implementation {
     pub landlock_abi: u32,
     /// True when the implementation answered `conformance-info`.
     pub speaks_conformance_info: bool,
+    /// How to drive it, from its manifest.
+    pub settings: crate::manifest::Settings,
 }
 
 #[derive(Deserialize)]
@@ -34,6 +36,11 @@ struct InfoJson {
 }
 
 impl Implementation {
+    /// True for the reference built from this repository.
+    pub fn is_reference(&self) -> bool {
+        self.slug == "nono-ref"
+    }
+
     /// Resolves the IUT: `NONO_IMPL` if set, else `default_binary`. `probe` is used to
     /// measure the Landlock ABI when the IUT cannot report it.
     pub fn discover(default_binary: &Path, probe: &Path) -> Implementation {
@@ -47,6 +54,7 @@ impl Implementation {
                 slug,
                 landlock_abi: info.landlock_abi.unwrap_or(0),
                 speaks_conformance_info: true,
+                settings: Default::default(),
                 path,
             };
         }
@@ -61,6 +69,7 @@ impl Implementation {
             slug,
             landlock_abi: measure_landlock_abi(probe),
             speaks_conformance_info: false,
+            settings: Default::default(),
             path,
         }
     }

@@ -10,7 +10,7 @@
 //!   effects from outside.
 //! * [`harness`] turns cases into nextest tests (skips are real skips, with reasons);
 //!   [`canary`] proves enforcement is real before any result is believed;
-//!   [`expectations`] records, per implementation, where it knowingly differs.
+//!   [`manifest`] records, per implementation, what it claims and where it knowingly differs.
 //! * [`vectors`] loads the language-neutral data vectors in `fixtures/` as cases.
 //! * The `nono-conformance` binary runs everything against one implementation and prints
 //!   a report per category and per statement.
@@ -18,7 +18,7 @@
 pub mod canary;
 pub mod case;
 pub mod cases;
-pub mod expectations;
+pub mod manifest;
 pub mod fixture;
 pub mod harness;
 pub mod implementation;

@@ -21,6 +21,8 @@ pub struct Tally {
     pub skipped: usize,
     /// Listed in the registry but no result was recorded (filtered out, or crashed).
     pub not_run: usize,
+    /// In a class the implementation does not claim.
+    pub not_claimed: usize,
 }
 
 impl Tally {
@@ -30,6 +32,7 @@ impl Tally {
             Some(Status::Failed) | Some(Status::UnexpectedPass) => self.failed += 1,
             Some(Status::ExpectedFail) => self.expected_fail += 1,
             Some(Status::Skipped) => self.skipped += 1,
+            Some(Status::NotClaimed) => self.not_claimed += 1,
             None => self.not_run += 1,
         }
     }

@@ -18,6 +18,8 @@ pub enum Status {
     UnexpectedPass,
     /// Did not run; `message` says why.
     Skipped,
+    /// Its class is not claimed by the implementation's manifest: never run, never counted.
+    NotClaimed,
 }
 
 /// One line of the results file.
@@ -25,14 +27,26 @@ pub enum Status {
 pub struct Record {
     /// Case ID.
     pub id: String,
+    /// What must hold.
+    #[serde(default)]
+    pub title: String,
     /// Case category.
     pub category: String,
+    /// Conformance class (`core`, `mediation`, ...).
+    #[serde(default)]
+    pub class: String,
+    /// The level the case counts at (the strongest level it cites).
+    #[serde(default)]
+    pub level: String,
     /// Cited statements.
     pub spec: Vec<String>,
     /// Outcome.
     pub status: Status,
-    /// Failure message, skip reason or expectation reason.
+    /// Failure message or skip reason.
     pub message: String,
+    /// The manifest's reason, for an expected failure or an unexpected pass.
+    #[serde(default)]
+    pub reason: Option<String>,
     /// Wall time in milliseconds (0 for skips).
     pub millis: u64,
 }

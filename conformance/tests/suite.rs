@@ -2,7 +2,8 @@
 //! expectation file is valid and names real cases.
 
 use nono_conformance::spec::{self, Level};
-use nono_conformance::{cases, expectations::Expectations, harness};
+use nono_conformance::manifest::{self, Manifest};
+use nono_conformance::cases;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -44,27 +45,20 @@ fn every_case_cites_a_statement_and_ids_are_unique() {
 }
 
 #[test]
-fn expectation_files_are_valid_and_name_known_cases() {
-    let ids: BTreeSet<String> = cases::all().into_iter().map(|c| c.id).collect();
-    let dir = harness::expectations_dir();
-    let mut files = 0;
-    for entry in std::fs::read_dir(&dir).expect("reading expectations dir") {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "toml") {
-            continue;
-        }
-        files += 1;
-        let slug = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let exp = Expectations::load(&dir, &slug).unwrap_or_else(|e| panic!("{e}"));
-        for id in exp.tests.keys() {
-            assert!(ids.contains(id), "{}: names unknown case {id}", path.display());
-        }
+fn builtin_manifests_name_known_cases_of_claimed_classes() {
+    let all = cases::all();
+    for (name, _) in manifest::BUILTIN {
+        let m = Manifest::load(name).unwrap_or_else(|e| panic!("{e}"));
+        let problems = m.check_against(&all);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
-    assert!(files > 0, "no expectation files found in {}", dir.display());
 }
 
 #[test]
-fn reference_expectation_file_is_empty() {
-    let exp = Expectations::load(&harness::expectations_dir(), "nono-ref").unwrap();
-    assert!(exp.tests.is_empty(), "the reference must pass everything; found {:?}", exp.tests.keys());
+fn reference_manifest_claims_everything_and_expects_no_failure() {
+    let m = Manifest::load("builtin:nono-ref").unwrap();
+    assert!(m.expected.is_empty(), "the reference must pass everything; found {:?}", m.expected.keys());
+    for class in spec::Class::ALL {
+        assert!(m.claims(class), "the reference must claim {class}");
+    }
 }

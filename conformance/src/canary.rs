@@ -5,8 +5,9 @@
 //! implementation that "supports" everything but enforces nothing fails here, loudly, and
 //! every sandbox case of the run fails with it.
 //!
-//! The verdict is computed once per nextest run (keyed by `NEXTEST_RUN_ID`, guarded by a
-//! file lock) and shared by the per-test processes.
+//! The verdict is computed once per run (keyed by the runner's `NONO_CONFORMANCE_RUN_ID`
+//! or nextest's `NEXTEST_RUN_ID`, guarded by a file lock) and shared by the per-case
+//! processes.
 
 use crate::case::{CaseResult, Ctx};
 use crate::outcome::Class;
@@ -36,8 +37,8 @@ pub fn check(cx: &Ctx) -> CaseResult {
 
 /// Runs the canary once per nextest run and returns its verdict to every caller.
 pub fn verdict(cache_dir: &Path, run_canary: impl FnOnce() -> CaseResult) -> CaseResult {
-    let Some(run_id) = std::env::var_os("NEXTEST_RUN_ID") else {
-        // Not under nextest: no run to share a verdict with, so check now.
+    let Some(run_id) = std::env::var_os("NONO_CONFORMANCE_RUN_ID").or_else(|| std::env::var_os("NEXTEST_RUN_ID")) else {
+        // Not under a runner: no run to share a verdict with, so check now.
         return run_canary();
     };
     let path = cache_dir.join(format!("canary-{}.txt", run_id.to_string_lossy()));

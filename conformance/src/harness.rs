@@ -21,7 +21,8 @@ use crate::manifest::{Expected, Manifest};
 use crate::results::{self, Record, Status};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Paths Cargo gives an integration test at compile time.
@@ -34,16 +35,26 @@ pub struct SuitePaths {
     pub target_tmpdir: &'static str,
 }
 
+/// Set by the runner: the host's battery runs whatever Cargo features the runner was built
+/// with (an installed runner is built without them).
+static HOST_BATTERY_ALWAYS: AtomicBool = AtomicBool::new(false);
+
+/// Makes the host's platform battery run regardless of Cargo features (the runner's mode).
+pub fn enable_host_battery() {
+    HOST_BATTERY_ALWAYS.store(true, Ordering::SeqCst);
+}
+
 /// Which platform batteries this build enables.
 pub fn enabled(platform: Platform) -> Result<(), String> {
+    let always = HOST_BATTERY_ALWAYS.load(Ordering::SeqCst);
     match platform {
         Platform::Any => Ok(()),
         Platform::Linux if !cfg!(target_os = "linux") => Err("Linux battery; this host is not Linux".into()),
-        Platform::Linux if !cfg!(feature = "linux-landlock") => {
+        Platform::Linux if !cfg!(feature = "linux-landlock") && !always => {
             Err("Linux battery; enable it with --features linux-landlock".into())
         }
         Platform::MacOs if !cfg!(target_os = "macos") => Err("macOS battery; this host is not macOS".into()),
-        Platform::MacOs if !cfg!(feature = "macos-seatbelt") => {
+        Platform::MacOs if !cfg!(feature = "macos-seatbelt") && !always => {
             Err("macOS battery; enable it with --features macos-seatbelt".into())
         }
         _ => Ok(()),
@@ -76,8 +87,22 @@ pub fn skip_reason(case: &Case, imp: &Implementation) -> Option<String> {
 
 /// Entry point of a suite test binary for one platform's cases (portable cases for
 /// [`Platform::Any`]).
+///
+/// No silent green: on a host of `platform` whose battery is not enabled (the Cargo feature
+/// is off), the binary has one failing test that names the feature to use.
 pub fn main_for(paths: SuitePaths, platform: Platform) -> ! {
-    main(paths, crate::cases::all().into_iter().filter(|c| c.platform == platform).collect())
+    let cases: Vec<Case> = crate::cases::all().into_iter().filter(|c| c.platform == platform).collect();
+    if platform != Platform::Any && platform.is_host() {
+        if let Err(why) = enabled(platform) {
+            let args = Arguments::from_args();
+            let id = format!("{}.battery_is_enabled_on_this_host", crate::cases::canary_id(platform).split('.').next().unwrap_or("host"));
+            let trial = Trial::test(id, move || {
+                Err(Failed::from(format!("this host's sandbox battery did not run: {why}; a run that tests no sandbox case is not a pass")))
+            });
+            libtest_mimic::run(&args, vec![trial]).exit()
+        }
+    }
+    main(paths, cases)
 }
 
 /// Entry point of a suite test binary: `fn main() { harness::main(paths, cases) }`.
@@ -148,15 +173,21 @@ impl Suite {
     /// Resolves the implementation (`NONO_IMPL`), its manifest (`NONO_MANIFEST`) and shim
     /// (`NONO_SHIM`, else the manifest's, else the reference's).
     pub fn discover(paths: &SuitePaths) -> Result<Suite, String> {
-        let probe = PathBuf::from(paths.probe);
-        let mut imp = Implementation::discover(paths.reference.as_ref(), &probe);
+        Suite::new(Path::new(paths.reference), Path::new(paths.probe), Some(paths.target_tmpdir))
+    }
+
+    /// As [`Suite::discover`], from the reference and probe binaries' paths and an optional
+    /// Cargo target tmp dir for fixtures.
+    pub fn new(reference: &Path, probe: &Path, target_tmpdir: Option<&str>) -> Result<Suite, String> {
+        let probe = probe.to_path_buf();
+        let mut imp = Implementation::discover(reference, &probe);
         let manifest = Manifest::from_env(imp.is_reference())?;
         imp.settings = manifest.settings.clone();
         let shim = std::env::var_os("NONO_SHIM")
             .map(PathBuf::from)
             .or_else(|| manifest.shim.clone())
-            .unwrap_or_else(|| std::path::Path::new(paths.reference).with_file_name("nono-shim-under-test"));
-        Ok(Suite { imp, manifest, probe, shim, fixture_base: fixture_base(Some(paths.target_tmpdir)), strict: strict() })
+            .unwrap_or_else(|| reference.with_file_name("nono-shim-under-test"));
+        Ok(Suite { imp, manifest, probe, shim, fixture_base: fixture_base(target_tmpdir), strict: strict() })
     }
 
     /// Runs one case that is meant to run (claimed, on this platform) and returns its record:

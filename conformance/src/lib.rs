@@ -15,13 +15,17 @@
 //! * The `nono-conformance` binary runs everything against one implementation and prints
 //!   a report per category and per statement.
 
+pub mod bless;
 pub mod canary;
 pub mod case;
 pub mod cases;
+pub mod compare;
+pub mod executor;
 pub mod manifest;
 pub mod fixture;
 pub mod harness;
 pub mod implementation;
+pub mod junit;
 pub mod nonce_vectors;
 pub mod outcome;
 pub mod report;

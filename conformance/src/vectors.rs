@@ -36,9 +36,52 @@ pub struct Vector {
     pub data: Value,
 }
 
-/// The workspace's `fixtures/` directory.
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
+}
+
+/// The `fixtures/` directory: the workspace's when the suite runs from its checkout, else
+/// (an installed runner) the embedded copy, written once to a cache directory named after
+/// its content.
 pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    if workspace.is_dir() {
+        return workspace;
+    }
+    static EXTRACTED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    EXTRACTED
+        .get_or_init(|| extract_embedded().unwrap_or_else(|e| panic!("cannot write the embedded fixtures: {e}")))
+        .clone()
+}
+
+fn extract_embedded() -> std::io::Result<PathBuf> {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    embedded::FILES.hash(&mut hasher);
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = cache.join("nono-conformance").join(format!("fixtures-{:016x}", hasher.finish()));
+    if dir.join(".complete").exists() {
+        return Ok(dir);
+    }
+    let staging = tempfile::Builder::new().prefix("fixtures-").tempdir_in(dir.parent().unwrap_or(&cache)).or_else(|_| {
+        std::fs::create_dir_all(dir.parent().unwrap_or(&cache))?;
+        tempfile::Builder::new().prefix("fixtures-").tempdir_in(dir.parent().unwrap_or(&cache))
+    })?;
+    for (rel, bytes) in embedded::FILES {
+        let path = staging.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("a file has a parent"))?;
+        std::fs::write(path, bytes)?;
+    }
+    std::fs::write(staging.path().join(".complete"), b"")?;
+    let staged = staging.keep();
+    // Another runner may have won the race; either copy is complete.
+    if std::fs::rename(&staged, &dir).is_err() {
+        let _ = std::fs::remove_dir_all(&staged);
+    }
+    Ok(dir)
 }
 
 /// Every vector of an area (`fixtures/<area>/*.json`, files in name order, vectors in file

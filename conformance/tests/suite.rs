@@ -62,3 +62,20 @@ fn reference_manifest_claims_everything_and_expects_no_failure() {
         assert!(m.claims(class), "the reference must claim {class}");
     }
 }
+
+/// The results file's schema is published in the repository; a change to the Rust types
+/// must come with a new committed schema (and, if incompatible, a new `schema_version`).
+#[test]
+fn results_schema_is_pinned() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schema/results-v1.schema.json");
+    let generated = serde_json::to_string_pretty(&nono_conformance::results::json_schema()).unwrap() + "\n";
+    if std::env::var_os("NONO_CONFORMANCE_WRITE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{} differs from the Rust types; regenerate with NONO_CONFORMANCE_WRITE_SCHEMA=1 cargo nextest run -p nono-conformance --test suite results_schema",
+        path.display()
+    );
+}

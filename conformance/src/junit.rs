@@ -1,0 +1,75 @@
+//! JUnit XML for CI systems: one `<testcase>` per case, grouped by class. Expected
+//! failures and skips are `<skipped>` with their reason (as nextest reports skipped tests),
+//! so no CI system counts them as passes; not-claimed cases are left out.
+
+use crate::results::{ResultsFile, Status};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 cannot carry most control characters, even escaped.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The JUnit document of a run.
+pub fn render(results: &ResultsFile) -> String {
+    let mut suites: BTreeMap<&str, Vec<&crate::results::Record>> = BTreeMap::new();
+    for r in results.cases.iter().filter(|r| r.status != Status::NotClaimed) {
+        suites.entry(r.class.as_str()).or_default().push(r);
+    }
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(out, "<testsuites name=\"nono-conformance {}\">", escape(&results.implementation.name));
+    for (class, records) in suites {
+        let failures = records.iter().filter(|r| r.status.is_failure()).count();
+        let skipped = records.iter().filter(|r| matches!(r.status, Status::Skipped | Status::ExpectedFail)).count();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">",
+            escape(class),
+            records.len()
+        );
+        for r in records {
+            let _ = write!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
+                escape(&r.category),
+                escape(&r.id),
+                r.millis as f64 / 1000.0
+            );
+            match r.status {
+                Status::Passed => out.push_str("/>\n"),
+                Status::Failed | Status::UnexpectedPass => {
+                    let first = r.message.lines().next().unwrap_or("");
+                    let _ = writeln!(
+                        out,
+                        ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+                        escape(first),
+                        escape(&r.message)
+                    );
+                }
+                Status::ExpectedFail => {
+                    let reason = r.reason.as_deref().unwrap_or("");
+                    let _ = writeln!(out, ">\n      <skipped message=\"expected failure: {}\"/>\n    </testcase>", escape(reason));
+                }
+                Status::Skipped | Status::NotClaimed => {
+                    let _ = writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", escape(&r.message));
+                }
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}

@@ -177,11 +177,7 @@ pub fn set_up(cx: &Ctx, vector: &Vector) -> Result<(Setup, Value), String> {
     }
     let show = data["show"].as_str().ok_or("vector has no \"show\"")?;
     let target = profile_dir.join(if show.ends_with(".json") || show.ends_with(".jsonc") { show.to_string() } else { format!("{show}.json") });
-    let root = cx.fx.root().to_string_lossy().into_owned();
-    let mut env = vec![
-        ("XDG_CONFIG_HOME".to_string(), Some(format!("{root}/config"))),
-        ("HOME".to_string(), Some(format!("{root}/home"))),
-    ];
+    let mut env = base_env(cx);
     if let Some(vars) = data.get("env").and_then(Value::as_object) {
         for (name, value) in vars {
             env.retain(|(n, _)| n != name);
@@ -190,6 +186,15 @@ pub fn set_up(cx: &Ctx, vector: &Vector) -> Result<(Setup, Value), String> {
     }
     let workdir = data.get("workdir").and_then(Value::as_str).map(PathBuf::from).unwrap_or(workdir);
     Ok((Setup { profile_dir, workdir, env, target }, data))
+}
+
+/// The environment every vector starts from: the case's own profile directory and home.
+fn base_env(cx: &Ctx) -> Vec<(String, Option<String>)> {
+    let root = cx.fx.root().to_string_lossy().into_owned();
+    vec![
+        ("XDG_CONFIG_HOME".to_string(), Some(format!("{root}/config"))),
+        ("HOME".to_string(), Some(format!("{root}/home"))),
+    ]
 }
 
 /// `IUT <args>` with the vector's environment and working directory.
@@ -342,11 +347,19 @@ fn run_with_profile(cx: &Ctx, setup: &Setup) -> Result<Output, String> {
 }
 
 /// The refused run started nothing: its marker is absent, while the same command line
-/// without the profile creates it (so the refusal is not just a broken command line).
+/// without the profile creates it (so the refusal is not just a broken command line). The
+/// control runs in the base environment: a vector's broken variable (a relative `HOME`)
+/// may make an implementation refuse every run, which is no less strict.
 fn nothing_ran(cx: &Ctx, setup: &Setup) -> CaseResult {
     let (_, marker) = marker(cx);
     ensure!(!marker.exists(), "run --profile with an invalid profile started the program");
-    let control = run_marker(cx, setup, false)?;
+    let sane = Setup {
+        profile_dir: setup.profile_dir.clone(),
+        workdir: setup.workdir.clone(),
+        env: base_env(cx),
+        target: setup.target.clone(),
+    };
+    let control = run_marker(cx, &sane, false)?;
     ensure!(
         marker.exists(),
         "control: the same run without the profile did not create the marker (exit {:?}: {})",

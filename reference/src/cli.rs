@@ -200,6 +200,10 @@ struct RunArgs {
     /// Print nothing but errors.
     #[arg(short = 's', long = "silent")]
     silent: bool,
+    /// More output (accepted for compatibility with nono: `--dry-run` always lists every
+    /// grant with its reason).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    verbose: u8,
     /// Print the capability set and exit without running anything.
     #[arg(long = "dry-run")]
     dry_run: bool,

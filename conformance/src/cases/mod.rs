@@ -3,7 +3,6 @@
 use crate::case::Case;
 
 pub mod broker;
-pub mod ipc_wire;
 pub mod linux;
 pub mod profiles;
 pub mod macos;
@@ -29,7 +28,6 @@ pub fn all() -> Vec<Case> {
     out.extend(linux::all());
     out.extend(profiles::cases());
     out.extend(broker::cases());
-    out.extend(ipc_wire::cases());
     out.extend(macos::all());
     out.extend(seatbelt::cases());
     out

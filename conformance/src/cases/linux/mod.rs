@@ -12,12 +12,14 @@ mod fs_read;
 mod fs_refer;
 mod fs_trunc;
 mod fs_write;
+mod implicit_grants;
 mod ipc;
 mod mediation;
 mod net;
 mod process;
 mod profile;
 mod scope;
+mod stdout;
 
 /// All Linux cases.
 pub fn all() -> Vec<Case> {
@@ -41,6 +43,8 @@ pub fn all() -> Vec<Case> {
         process::cases,
         env::cases,
         exit_cli::cases,
+        stdout::cases,
+        implicit_grants::cases,
         profile::cases,
         ipc::cases,
         mediation::cases,

@@ -62,7 +62,7 @@ pub fn cases() -> Vec<Case> {
         .requires(tcp),
         case(
             "linux.net.tcp.listen_port_with_block_net_only_that_port",
-            "With --block-net and --listen-port P, bind on P succeeds and bind on another free port is denied",
+            "With --block-net and --listen-port P, bind on another free port is denied, while the same bind without network flags succeeds",
             &["NET-TCP-005", "NET-TCP-002"],
             listen_port_with_block_net_only_that_port,
         )
@@ -76,22 +76,31 @@ pub fn cases() -> Vec<Case> {
         .requires(tcp),
         case(
             "linux.net.tcp.ipv6_bind_filtered_by_port",
-            "On IPv6 loopback, --block-net with --listen-port P allows bind on P and denies bind on another free port",
+            "On IPv6 loopback, --block-net with --listen-port P denies bind on another free port, while the same bind without network flags succeeds",
             &["NET-TCP-006", "NET-TCP-005"],
             ipv6_bind_filtered_by_port,
         )
         .requires(tcp),
     ];
-    // On kernels without TCP filtering, every flag that asks for it must make the IUT refuse.
+    // On kernels without Landlock TCP filtering, a port filter must make the IUT refuse;
+    // --block-net alone may instead be enforced by other means (nono's seccomp fallback).
+    out.push(
+        case(
+            "linux.net.tcp.block_net_without_kernel_tcp_filtering_is_never_open",
+            "On a kernel below Landlock ABI 4, --block-net either makes the IUT refuse to run or still denies a TCP connect",
+            &["CORE-APPLY-002"],
+            block_net_without_kernel_tcp_filtering,
+        )
+        .requires(Requirement::LandlockAbiBelow(4)),
+    );
     for (slug, flag) in [
-        ("block_net", &["--block-net"][..]),
         ("allow_connect_port", &["--allow-connect-port", "1"][..]),
         ("listen_port", &["--listen-port", "1"][..]),
     ] {
         out.push(
             case(
                 format!("linux.net.tcp.refuses_{slug}_without_kernel_tcp_filtering"),
-                "On a kernel below Landlock ABI 4, a TCP filtering flag makes the IUT refuse to run the program rather than run it unfiltered",
+                "On a kernel below Landlock ABI 4, a TCP port filter makes the IUT refuse to run the program rather than run it unfiltered",
                 &["CORE-APPLY-002"],
                 move |cx: &Ctx| refuses_tcp_flag_without_kernel_support(cx, flag),
             )
@@ -263,10 +272,11 @@ fn listen_port_with_block_net_only_that_port(cx: &Ctx) -> CaseResult {
     let (allowed, other) = two_free_ports(V4)?;
     let run = cx.run().arg("--block-net").arg("--listen-port").arg(allowed.to_string());
 
-    let ok = run.op(bind_op(V4, allowed))?;
-    expect_class(&ok, Class::Allowed, "bind on the port given to --listen-port")?;
+    // Whether bind on the listed port itself works is left open (NET-TCP-007).
     let denied = run.op(bind_op(V4, other))?;
-    expect_bind_denied(&denied, "bind on a port not given to --listen-port")
+    expect_bind_denied(&denied, "bind on a port not given to --listen-port")?;
+    let ok = cx.run().op(bind_op(V4, other))?;
+    expect_class(&ok, Class::Allowed, "control: the same bind without network flags")
 }
 
 fn ipv6_connect_filtered_by_port(cx: &Ctx) -> CaseResult {
@@ -284,10 +294,11 @@ fn ipv6_bind_filtered_by_port(cx: &Ctx) -> CaseResult {
     let (allowed, other) = two_free_ports(V6)?;
     let run = cx.run().arg("--block-net").arg("--listen-port").arg(allowed.to_string());
 
-    let ok = run.op(bind_op(V6, allowed))?;
-    expect_class(&ok, Class::Allowed, "IPv6 bind on the port given to --listen-port")?;
+    // Whether bind on the listed port itself works is left open (NET-TCP-007).
     let denied = run.op(bind_op(V6, other))?;
-    expect_bind_denied(&denied, "IPv6 bind on a port not given to --listen-port")
+    expect_bind_denied(&denied, "IPv6 bind on a port not given to --listen-port")?;
+    let ok = cx.run().op(bind_op(V6, other))?;
+    expect_class(&ok, Class::Allowed, "control: the same IPv6 bind without network flags")
 }
 
 fn refuses_tcp_flag_without_kernel_support(cx: &Ctx, flag: &[&str]) -> CaseResult {
@@ -307,4 +318,19 @@ fn refuses_tcp_flag_without_kernel_support(cx: &Ctx, flag: &[&str]) -> CaseResul
     expect_class(&r, Class::Allowed, "the same program without TCP flags")?;
     crate::ensure!(cx.fx.exists("out/unfiltered"), "control: create reported ok but no file exists");
     Ok(())
+}
+
+fn block_net_without_kernel_tcp_filtering(cx: &Ctx) -> CaseResult {
+    let l = listen(V4)?;
+    let out = cx.run().arg("--block-net").probe(connect_op(V4, port_of(&l)));
+    match out.probe() {
+        // Refused: nothing ran, and the refusal says why.
+        Err(_) => {
+            crate::ensure!(out.code != 0, "the IUT exited 0 after refusing; {out}");
+            crate::ensure!(!out.stderr.trim().is_empty(), "the IUT refused without a message on stderr; {out}");
+            Ok(())
+        }
+        // Ran: then the block must hold by other means.
+        Ok(r) => expect_connect_denied(&r, &l, "connect under --block-net on a kernel without Landlock TCP filtering"),
+    }
 }

@@ -176,6 +176,12 @@ fn iut_binary(cx: &Ctx) -> Result<PathBuf, String> {
 
 /// Runs, inside an outer sandbox with `outer_grants`, the IUT again with `inner_grants` and
 /// the probe doing `op`.
+///
+/// An implementation may keep per-run state under its home (nono: `~/.nono`,
+/// `$XDG_STATE_HOME/nono`) and refuse to grant that state to any sandbox. So the inner run
+/// gets a home of its own (`inner-home`, started through `/usr/bin/env`), which the outer
+/// sandbox grants: the outer implementation's own state stays protected, and the inner one
+/// can write its state.
 fn nested_op(
     cx: &Ctx,
     outer: crate::runner::Run,
@@ -183,7 +189,16 @@ fn nested_op(
     op: &[&str],
 ) -> Result<ProbeResult, String> {
     let iut = iut_binary(cx)?;
-    let mut argv: Vec<String> = vec![s(&iut).into(), "run".into()];
+    let inner_home = cx.fx.dir("inner-home");
+    let outer = outer.allow(&inner_home);
+    let mut argv: Vec<String> = vec![
+        "/usr/bin/env".into(),
+        format!("HOME={}", s(&inner_home)),
+        format!("XDG_STATE_HOME={}", s(&inner_home.join(".local/state"))),
+        format!("XDG_CONFIG_HOME={}", s(&inner_home.join(".config"))),
+        s(&iut).into(),
+        "run".into(),
+    ];
     for (flag, path) in inner_grants {
         argv.push(flag.to_string());
         argv.push(s(path).into());

@@ -379,16 +379,21 @@ fn run(args: RunArgs) -> Result<i32> {
     }
     let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
     let program = supervisor::resolve_program(&args.command[0], path_var)?;
-    let after_fork: Option<supervisor::AfterFork> = match (&session, mediation) {
-        (Some(session), Some(mediation)) => {
-            let server = Server::new(session, mediation.clone(), supervisor_path.as_deref());
+    let server = match (&session, mediation) {
+        (Some(session), Some(mediation)) => Some(
+            Server::new(session, mediation.clone(), supervisor_path.as_deref())
+                .map_err(|source| Error::Io { context: "sharing the audit socket".into(), source })?,
+        ),
+        _ => None,
+    };
+    let after_fork: Option<supervisor::AfterFork> = match (&session, &server) {
+        (Some(session), Some(server)) => {
+            let server = server.clone();
             let mediation_socket = session.mediation.clone();
             let control = session.control.clone();
-            let audit_socket = session.audit_socket.try_clone()
-                .map_err(|source| Error::Io { context: "sharing the audit socket".into(), source })?;
             Some(Box::new(move |pid| {
                 server.sandboxed_pid.store(pid, std::sync::atomic::Ordering::SeqCst);
-                if let Err(e) = server.start(mediation_socket, control, audit_socket) {
+                if let Err(e) = server.start(mediation_socket, control) {
                     eprintln!("nono-ref: cannot start the mediation server: {e}");
                 }
             }))
@@ -405,7 +410,11 @@ fn run(args: RunArgs) -> Result<i32> {
         requests,
         after_fork,
     );
-    // The session directory goes now, however the program ended.
+    // Audit events the agent's shims queued before it ended are written first; then the
+    // session directory goes, however the program ended.
+    if let Some(server) = &server {
+        server.drain_audit();
+    }
     drop(session);
     outcome
 }

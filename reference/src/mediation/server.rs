@@ -6,6 +6,13 @@
 //! (oversized, truncated or garbage frame, wrong token, missing fds, silence) ends only
 //! itself; it runs nothing and leaves no audit line. The threads live as long as the
 //! supervisor process; the session directory is removed when the [`Session`] drops.
+//!
+//! No audit line is lost at the end of a session: a mediated request's line is written
+//! before its answer, and an audited shim's datagram is already queued on the audit socket
+//! when the shim exits (a Unix datagram `send` returns only once the datagram sits in the
+//! receiver's queue). So after the agent has exited, [`Server::drain_audit`] takes every
+//! queued datagram under the same lock the audit thread receives and writes under, and
+//! the log is complete before the session directory goes.
 
 use super::audit::{scrub_args, AuditEvent, AuditLog};
 use super::exec::{self, Plan};
@@ -39,6 +46,11 @@ pub struct Server {
     /// The supervisor's environment, taken when the session started.
     base_env: Vec<(OsString, OsString)>,
     audit: Arc<AuditLog>,
+    /// Where audited shims send their events; received only under `audit_turn`.
+    audit_socket: std::os::unix::net::UnixDatagram,
+    /// Held while datagrams are taken off the socket and written, so a drain at the end
+    /// never overtakes a datagram the audit thread has taken but not yet written.
+    audit_turn: Mutex<()>,
     broker: Mutex<Broker>,
     /// Context tokens issued to commands the server started: token → (name, pid once known).
     contexts: Mutex<HashMap<String, (String, Option<u32>)>>,
@@ -57,13 +69,15 @@ struct Pending {
 
 impl Server {
     /// A server for `session`, answering by `mediation` (expanded).
-    pub fn new(session: &Session, mediation: Mediation, supervisor_path: Option<&std::ffi::OsStr>) -> Arc<Server> {
+    pub fn new(session: &Session, mediation: Mediation, supervisor_path: Option<&std::ffi::OsStr>) -> std::io::Result<Arc<Server>> {
         let timeout = std::env::var("NONO_APPROVAL_TIMEOUT_SECS")
             .ok()
             .and_then(|s| s.parse().ok())
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_APPROVAL_TIMEOUT);
-        Arc::new(Server {
+        Ok(Arc::new(Server {
+            audit_socket: session.audit_socket.try_clone()?,
+            audit_turn: Mutex::new(()),
             real_paths: session.commands.iter().map(|c| (c.name.clone(), c.real_path.clone())).collect(),
             mediation,
             token: session.token.clone(),
@@ -79,18 +93,18 @@ impl Server {
             next_pending: AtomicU64::new(1),
             approval_timeout: timeout,
             sandboxed_pid: AtomicU32::new(0),
-        })
+        }))
     }
 
     /// Starts the threads on the session's sockets. Call after the agent was forked (a
     /// process must not fork while it has threads).
-    pub fn start(self: &Arc<Self>, listener: Arc<Listener>, control: Arc<Listener>, audit: std::os::unix::net::UnixDatagram) -> std::io::Result<()> {
+    pub fn start(self: &Arc<Self>, listener: Arc<Listener>, control: Arc<Listener>) -> std::io::Result<()> {
         let server = self.clone();
         std::thread::Builder::new().name("nono-mediation".into()).spawn(move || server.accept_loop(listener))?;
         let server = self.clone();
         std::thread::Builder::new().name("nono-control".into()).spawn(move || server.control_loop(control))?;
         let server = self.clone();
-        std::thread::Builder::new().name("nono-audit".into()).spawn(move || server.audit_loop(audit))?;
+        std::thread::Builder::new().name("nono-audit".into()).spawn(move || server.audit_loop())?;
         Ok(())
     }
 
@@ -349,11 +363,42 @@ impl Server {
         }
     }
 
-    /// Events from audited shims: the session fields are ours, the arguments scrubbed again.
-    fn audit_loop(self: Arc<Self>, socket: std::os::unix::net::UnixDatagram) {
+    /// Events from audited shims: waits until one is queued, then takes and writes every
+    /// queued one (see [`Server::take_queued_audit`]).
+    fn audit_loop(self: Arc<Self>) {
+        use std::os::fd::AsRawFd;
+        loop {
+            let mut ready = libc::pollfd { fd: self.audit_socket.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd for the duration of the call.
+            let n = unsafe { libc::poll(&mut ready, 1, -1) };
+            if n < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                return;
+            }
+            self.take_queued_audit();
+        }
+    }
+
+    /// Writes every audit datagram still queued. Call after the agent has exited and before
+    /// the session directory is removed: every shim that finished has queued its event.
+    pub fn drain_audit(&self) {
+        self.take_queued_audit();
+    }
+
+    /// Takes queued datagrams without blocking and writes each as a line, under
+    /// `audit_turn`. A datagram that is not an event is skipped; it never stops the loop.
+    fn take_queued_audit(&self) {
+        let _turn = self.audit_turn.lock().unwrap_or_else(|p| p.into_inner());
         let mut buf = vec![0u8; 64 * 1024];
         loop {
-            let Ok(n) = socket.recv(&mut buf) else { return };
+            let n = match nix::sys::socket::recv(
+                std::os::fd::AsRawFd::as_raw_fd(&self.audit_socket),
+                &mut buf,
+                nix::sys::socket::MsgFlags::MSG_DONTWAIT,
+            ) {
+                Ok(n) => n,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => return,
+            };
             let Ok(sent) = serde_json::from_slice::<AuditEvent>(&buf[..n]) else { continue };
             let event = AuditEvent {
                 command: sent.command,

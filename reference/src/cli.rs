@@ -42,8 +42,6 @@ enum Command {
     /// Inspect profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
-    /// Approve (or deny) the first command waiting for a human in a running session.
-    Approve(ApproveArgs),
     /// Describe this implementation and what the kernel enforces (for conformance suites).
     ConformanceInfo {
         /// Print JSON (the only format; accepted for symmetry with other commands).
@@ -54,19 +52,6 @@ enum Command {
     SandboxProfile(SandboxProfileArgs),
     /// Learn Seatbelt rules from kernel deny records, or splice learned rules into a profile.
     Learn(LearnArgs),
-}
-
-#[derive(Args)]
-struct ApproveArgs {
-    /// Refuse instead of approving.
-    #[arg(long)]
-    deny: bool,
-    /// Only this session (its ID); default: any running session.
-    #[arg(long, value_name = "ID")]
-    session: Option<String>,
-    /// How long to wait for a command to need approval, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
-    timeout: u64,
 }
 
 #[derive(Subcommand)]
@@ -217,7 +202,6 @@ pub fn main() -> i32 {
     let outcome = match cli.command {
         Command::Run(args) => run(args),
         Command::Profile(command) => profile_command(command),
-        Command::Approve(args) => crate::mediation::approve::run(args.deny, args.session.as_deref(), args.timeout),
         Command::ConformanceInfo { .. } => {
             println!("{}", conformance_info());
             Ok(0)
@@ -390,10 +374,9 @@ fn run(args: RunArgs) -> Result<i32> {
         (Some(session), Some(server)) => {
             let server = server.clone();
             let mediation_socket = session.mediation.clone();
-            let control = session.control.clone();
             Some(Box::new(move |pid| {
                 server.sandboxed_pid.store(pid, std::sync::atomic::Ordering::SeqCst);
-                if let Err(e) = server.start(mediation_socket, control) {
+                if let Err(e) = server.start(mediation_socket) {
                     eprintln!("nono-ref: cannot start the mediation server: {e}");
                 }
             }))

@@ -6,11 +6,12 @@
 //!   shim-sources/<name>                     absolute path of the real binary, at session start
 //!   mediation.sock                          requests (stream)
 //!   audit.sock                              audit events of audited shims (datagram)
-//!   control.sock                            approvals for `admin` rules (stream, token-protected)
 //! $XDG_STATE_HOME/nono-ref/sessions/<id>/   0700; outlives the session
 //!   audit.jsonl                             0600, one line per command
-//!   control.json                            0600, how `nono-ref approve` finds this session
 //! ```
+//!
+//! The kipz fork keeps one log for all sessions in `~/.nono/sessions/audit.jsonl`; the
+//! reference keeps one per session, so a session's lines are found by its ID.
 //!
 //! The session directory is removed when the [`Session`] is dropped; directories of
 //! sessions whose supervisor died without cleaning up are removed when the next session
@@ -20,8 +21,7 @@ use super::audit::AuditLog;
 use crate::ipc::socket::Listener;
 use crate::profile::format::Mediation;
 use std::ffi::OsString;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,10 +45,7 @@ pub struct Session {
     pub shim_binary: PathBuf,
     /// 64 lower-case hex characters; handed to the agent.
     pub token: String,
-    /// 64 lower-case hex characters; never handed to the agent.
-    pub control_token: String,
     pub mediation: Arc<Listener>,
-    pub control: Arc<Listener>,
     pub audit_socket: UnixDatagram,
     pub audit_socket_path: PathBuf,
     /// The session's state directory (audit log, control file).
@@ -150,7 +147,6 @@ impl Session {
                 .map_err(fail(format!("recording the real binary of '{}'", command.name)))?;
         }
         let mediation_listener = Listener::bind(&dir.join("mediation.sock")).map_err(|e| SetupError(e.to_string()))?;
-        let control = Listener::bind(&dir.join("control.sock")).map_err(|e| SetupError(e.to_string()))?;
         let audit_socket_path = dir.join("audit.sock");
         // The directory is 0700, so the datagram socket is private whatever its own mode.
         let audit_socket = UnixDatagram::bind(&audit_socket_path).map_err(fail("binding the audit socket"))?;
@@ -163,20 +159,6 @@ impl Session {
             .map_err(fail(format!("creating {}", state_dir.display())))?;
         let audit = Arc::new(AuditLog::open(&state_dir.join("audit.jsonl")).map_err(fail("opening the audit log"))?);
         let token = random_hex(32)?;
-        let control_token = random_hex(32)?;
-        let control_file = serde_json::json!({
-            "pid": std::process::id(),
-            "session_id": id,
-            "control_socket": dir.join("control.sock"),
-            "control_token": control_token,
-        });
-        std::fs::OpenOptions::new()
-            .create_new(true)
-            .write(true)
-            .mode(0o600)
-            .open(state_dir.join("control.json"))
-            .and_then(|mut f| f.write_all(control_file.to_string().as_bytes()))
-            .map_err(fail("writing control.json"))?;
         std::mem::forget(guard);
         Ok(Session {
             id,
@@ -185,9 +167,7 @@ impl Session {
             sources_dir,
             shim_binary: shim_binary.to_path_buf(),
             token,
-            control_token,
             mediation: Arc::new(mediation_listener),
-            control: Arc::new(control),
             audit_socket,
             audit_socket_path,
             state_dir,
@@ -195,6 +175,12 @@ impl Session {
             commands,
             warnings,
         })
+    }
+
+    /// The session's name in audit lines (the fork's is `--name` or a generated
+    /// `adjective-noun`; the reference has no `--name`, so it derives one from the ID).
+    pub fn name(&self) -> String {
+        format!("session-{}", self.id)
     }
 
     /// The mediated names, joined with `,`.
@@ -223,7 +209,6 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-        let _ = std::fs::remove_file(self.state_dir.join("control.json"));
     }
 }
 

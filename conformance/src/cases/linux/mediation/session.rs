@@ -10,8 +10,14 @@ use std::path::{Path, PathBuf};
 pub fn cases() -> Vec<Case> {
     vec![
         case(
+            "linux.mediation.session.sockets_reachable_with_networking_blocked",
+            "With network.block in the profile the agent still connects to the request and audit sockets, and a mediated call is answered",
+            &["MED-SESSION-008", "MED-SESSION-001"],
+            sockets_reachable_with_networking_blocked,
+        ),
+        case(
             "linux.mediation.session.agent_environment_names_the_session",
-            "The agent gets NONO_MEDIATION_SOCKET, a 64-hex NONO_SESSION_TOKEN, NONO_SHIM_DIR, the mediated names in NONO_MEDIATED_COMMANDS, NONO_AUDIT_SOCKET, NONO_SHIM_SOURCES_DIR and a PATH that starts with the shim directory",
+            "The agent gets NONO_MEDIATION_SOCKET, a 64-hex NONO_SESSION_TOKEN, NONO_SHIM_DIR, the mediated names in NONO_MEDIATED_COMMANDS, NONO_AUDIT_SOCKET and a PATH that starts with the shim directory",
             &["MED-SESSION-002"],
             agent_environment_names_the_session,
         ),
@@ -36,7 +42,7 @@ pub fn cases() -> Vec<Case> {
         case(
             "linux.mediation.session.shim_sources_name_the_real_binary",
             "NONO_SHIM_SOURCES_DIR has a file per mediated command holding the real binary's absolute path",
-            &["MED-SESSION-005"],
+            &["MED-SESSION-005", "MED-SESSION-007"],
             shim_sources_name_the_real_binary,
         ),
         case(
@@ -102,13 +108,14 @@ pub fn cases() -> Vec<Case> {
     ]
 }
 
-const SESSION_VARS: [&str; 6] = [
+/// The variables every session sets (MED-SESSION-002); `NONO_SHIM_SOURCES_DIR`
+/// (MED-SESSION-007) is checked with the records it names.
+const SESSION_VARS: [&str; 5] = [
     "NONO_MEDIATION_SOCKET",
     "NONO_SESSION_TOKEN",
     "NONO_SHIM_DIR",
     "NONO_MEDIATED_COMMANDS",
     "NONO_AUDIT_SOCKET",
-    "NONO_SHIM_SOURCES_DIR",
 ];
 
 /// A profile mediating `gh` and `git`, both describing themselves.
@@ -249,6 +256,32 @@ fn sockets_accept_the_agent(cx: &Ctx) -> CaseResult {
     ensure!(
         audit["is_socket"] == json!(true) && audit["datagram"] == json!(true),
         "the audit socket must accept datagrams: {audit}"
+    );
+    Ok(())
+}
+
+fn sockets_reachable_with_networking_blocked(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let gh = kit.fake("gh", &["exit:9"]);
+    let profile = kit.profile_named(
+        "blocked",
+        json!({
+            "network": { "block": true },
+            "mediation": { "commands": [{ "name": "gh", "binary_path": gh,
+                "intercept": [super::respond(&["status"], "answered\n", 0)] }] }
+        }),
+    );
+    let run = kit.agent(&profile).run(&[&["inspect"], &["run", "gh", "status"]])?;
+    run.finished()?;
+    let report = run.op(0)?;
+    ensure!(
+        report["mediation_socket"]["stream"] == json!(true) && report["audit_socket"]["datagram"] == json!(true),
+        "with networking blocked the agent must still reach both sockets: {report}"
+    );
+    ensure!(
+        run.exit_code(1)? == 0 && run.out(1)? == "answered\n",
+        "with networking blocked a mediated call must still be answered: {}",
+        run.op(1)?
     );
     Ok(())
 }

@@ -355,14 +355,15 @@ fn run(args: RunArgs) -> Result<i32> {
     }
     // Variables of an outer session never leak into this one; ours are set below.
     env.retain(|(k, _)| !k.to_str().is_some_and(|k| SESSION_VARS.contains(&k)));
+    // The program is found before the shims lead `PATH`: the agent itself is never a shim.
+    let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
+    let program = supervisor::resolve_program(&args.command[0], path_var)?;
     if let Some(session) = &session {
         for (name, value) in session.shim_env(supervisor_path.as_deref()) {
             env.retain(|(k, _)| *k != name);
             env.push((name, value));
         }
     }
-    let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
-    let program = supervisor::resolve_program(&args.command[0], path_var)?;
     let server = match (&session, mediation) {
         (Some(session), Some(mediation)) => Some(
             Server::new(session, mediation.clone(), supervisor_path.as_deref())

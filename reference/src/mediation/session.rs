@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! $TMPDIR/nono-ref-session-<pid>-<id>/   0700 from creation (mkdir with the mode, no chmod window)
-//!   shims/<name>          -> nono-shim      one symlink per mediated command
+//!   shims/<name>          -> nono-shim      one symlink per mediated command, and an audit
+//!                                           shim per other executable on the supervisor's PATH
 //!   shim-sources/<name>                     absolute path of the real binary, at session start
 //!   mediation.sock                          requests (stream)
 //!   audit.sock                              audit events of audited shims (datagram)
@@ -146,6 +147,7 @@ impl Session {
             std::fs::write(sources_dir.join(&command.name), command.real_path.as_os_str().as_encoded_bytes())
                 .map_err(fail(format!("recording the real binary of '{}'", command.name)))?;
         }
+        install_audit_shims(&shim_dir, &sources_dir, shim_binary, path);
         let mediation_listener = Listener::bind(&dir.join("mediation.sock")).map_err(|e| SetupError(e.to_string()))?;
         let audit_socket_path = dir.join("audit.sock");
         // The directory is 0700, so the datagram socket is private whatever its own mode.
@@ -217,6 +219,30 @@ struct RemoveOnDrop(PathBuf);
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Gives every executable regular file on `path` that has no shim yet an audit shim and a
+/// record of its real binary (mediation notes INST-4, INST-5): the first occurrence of a
+/// name on `path` wins, and mediated shims are never replaced. Failures only leave a name
+/// unaudited, so they are ignored, as in the fork.
+fn install_audit_shims(shim_dir: &Path, sources_dir: &Path, shim_binary: &Path, path: Option<&std::ffi::OsStr>) {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(path) = path else { return };
+    for dir in std::env::split_paths(path).filter(|d| d.is_absolute()) {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let shim = shim_dir.join(&name);
+            if shim.symlink_metadata().is_ok() {
+                continue;
+            }
+            let real = dir.join(&name);
+            let executable = std::fs::metadata(&real).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+            if executable && std::os::unix::fs::symlink(shim_binary, &shim).is_ok() {
+                let _ = std::fs::write(sources_dir.join(&name), real.as_os_str().as_encoded_bytes());
+            }
+        }
     }
 }
 

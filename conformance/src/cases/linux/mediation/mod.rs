@@ -174,6 +174,9 @@ impl<'a> Kit<'a> {
             ("XDG_CONFIG_HOME".into(), fx.dir("config").into()),
             ("XDG_STATE_HOME".into(), fx.dir("state").into()),
         ]);
+        if let Some(tmp) = session_tmpdir() {
+            env.push(("TMPDIR".into(), tmp.into()));
+        }
         env
     }
 
@@ -256,6 +259,26 @@ DECIDE
             .map(|l| serde_json::from_str(l).unwrap_or_else(|_| Value::String(l.into())))
             .collect()
     }
+}
+
+/// A `TMPDIR` on tmpfs for the IUT's session directories, when the machine has one.
+///
+/// A session holds a shim for every program on the supervisor's `PATH` (over a thousand
+/// on a typical Linux), and creating them on a loaded disk file system costs about a
+/// second per session, against milliseconds on tmpfs. Only the place changes, never what a
+/// case checks; sessions of parallel cases have their own per-pid names.
+fn session_tmpdir() -> Option<&'static Path> {
+    static DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from("/dev/shm/nono-conformance-sessions");
+        use std::os::unix::fs::DirBuilderExt;
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => Some(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Some(dir),
+            Err(_) => None,
+        }
+    })
+    .as_deref()
 }
 
 /// Where the reference keeps its audit logs, as a `settings.audit_log` template.

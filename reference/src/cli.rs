@@ -331,16 +331,22 @@ fn run(args: RunArgs) -> Result<i32> {
                     eprintln!("nono-ref: warning: {warning}");
                 }
             }
-            // The agent runs shims: it reads them and the records of the real binaries.
-            for (label, path, file) in [
-                ("mediation shims", &session.shim_dir, false),
-                ("mediation shim records", &session.sources_dir, false),
-                ("mediation shim", &session.shim_binary, true),
+            // The agent runs shims: it reads them and the records of the real binaries, and
+            // its shims connect to the two sockets. Landlock does not govern connecting to a
+            // named Unix socket, but the grants name the sockets for every backend (Seatbelt
+            // counts a Unix-socket connect as networking, which `network.block` denies).
+            let mediation_socket = session.mediation.path().to_path_buf();
+            for (label, path, file, access) in [
+                ("mediation shims", &session.shim_dir, false, AccessMode::Read),
+                ("mediation shim records", &session.sources_dir, false, AccessMode::Read),
+                ("mediation shim", &session.shim_binary, true, AccessMode::Read),
+                ("mediation socket", &mediation_socket, true, AccessMode::ReadWrite),
+                ("mediation audit socket", &session.audit_socket_path, true, AccessMode::ReadWrite),
             ] {
                 let cap = if file {
-                    FsCapability::file(label, path, AccessMode::Read, Source::System)?
+                    FsCapability::file(label, path, access, Source::System)?
                 } else {
-                    FsCapability::directory(label, path, AccessMode::Read, Source::System)?
+                    FsCapability::directory(label, path, access, Source::System)?
                 };
                 caps.add(cap);
             }

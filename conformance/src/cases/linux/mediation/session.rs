@@ -10,6 +10,12 @@ use std::path::{Path, PathBuf};
 pub fn cases() -> Vec<Case> {
     vec![
         case(
+            "linux.mediation.session.keychain_access_is_accepted",
+            "A profile whose command sandbox sets keychain_access (the fork's macOS switch, removed by the seed) runs, and its command is mediated",
+            &["MED-SESSION-010"],
+            keychain_access_is_accepted,
+        ),
+        case(
             "linux.mediation.session.child_profile_keeps_the_bases_commands_and_block",
             "A profile that extends a base and adds one mediated command still mediates the base's command and hides the base's env.block name from the agent (per-field merge, seen through run)",
             &["PRF-MED-001", "PRF-MED-006"],
@@ -323,6 +329,24 @@ fn child_profile_keeps_the_bases_mediation(cx: &Ctx) -> CaseResult {
         "the base's rule and the child's rule must both answer: {} / {}",
         run.op(1)?,
         run.op(2)?
+    );
+    Ok(())
+}
+
+fn keychain_access_is_accepted(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let security = kit.fake("security", &["exit:9"]);
+    let profile = kit.mediation(json!({ "commands": [{
+        "name": "security", "binary_path": security,
+        "sandbox": { "keychain_access": true },
+        "intercept": [super::respond(&["find-generic-password"], "answered\n", 0)]
+    }]}));
+    let run = kit.agent(&profile).run(&[&["run", "security", "find-generic-password"]])?;
+    run.finished()?;
+    ensure!(
+        run.exit_code(0)? == 0 && run.out(0)? == "answered\n",
+        "the profile with keychain_access must run and mediate security: {}",
+        run.op(0)?
     );
     Ok(())
 }

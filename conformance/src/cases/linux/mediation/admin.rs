@@ -20,9 +20,15 @@ pub fn cases() -> Vec<Case> {
     vec![
         case(
             "linux.mediation.admin.approved_request_runs",
-            "An approver exiting 0, called with the command and its arguments, lets the admin rule's command run and answer; its own stdout never reaches the program's",
-            &["MED-SRV-010", "MED-SRV-009", "MED-AUDIT-009"],
+            "An approver exiting 0, called with the command and its arguments, lets the admin rule's command run and answer",
+            &["MED-SRV-010", "MED-SRV-009"],
             approved_request_runs,
+        ),
+        case(
+            "linux.mediation.admin.approver_output_stays_off_the_programs_stdout",
+            "What the approver prints never reaches the program's stdout (the IUT's own output stays off it)",
+            &["MED-AUDIT-009"],
+            approver_output_stays_off_the_programs_stdout,
         ),
         case(
             "linux.mediation.admin.refused_request_is_126_and_runs_nothing",
@@ -80,10 +86,28 @@ fn approved_request_runs(cx: &Ctx) -> CaseResult {
         "the approver must be asked once, as `nono-approve gh deploy prod`: {calls:?}"
     );
     ensure!(kit.records(&ran).len() == 1, "gh must have run once: {:?}", kit.records(&ran));
+    Ok(())
+}
+
+fn approver_output_stays_off_the_programs_stdout(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let (profile, _) = setup(&kit);
+    let approver = kit.approver(Verdict::Approve);
+    let run = kit
+        .agent(&profile)
+        .env("PATH", path_with(&approver))
+        .run(&[&["run", "gh", "deploy", "prod"]])?;
+    run.finished()?;
+    ensure!(
+        !kit.approver_calls().is_empty(),
+        "control: the approver must have been asked: {run}"
+    );
+    // The agent reports on its own channel and prints nothing, so the program's stdout
+    // (the IUT's) must be empty.
     let stdout = String::from_utf8_lossy(&run.stdout);
     ensure!(
-        !stdout.contains("APPROVER-STDOUT"),
-        "the approver's stdout must not reach the program's stdout: {stdout:?}"
+        stdout.is_empty(),
+        "nothing may reach the program's stdout (the approver printed APPROVER-STDOUT): {stdout:?}"
     );
     Ok(())
 }

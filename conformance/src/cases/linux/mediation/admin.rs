@@ -8,7 +8,7 @@
 //! `out/ran.jsonl`, so "ran" and "did not run" are seen from outside, and a non-admin call
 //! in the same session shows that the session itself works and never asks the approver.
 
-use super::{admin, approve, s, Kit, Verdict};
+use super::{admin, approve, s, Kit, Session, Verdict};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::ensure;
 use serde_json::json;
@@ -58,6 +58,16 @@ fn setup(kit: &Kit) -> (PathBuf, PathBuf) {
     (profile, ran)
 }
 
+/// Runs the agent's `steps` with a stub approver deciding by `verdict` first on the
+/// supervisor's `PATH`; returns the run and the file where `gh` records its runs.
+fn with_approver(kit: &Kit, verdict: Verdict, steps: &[&[&str]]) -> Result<(Session, PathBuf), String> {
+    let (profile, ran) = setup(kit);
+    let approver = kit.approver(verdict);
+    let run = kit.agent(&profile).env("PATH", path_with(&approver)).run(steps)?;
+    run.finished()?;
+    Ok((run, ran))
+}
+
 /// `dir` first, then the suite's own `PATH`: the supervisor finds the stub approver there.
 fn path_with(dir: &Path) -> OsString {
     let mut path = OsString::from(dir);
@@ -68,13 +78,7 @@ fn path_with(dir: &Path) -> OsString {
 
 fn approved_request_runs(cx: &Ctx) -> CaseResult {
     let kit = Kit::new(cx);
-    let (profile, ran) = setup(&kit);
-    let approver = kit.approver(Verdict::Approve);
-    let run = kit
-        .agent(&profile)
-        .env("PATH", path_with(&approver))
-        .run(&[&["run", "gh", "deploy", "prod"]])?;
-    run.finished()?;
+    let (run, ran) = with_approver(&kit, Verdict::Approve, &[&["run", "gh", "deploy", "prod"]])?;
     ensure!(
         run.exit_code(0)? == 0 && run.out(0)? == "deployed\n",
         "the approved command must run and answer: {}",
@@ -91,13 +95,7 @@ fn approved_request_runs(cx: &Ctx) -> CaseResult {
 
 fn approver_output_stays_off_the_programs_stdout(cx: &Ctx) -> CaseResult {
     let kit = Kit::new(cx);
-    let (profile, _) = setup(&kit);
-    let approver = kit.approver(Verdict::Approve);
-    let run = kit
-        .agent(&profile)
-        .env("PATH", path_with(&approver))
-        .run(&[&["run", "gh", "deploy", "prod"]])?;
-    run.finished()?;
+    let (run, _) = with_approver(&kit, Verdict::Approve, &[&["run", "gh", "deploy", "prod"]])?;
     ensure!(
         !kit.approver_calls().is_empty(),
         "control: the approver must have been asked: {run}"
@@ -114,13 +112,7 @@ fn approver_output_stays_off_the_programs_stdout(cx: &Ctx) -> CaseResult {
 
 fn refused_request_is_126(cx: &Ctx) -> CaseResult {
     let kit = Kit::new(cx);
-    let (profile, ran) = setup(&kit);
-    let approver = kit.approver(Verdict::Refuse);
-    let run = kit
-        .agent(&profile)
-        .env("PATH", path_with(&approver))
-        .run(&[&["run", "gh", "status"], &["run", "gh", "deploy", "prod"]])?;
-    run.finished()?;
+    let (run, ran) = with_approver(&kit, Verdict::Refuse, &[&["run", "gh", "status"], &["run", "gh", "deploy", "prod"]])?;
     ensure!(
         run.exit_code(0)? == 0,
         "control: the non-admin call must run without approval: {}",

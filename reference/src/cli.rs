@@ -42,8 +42,6 @@ enum Command {
     /// Inspect profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
-    /// Approve (or deny) the first command waiting for a human in a running session.
-    Approve(ApproveArgs),
     /// Describe this implementation and what the kernel enforces (for conformance suites).
     ConformanceInfo {
         /// Print JSON (the only format; accepted for symmetry with other commands).
@@ -54,19 +52,6 @@ enum Command {
     SandboxProfile(SandboxProfileArgs),
     /// Learn Seatbelt rules from kernel deny records, or splice learned rules into a profile.
     Learn(LearnArgs),
-}
-
-#[derive(Args)]
-struct ApproveArgs {
-    /// Refuse instead of approving.
-    #[arg(long)]
-    deny: bool,
-    /// Only this session (its ID); default: any running session.
-    #[arg(long, value_name = "ID")]
-    session: Option<String>,
-    /// How long to wait for a command to need approval, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
-    timeout: u64,
 }
 
 #[derive(Subcommand)]
@@ -221,7 +206,6 @@ pub fn main() -> i32 {
     let outcome = match cli.command {
         Command::Run(args) => run(args),
         Command::Profile(command) => profile_command(command),
-        Command::Approve(args) => crate::mediation::approve::run(args.deny, args.session.as_deref(), args.timeout),
         Command::ConformanceInfo { .. } => {
             println!("{}", conformance_info());
             Ok(0)
@@ -351,16 +335,22 @@ fn run(args: RunArgs) -> Result<i32> {
                     eprintln!("nono-ref: warning: {warning}");
                 }
             }
-            // The agent runs shims: it reads them and the records of the real binaries.
-            for (label, path, file) in [
-                ("mediation shims", &session.shim_dir, false),
-                ("mediation shim records", &session.sources_dir, false),
-                ("mediation shim", &session.shim_binary, true),
+            // The agent runs shims: it reads them and the records of the real binaries, and
+            // its shims connect to the two sockets. Landlock does not govern connecting to a
+            // named Unix socket, but the grants name the sockets for every backend (Seatbelt
+            // counts a Unix-socket connect as networking, which `network.block` denies).
+            let mediation_socket = session.mediation.path().to_path_buf();
+            for (label, path, file, access) in [
+                ("mediation shims", &session.shim_dir, false, AccessMode::Read),
+                ("mediation shim records", &session.sources_dir, false, AccessMode::Read),
+                ("mediation shim", &session.shim_binary, true, AccessMode::Read),
+                ("mediation socket", &mediation_socket, true, AccessMode::ReadWrite),
+                ("mediation audit socket", &session.audit_socket_path, true, AccessMode::ReadWrite),
             ] {
                 let cap = if file {
-                    FsCapability::file(label, path, AccessMode::Read, Source::System)?
+                    FsCapability::file(label, path, access, Source::System)?
                 } else {
-                    FsCapability::directory(label, path, AccessMode::Read, Source::System)?
+                    FsCapability::directory(label, path, access, Source::System)?
                 };
                 caps.add(cap);
             }
@@ -375,24 +365,29 @@ fn run(args: RunArgs) -> Result<i32> {
     }
     // Variables of an outer session never leak into this one; ours are set below.
     env.retain(|(k, _)| !k.to_str().is_some_and(|k| SESSION_VARS.contains(&k)));
+    // The program is found before the shims lead `PATH`: the agent itself is never a shim.
+    let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
+    let program = supervisor::resolve_program(&args.command[0], path_var)?;
     if let Some(session) = &session {
         for (name, value) in session.shim_env(supervisor_path.as_deref()) {
             env.retain(|(k, _)| *k != name);
             env.push((name, value));
         }
     }
-    let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
-    let program = supervisor::resolve_program(&args.command[0], path_var)?;
-    let after_fork: Option<supervisor::AfterFork> = match (&session, mediation) {
-        (Some(session), Some(mediation)) => {
-            let server = Server::new(session, mediation.clone(), supervisor_path.as_deref());
+    let server = match (&session, mediation) {
+        (Some(session), Some(mediation)) => Some(
+            Server::new(session, mediation.clone(), supervisor_path.as_deref())
+                .map_err(|source| Error::Io { context: "sharing the audit socket".into(), source })?,
+        ),
+        _ => None,
+    };
+    let after_fork: Option<supervisor::AfterFork> = match (&session, &server) {
+        (Some(session), Some(server)) => {
+            let server = server.clone();
             let mediation_socket = session.mediation.clone();
-            let control = session.control.clone();
-            let audit_socket = session.audit_socket.try_clone()
-                .map_err(|source| Error::Io { context: "sharing the audit socket".into(), source })?;
             Some(Box::new(move |pid| {
                 server.sandboxed_pid.store(pid, std::sync::atomic::Ordering::SeqCst);
-                if let Err(e) = server.start(mediation_socket, control, audit_socket) {
+                if let Err(e) = server.start(mediation_socket) {
                     eprintln!("nono-ref: cannot start the mediation server: {e}");
                 }
             }))
@@ -409,7 +404,11 @@ fn run(args: RunArgs) -> Result<i32> {
         requests,
         after_fork,
     );
-    // The session directory goes now, however the program ended.
+    // Audit events the agent's shims queued before it ended are written first; then the
+    // session directory goes, however the program ended.
+    if let Some(server) = &server {
+        server.drain_audit();
+    }
     drop(session);
     outcome
 }

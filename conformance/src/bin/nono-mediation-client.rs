@@ -1,8 +1,11 @@
 //! `nono-mediation-client`: the agent that mediation cases run inside the sandbox.
 //!
-//! Usage: `nono-mediation-client STEP [:: STEP]...`, each step `OP ARGS...`. Every step
-//! prints one JSON line `{"op":...}` on stdout (flushed before the next step starts), except
-//! `exec`, which replaces the process.
+//! Usage: `nono-mediation-client [--report FILE] STEP [:: STEP]...`, each step
+//! `OP ARGS...`. Every step reports one JSON line `{"op":...}`, except `exec`, which
+//! replaces the process. With `--report` the lines are appended to FILE, one `write` each,
+//! and stdout is left to the commands the agent runs: the suite never has to pick its
+//! reports out of the IUT's stdout, where an implementation may log. Without it they go
+//! to stdout (flushed before the next step starts).
 //!
 //! It has two sides:
 //!
@@ -25,8 +28,9 @@
 //! request only (commands never contain `=`).
 //!
 //! Ops: `env`, `inspect`, `cd DIR`, `run CMD ARGS`, `exec CMD ARGS`, `parallel N CMD ARGS`,
-//! `spawn CMD ARGS` (started, not awaited) and `wait-spawned`, `run-argv0 PATH ARGV0 ARGS`, `read PATH`, `write PATH`, `readdir PATH`, `wait-file PATH`, `kill-self SIG`,
-//! `exit N`, and the wire ops `valid`, `wrong-token`, `sized BYTES`, `oversize`,
+//! `spawn CMD ARGS` (started, not awaited), `wait-spawned` and `kill-spawned`, `run-argv0 PATH ARGV0 ARGS`, `read PATH`, `write PATH`, `readdir PATH`, `wait-file PATH`, `kill-self SIG`,
+//! `exit N`, `datagram JSON` (one datagram to `NONO_AUDIT_SOCKET`, as an audit shim
+//! sends), and the wire ops `valid`, `wrong-token`, `sized BYTES`, `oversize`,
 //! `truncated-length`, `truncated-payload`, `garbage-json`, `not-a-request`, `no-fds`,
 //! `frame-only`, `two-fds`, `connect-only`, `hold`.
 
@@ -59,9 +63,18 @@ fn send_flags() -> MsgFlags {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut report: Box<dyn Write> = Box::new(std::io::stdout());
+    if args.first().map(String::as_str) == Some("--report") && args.len() >= 2 {
+        let file = std::fs::OpenOptions::new().append(true).open(&args[1]).unwrap_or_else(|e| {
+            eprintln!("nono-mediation-client: cannot open the report file {}: {e}", args[1]);
+            std::process::exit(2);
+        });
+        report = Box::new(file);
+        args.drain(..2);
+    }
     if args.is_empty() {
-        eprintln!("usage: nono-mediation-client OP ARGS... [:: OP ARGS...]...");
+        eprintln!("usage: nono-mediation-client [--report FILE] OP ARGS... [:: OP ARGS...]...");
         std::process::exit(2);
     }
     let mut client = Client {
@@ -82,8 +95,9 @@ fn main() {
             .trim()
             .to_string();
         client.outputs.push(stdout);
-        println!("{result}");
-        let _ = std::io::stdout().flush();
+        // One write per line, so a line is never split, whatever else writes nearby.
+        let _ = report.write_all(format!("{result}\n").as_bytes());
+        let _ = report.flush();
     }
 }
 
@@ -170,6 +184,16 @@ impl Client {
             "readdir" => std::fs::read_dir(arg(rest, 0))
                 .map(|d| json!({"entries": d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect::<Vec<_>>()}))
                 .map_err(err),
+            "kill-spawned" => {
+                // A client that dies before its answer: every spawned command, SIGKILLed.
+                for child in &mut self.spawned {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                let killed = self.spawned.len();
+                self.spawned.clear();
+                Ok(json!({"killed": killed}))
+            }
             "kill-self" => {
                 let sig: i32 = arg(rest, 0).parse().unwrap_or(libc::SIGKILL);
                 unsafe {
@@ -179,6 +203,13 @@ impl Client {
                 Err(json!({"error": "still alive after the signal"}))
             }
             "exit" => std::process::exit(arg(rest, 0).parse().unwrap_or(2)),
+            "datagram" => match std::env::var("NONO_AUDIT_SOCKET") {
+                Ok(target) => UnixDatagram::unbound()
+                    .and_then(|d| d.send_to(arg(rest, 0).as_bytes(), &target))
+                    .map(|n| json!({"sent": n}))
+                    .map_err(err),
+                Err(_) => Err(json!({"error": "NONO_AUDIT_SOCKET not set"})),
+            },
             "wait-file" => {
                 let deadline = std::time::Instant::now() + Duration::from_secs(20);
                 let path = arg(rest, 0);

@@ -7,9 +7,10 @@
 //! * [`policy`]: the server's decision for a request, a pure function;
 //! * [`exec`]: running the real binary, streamed or buffered, under its own sandbox;
 //! * [`server`]: the threads that tie these together;
-//! * [`audit`]: the log every decision lands in, scrubbed of secrets.
+//! * [`audit`]: the log every decision lands in, scrubbed of secrets;
+//! * [`approver`]: the `nono-approve` program that approves `admin` rules.
 
-pub mod approve;
+pub mod approver;
 pub mod audit;
 pub mod exec;
 pub mod policy;

@@ -1,11 +1,20 @@
-//! The mediation server: threads in the supervisor that answer shims, record audit events
-//! and take approvals.
+//! The mediation server: threads in the supervisor that answer shims and record audit
+//! events.
 //!
 //! One thread accepts on the mediation socket and gives each connection a thread of its
 //! own, so a slow command never delays another answer. A connection that misbehaves
 //! (oversized, truncated or garbage frame, wrong token, missing fds, silence) ends only
 //! itself; it runs nothing and leaves no audit line. The threads live as long as the
 //! supervisor process; the session directory is removed when the [`Session`] drops.
+//!
+//! No audit line is lost at the end of a session: a mediated request's line is written
+//! before its answer, and an audited shim's datagram is already queued on the audit socket
+//! when the shim exits (a Unix datagram `send` returns only once the datagram sits in the
+//! receiver's queue). So after the agent has exited, [`Server::drain_audit`] lets the
+//! requests still being decided finish and log (a client that died while its command ran
+//! still gets its line), then takes every queued datagram under the same lock the audit
+//! thread receives and writes under, and the log is complete before the session directory
+//! goes.
 
 use super::audit::{scrub_args, AuditEvent, AuditLog};
 use super::exec::{self, Plan};
@@ -19,78 +28,67 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
-
-/// How long an `admin` rule waits for a decision unless `NONO_APPROVAL_TIMEOUT_SECS` says.
-pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Everything the server threads share.
 pub struct Server {
     mediation: Mediation,
     real_paths: HashMap<String, PathBuf>,
     token: String,
-    control_token: String,
     session_id: String,
+    session_name: String,
+    /// The supervisor's `PATH`, where the approver is looked up.
+    supervisor_path: Option<OsString>,
     shim_env: Vec<(OsString, OsString)>,
     shim_paths: Vec<PathBuf>,
     /// The supervisor's environment, taken when the session started.
     base_env: Vec<(OsString, OsString)>,
     audit: Arc<AuditLog>,
+    /// Where audited shims send their events; received only under `audit_turn`.
+    audit_socket: std::os::unix::net::UnixDatagram,
+    /// Held while datagrams are taken off the socket and written, so a drain at the end
+    /// never overtakes a datagram the audit thread has taken but not yet written.
+    audit_turn: Mutex<()>,
+    /// Authenticated requests not yet logged, and the signal that one finished.
+    in_flight: (Mutex<usize>, std::sync::Condvar),
     broker: Mutex<Broker>,
     /// Context tokens issued to commands the server started: token → (name, pid once known).
     contexts: Mutex<HashMap<String, (String, Option<u32>)>>,
-    pending: Mutex<Vec<Pending>>,
-    next_pending: AtomicU64,
-    approval_timeout: Duration,
     pub sandboxed_pid: AtomicU32,
-}
-
-struct Pending {
-    id: u64,
-    command: String,
-    args: Vec<String>,
-    decide: mpsc::Sender<bool>,
 }
 
 impl Server {
     /// A server for `session`, answering by `mediation` (expanded).
-    pub fn new(session: &Session, mediation: Mediation, supervisor_path: Option<&std::ffi::OsStr>) -> Arc<Server> {
-        let timeout = std::env::var("NONO_APPROVAL_TIMEOUT_SECS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_APPROVAL_TIMEOUT);
-        Arc::new(Server {
+    pub fn new(session: &Session, mediation: Mediation, supervisor_path: Option<&std::ffi::OsStr>) -> std::io::Result<Arc<Server>> {
+        Ok(Arc::new(Server {
+            audit_socket: session.audit_socket.try_clone()?,
+            audit_turn: Mutex::new(()),
+            in_flight: (Mutex::new(0), std::sync::Condvar::new()),
             real_paths: session.commands.iter().map(|c| (c.name.clone(), c.real_path.clone())).collect(),
             mediation,
             token: session.token.clone(),
-            control_token: session.control_token.clone(),
             session_id: session.id.clone(),
+            session_name: session.name(),
+            supervisor_path: supervisor_path.map(OsString::from),
             shim_env: session.shim_env(supervisor_path),
             shim_paths: vec![session.shim_dir.clone(), session.sources_dir.clone(), session.shim_binary.clone()],
             base_env: std::env::vars_os().collect(),
             audit: session.audit.clone(),
             broker: Mutex::new(Broker::new()),
             contexts: Mutex::new(HashMap::new()),
-            pending: Mutex::new(vec![]),
-            next_pending: AtomicU64::new(1),
-            approval_timeout: timeout,
             sandboxed_pid: AtomicU32::new(0),
-        })
+        }))
     }
 
     /// Starts the threads on the session's sockets. Call after the agent was forked (a
     /// process must not fork while it has threads).
-    pub fn start(self: &Arc<Self>, listener: Arc<Listener>, control: Arc<Listener>, audit: std::os::unix::net::UnixDatagram) -> std::io::Result<()> {
+    pub fn start(self: &Arc<Self>, listener: Arc<Listener>) -> std::io::Result<()> {
         let server = self.clone();
         std::thread::Builder::new().name("nono-mediation".into()).spawn(move || server.accept_loop(listener))?;
         let server = self.clone();
-        std::thread::Builder::new().name("nono-control".into()).spawn(move || server.control_loop(control))?;
-        let server = self.clone();
-        std::thread::Builder::new().name("nono-audit".into()).spawn(move || server.audit_loop(audit))?;
+        std::thread::Builder::new().name("nono-audit".into()).spawn(move || server.audit_loop())?;
         Ok(())
     }
 
@@ -130,6 +128,7 @@ impl Server {
             }
         };
         let stdio: [std::os::fd::OwnedFd; 3] = stdio.try_into().expect("recv_fds returns exactly three");
+        let _logging = InFlight::enter(&self.in_flight);
         let caller = self.caller(&request, peer_pid);
         let decision = policy::evaluate(&self.mediation, &caller, &request.command, &request.args);
         let action_type = decision.action_type();
@@ -153,6 +152,7 @@ impl Server {
         let sandboxed = self.sandboxed_pid.load(Ordering::SeqCst);
         AuditEvent {
             session_id: self.session_id.clone(),
+            session_name: Some(self.session_name.clone()),
             nono_pid: std::process::id(),
             sandboxed_pid: (sandboxed != 0).then_some(sandboxed),
             ..Default::default()
@@ -191,7 +191,8 @@ impl Server {
             Decision::Passthrough { command, .. } => self.stream(request, command, true, stdio),
             Decision::Intercept { command, action, admin } => {
                 drop(stdio);
-                if admin && !self.approved(request) {
+                let approver = || super::approver::find(self.supervisor_path.as_deref());
+                if admin && !super::approver::approves(approver().as_deref(), &request.command, &request.args) {
                     return ShimResponse::error(126, format!("nono: '{}' was not approved\n", invocation(request)));
                 }
                 self.buffered_action(request, command, action)
@@ -249,19 +250,21 @@ impl Server {
         let real = self.real_paths.get(&command.name).cloned().ok_or_else(|| {
             format!("nono-mediation: no real binary for '{}'\n", command.name)
         })?;
-        let blocked: Vec<&str> = self.mediation.env.block.iter().map(String::as_str).collect();
-        let is_blocked = |name: &str| blocked.contains(&name) || crate::env::is_dangerous(name);
+        // The supervisor's environment, `mediation.env.block` names included: the block
+        // hides them from the agent only (a mediated `gh` keeps the supervisor's GH_TOKEN).
+        // Dangerous names never pass, from either side, and `PATH` and `NONO_*` never come
+        // from the request.
         let mut env: Vec<(OsString, OsString)> =
-            self.base_env.iter().filter(|(k, _)| k.to_str().is_none_or(|k| !is_blocked(k))).cloned().collect();
+            self.base_env.iter().filter(|(k, _)| k.to_str().is_none_or(|k| !crate::env::is_dangerous(k))).cloned().collect();
         for (name, value) in &request.env {
-            if is_blocked(name) || name == "PATH" || name.starts_with("NONO_") {
+            if crate::env::is_dangerous(name) || name == "PATH" || name.starts_with("NONO_") {
                 continue;
             }
             env.retain(|(k, _)| k != name.as_str());
             env.push((name.into(), value.into()));
         }
         let broker = self.broker.lock().unwrap_or_else(|p| p.into_inner());
-        let mut env = broker.rewrite_env(env, &blocked);
+        let mut env = broker.rewrite_env(env, &[] as &[&str]);
         let args = broker.rewrite_args(&request.args);
         drop(broker);
         let context = random_hex(32).map_err(|e| format!("nono-mediation: {e}\n"))?;
@@ -271,7 +274,14 @@ impl Server {
             env.push((name.clone(), value.clone()));
         }
         env.push(("NONO_SANDBOX_CONTEXT".into(), context.clone().into()));
-        let cwd = request.cwd.as_deref().map(PathBuf::from).filter(|d| d.is_dir()).unwrap_or_else(|| PathBuf::from("/"));
+        // The caller's directory; else ours, as the fork does for older shims.
+        let cwd = request
+            .cwd
+            .as_deref()
+            .map(PathBuf::from)
+            .filter(|d| d.is_dir())
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_else(|| PathBuf::from("/"));
         let sandbox = match (&command.sandbox, sandboxed) {
             (Some(config), true) => {
                 let shims: Vec<&std::path::Path> = self.shim_paths.iter().map(PathBuf::as_path).collect();
@@ -291,69 +301,53 @@ impl Server {
         self.contexts.lock().unwrap_or_else(|p| p.into_inner()).remove(context);
     }
 
-    /// Waits for a human's decision through the control socket.
-    fn approved(&self, request: &ShimRequest) -> bool {
-        let (decide, decision) = mpsc::channel();
-        let id = self.next_pending.fetch_add(1, Ordering::SeqCst);
-        self.pending.lock().unwrap_or_else(|p| p.into_inner()).push(Pending {
-            id,
-            command: request.command.clone(),
-            args: scrub_args(&request.args),
-            decide,
-        });
-        let approved = decision.recv_timeout(self.approval_timeout).unwrap_or(false);
-        self.pending.lock().unwrap_or_else(|p| p.into_inner()).retain(|p| p.id != id);
-        approved
-    }
-
-    fn control_loop(self: Arc<Self>, listener: Arc<Listener>) {
+    /// Events from audited shims: waits until one is queued, then takes and writes every
+    /// queued one (see [`Server::take_queued_audit`]).
+    fn audit_loop(self: Arc<Self>) {
+        use std::os::fd::AsRawFd;
         loop {
-            let Ok((mut conn, _)) = listener.accept() else {
-                std::thread::sleep(Duration::from_millis(10));
-                continue;
-            };
-            let Ok(payload) = frame::read_frame(&mut conn) else { continue };
-            let answer = self.control(&payload);
-            let _ = frame::write_frame(&mut conn, answer.to_string().as_bytes());
+            let mut ready = libc::pollfd { fd: self.audit_socket.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd for the duration of the call.
+            let n = unsafe { libc::poll(&mut ready, 1, -1) };
+            if n < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                return;
+            }
+            self.take_queued_audit();
         }
     }
 
-    /// `{token, action: list|approve|deny, id}` → `{ok, pending | error}`.
-    fn control(&self, payload: &[u8]) -> serde_json::Value {
-        let Ok(request) = serde_json::from_slice::<serde_json::Value>(payload) else {
-            return serde_json::json!({ "ok": false, "error": "invalid request" });
-        };
-        let token = request["token"].as_str().unwrap_or_default();
-        if !constant_time_eq(token.as_bytes(), self.control_token.as_bytes()) {
-            return serde_json::json!({ "ok": false, "error": "unauthorized" });
-        }
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        match request["action"].as_str() {
-            Some("list") => {
-                let items: Vec<_> =
-                    pending.iter().map(|p| serde_json::json!({ "id": p.id, "command": p.command, "args": p.args })).collect();
-                serde_json::json!({ "ok": true, "pending": items })
+    /// Writes every audit datagram still queued. Call after the agent has exited and before
+    /// the session directory is removed: every shim that finished has queued its event.
+    pub fn drain_audit(&self) {
+        let (count, finished) = &self.in_flight;
+        let deadline = std::time::Instant::now() + IN_FLIGHT_GRACE;
+        let mut count = count.lock().unwrap_or_else(|p| p.into_inner());
+        while *count > 0 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
             }
-            Some(action @ ("approve" | "deny")) => {
-                let id = request["id"].as_u64();
-                match pending.iter().position(|p| Some(p.id) == id) {
-                    Some(i) => {
-                        let item = pending.remove(i);
-                        let _ = item.decide.send(action == "approve");
-                        serde_json::json!({ "ok": true })
-                    }
-                    None => serde_json::json!({ "ok": false, "error": "no such pending request" }),
-                }
-            }
-            _ => serde_json::json!({ "ok": false, "error": "unknown action" }),
+            count = finished.wait_timeout(count, left).unwrap_or_else(|p| p.into_inner()).0;
         }
+        drop(count);
+        self.take_queued_audit();
     }
 
-    /// Events from audited shims: the session fields are ours, the arguments scrubbed again.
-    fn audit_loop(self: Arc<Self>, socket: std::os::unix::net::UnixDatagram) {
+    /// Takes queued datagrams without blocking and writes each as a line, under
+    /// `audit_turn`. A datagram that is not an event is skipped; it never stops the loop.
+    fn take_queued_audit(&self) {
+        let _turn = self.audit_turn.lock().unwrap_or_else(|p| p.into_inner());
         let mut buf = vec![0u8; 64 * 1024];
         loop {
-            let Ok(n) = socket.recv(&mut buf) else { return };
+            let n = match nix::sys::socket::recv(
+                std::os::fd::AsRawFd::as_raw_fd(&self.audit_socket),
+                &mut buf,
+                nix::sys::socket::MsgFlags::MSG_DONTWAIT,
+            ) {
+                Ok(n) => n,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => return,
+            };
             let Ok(sent) = serde_json::from_slice::<AuditEvent>(&buf[..n]) else { continue };
             let event = AuditEvent {
                 command: sent.command,
@@ -373,6 +367,28 @@ impl Server {
         if let Some(entry) = self.contexts.lock().unwrap_or_else(|p| p.into_inner()).get_mut(context) {
             entry.1 = Some(pid);
         }
+    }
+}
+
+/// How long the end of a session waits for requests still being decided: long enough for
+/// a command that already finished to be logged, short enough that one the agent left
+/// running does not hold the supervisor.
+const IN_FLIGHT_GRACE: Duration = Duration::from_secs(2);
+
+/// Counts a request as in flight until it is logged and answered (or its thread ends).
+struct InFlight<'a>(&'a (Mutex<usize>, std::sync::Condvar));
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a (Mutex<usize>, std::sync::Condvar)) -> InFlight<'a> {
+        *state.0.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        *self.0 .0.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+        self.0 .1.notify_all();
     }
 }
 

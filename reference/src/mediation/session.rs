@@ -2,15 +2,17 @@
 //!
 //! ```text
 //! $TMPDIR/nono-ref-session-<pid>-<id>/   0700 from creation (mkdir with the mode, no chmod window)
-//!   shims/<name>          -> nono-shim      one symlink per mediated command
+//!   shims/<name>          -> nono-shim      one symlink per mediated command, and an audit
+//!                                           shim per other executable on the supervisor's PATH
 //!   shim-sources/<name>                     absolute path of the real binary, at session start
 //!   mediation.sock                          requests (stream)
 //!   audit.sock                              audit events of audited shims (datagram)
-//!   control.sock                            approvals for `admin` rules (stream, token-protected)
 //! $XDG_STATE_HOME/nono-ref/sessions/<id>/   0700; outlives the session
 //!   audit.jsonl                             0600, one line per command
-//!   control.json                            0600, how `nono-ref approve` finds this session
 //! ```
+//!
+//! The kipz fork keeps one log for all sessions in `~/.nono/sessions/audit.jsonl`; the
+//! reference keeps one per session, so a session's lines are found by its ID.
 //!
 //! The session directory is removed when the [`Session`] is dropped; directories of
 //! sessions whose supervisor died without cleaning up are removed when the next session
@@ -20,8 +22,7 @@ use super::audit::AuditLog;
 use crate::ipc::socket::Listener;
 use crate::profile::format::Mediation;
 use std::ffi::OsString;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,10 +46,7 @@ pub struct Session {
     pub shim_binary: PathBuf,
     /// 64 lower-case hex characters; handed to the agent.
     pub token: String,
-    /// 64 lower-case hex characters; never handed to the agent.
-    pub control_token: String,
     pub mediation: Arc<Listener>,
-    pub control: Arc<Listener>,
     pub audit_socket: UnixDatagram,
     pub audit_socket_path: PathBuf,
     /// The session's state directory (audit log, control file).
@@ -149,8 +147,8 @@ impl Session {
             std::fs::write(sources_dir.join(&command.name), command.real_path.as_os_str().as_encoded_bytes())
                 .map_err(fail(format!("recording the real binary of '{}'", command.name)))?;
         }
+        install_audit_shims(&shim_dir, &sources_dir, shim_binary, path);
         let mediation_listener = Listener::bind(&dir.join("mediation.sock")).map_err(|e| SetupError(e.to_string()))?;
-        let control = Listener::bind(&dir.join("control.sock")).map_err(|e| SetupError(e.to_string()))?;
         let audit_socket_path = dir.join("audit.sock");
         // The directory is 0700, so the datagram socket is private whatever its own mode.
         let audit_socket = UnixDatagram::bind(&audit_socket_path).map_err(fail("binding the audit socket"))?;
@@ -163,20 +161,6 @@ impl Session {
             .map_err(fail(format!("creating {}", state_dir.display())))?;
         let audit = Arc::new(AuditLog::open(&state_dir.join("audit.jsonl")).map_err(fail("opening the audit log"))?);
         let token = random_hex(32)?;
-        let control_token = random_hex(32)?;
-        let control_file = serde_json::json!({
-            "pid": std::process::id(),
-            "session_id": id,
-            "control_socket": dir.join("control.sock"),
-            "control_token": control_token,
-        });
-        std::fs::OpenOptions::new()
-            .create_new(true)
-            .write(true)
-            .mode(0o600)
-            .open(state_dir.join("control.json"))
-            .and_then(|mut f| f.write_all(control_file.to_string().as_bytes()))
-            .map_err(fail("writing control.json"))?;
         std::mem::forget(guard);
         Ok(Session {
             id,
@@ -185,9 +169,7 @@ impl Session {
             sources_dir,
             shim_binary: shim_binary.to_path_buf(),
             token,
-            control_token,
             mediation: Arc::new(mediation_listener),
-            control: Arc::new(control),
             audit_socket,
             audit_socket_path,
             state_dir,
@@ -195,6 +177,12 @@ impl Session {
             commands,
             warnings,
         })
+    }
+
+    /// The session's name in audit lines (the fork's is `--name` or a generated
+    /// `adjective-noun`; the reference has no `--name`, so it derives one from the ID).
+    pub fn name(&self) -> String {
+        format!("session-{}", self.id)
     }
 
     /// The mediated names, joined with `,`.
@@ -223,7 +211,6 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-        let _ = std::fs::remove_file(self.state_dir.join("control.json"));
     }
 }
 
@@ -232,6 +219,30 @@ struct RemoveOnDrop(PathBuf);
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Gives every executable regular file on `path` that has no shim yet an audit shim and a
+/// record of its real binary (mediation notes INST-4, INST-5): the first occurrence of a
+/// name on `path` wins, and mediated shims are never replaced. Failures only leave a name
+/// unaudited, so they are ignored, as in the fork.
+fn install_audit_shims(shim_dir: &Path, sources_dir: &Path, shim_binary: &Path, path: Option<&std::ffi::OsStr>) {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(path) = path else { return };
+    for dir in std::env::split_paths(path).filter(|d| d.is_absolute()) {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let shim = shim_dir.join(&name);
+            if shim.symlink_metadata().is_ok() {
+                continue;
+            }
+            let real = dir.join(&name);
+            let executable = std::fs::metadata(&real).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+            if executable && std::os::unix::fs::symlink(shim_binary, &shim).is_ok() {
+                let _ = std::fs::write(sources_dir.join(&name), real.as_os_str().as_encoded_bytes());
+            }
+        }
     }
 }
 

@@ -233,6 +233,11 @@ pub struct CommandSandbox {
     pub fs_write_file: Vec<String>,
     /// Command names that may run directly inside this sandbox.
     pub allow_commands: Vec<String>,
+    /// The fork's macOS keychain switch (mediation notes SBX-5): valid at level L1, removed
+    /// by the seed (SCH-12), whose replacement is listing the keychain files in
+    /// `fs_read_file`. Accepted so that profiles of either level load; it grants nothing.
+    #[serde(skip_serializing)]
+    pub keychain_access: bool,
 }
 
 /// A mediated command's network policy.

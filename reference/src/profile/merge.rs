@@ -125,6 +125,8 @@ fn merge_command_sandbox(base: CommandSandbox, child: CommandSandbox) -> Command
         fs_write: union(base.fs_write, child.fs_write),
         fs_write_file: union(base.fs_write_file, child.fs_write_file),
         allow_commands: union(base.allow_commands, child.allow_commands),
+        // OR, as the fork merged it before the seed removed the field; it grants nothing.
+        keychain_access: base.keychain_access || child.keychain_access,
     }
 }
 

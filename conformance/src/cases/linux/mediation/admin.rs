@@ -1,44 +1,52 @@
-//! Admin approval (MED-SRV-010): a rule with `"admin": true` runs only after a human
-//! decides through `IUT approve` (same `XDG_STATE_HOME`); a refusal or no decision in time
-//! answers 126 and runs nothing.
+//! Admin approval (MED-SRV-010): a rule with `"admin": true` acts only after the approver
+//! approves. The approver is the kipz fork's: the IUT runs `nono-approve COMMAND ARGS...`
+//! (next to its own binary, else on the supervisor's `PATH`) and waits for it; exit 0
+//! approves, anything else refuses with 126.
 //!
-//! The agent runs in the background; the case then plays the human with `IUT approve`.
-//! The real `gh` records every run in `out/ran.jsonl`, so "ran" and "did not run" are
-//! seen from outside, and a non-admin call in the same session shows that the session
-//! itself works.
+//! The suite plays the human with a stub approver first on the supervisor's `PATH`
+//! ([`Kit::approver`]) that records how it was called. The real `gh` records every run in
+//! `out/ran.jsonl`, so "ran" and "did not run" are seen from outside, and a non-admin call
+//! in the same session shows that the session itself works and never asks the approver.
 
-use super::{admin, approve, s, Kit};
+use super::{admin, approve, s, Kit, Session, Verdict};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::ensure;
 use serde_json::json;
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub fn cases() -> Vec<Case> {
     vec![
         case(
             "linux.mediation.admin.approved_request_runs",
-            "An admin rule's command waits for `approve`, which exits 0 saying what it approved; then it runs and its output is answered",
+            "An approver exiting 0, called with the command and its arguments, lets the admin rule's command run and answer",
             &["MED-SRV-010", "MED-SRV-009"],
             approved_request_runs,
         ),
         case(
-            "linux.mediation.admin.denied_request_is_126_and_runs_nothing",
-            "`approve --deny` makes the admin rule answer 126 without running the command, while a non-admin call runs",
-            &["MED-SRV-010"],
-            denied_request_is_126,
+            "linux.mediation.admin.approver_output_stays_off_the_programs_stdout",
+            "What the approver prints never reaches the program's stdout (the IUT's own output stays off it)",
+            &["MED-AUDIT-009"],
+            approver_output_stays_off_the_programs_stdout,
         ),
         case(
-            "linux.mediation.admin.no_decision_in_time_is_126",
-            "With no decision before the server's approval timeout the admin rule answers 126 and runs nothing",
-            &["MED-SRV-010"],
-            no_decision_in_time_is_126,
+            "linux.mediation.admin.refused_request_is_126_and_runs_nothing",
+            "An approver exiting 1 makes the admin rule answer 126 without running the command, while a non-admin call runs without asking it; the line keeps the rule's action type",
+            &["MED-SRV-010", "MED-AUDIT-001"],
+            refused_request_is_126,
         ),
         case(
-            "linux.mediation.admin.approve_with_nothing_pending_exits_1",
-            "`approve --timeout 1` with no pending admin request exits 1",
+            "linux.mediation.admin.request_waits_for_the_approver",
+            "The admin rule's command does not run while the approver is still deciding, and runs once it approves",
             &["MED-SRV-010"],
-            approve_with_nothing_pending_exits_1,
+            request_waits_for_the_approver,
+        ),
+        case(
+            "linux.mediation.admin.no_approver_is_126",
+            "With no nono-approve anywhere the admin rule answers 126 and runs nothing, while a non-admin call runs",
+            &["MED-SRV-010"],
+            no_approver_is_126,
         ),
     ]
 }
@@ -50,103 +58,137 @@ fn setup(kit: &Kit) -> (PathBuf, PathBuf) {
     (profile, ran)
 }
 
+/// Runs the agent's `steps` with a stub approver deciding by `verdict` first on the
+/// supervisor's `PATH`; returns the run and the file where `gh` records its runs.
+fn with_approver(kit: &Kit, verdict: Verdict, steps: &[&[&str]]) -> Result<(Session, PathBuf), String> {
+    let (profile, ran) = setup(kit);
+    let approver = kit.approver(verdict);
+    let run = kit.agent(&profile).env("PATH", path_with(&approver)).run(steps)?;
+    run.finished()?;
+    Ok((run, ran))
+}
+
+/// `dir` first, then the suite's own `PATH`: the supervisor finds the stub approver there.
+fn path_with(dir: &Path) -> OsString {
+    let mut path = OsString::from(dir);
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()));
+    path
+}
+
 fn approved_request_runs(cx: &Ctx) -> CaseResult {
     let kit = Kit::new(cx);
-    let (profile, ran) = setup(&kit);
-    let running = kit
-        .agent(&profile)
-        .spawn(&[&["run", "gh", "deploy", "prod"]]);
-    // Not a speed check: whatever the timing, the command must not have run before approval.
-    std::thread::sleep(Duration::from_millis(300));
-    let early = kit.records(&ran).len();
-    let (code, stdout, stderr) = kit.approve(&["--timeout", "20"]);
-    let run = running.wait()?;
-    run.finished()?;
-    ensure!(
-        early == 0,
-        "the admin rule's command ran before anyone approved it"
-    );
-    ensure!(
-        code == 0,
-        "approve must exit 0 after approving: {code}, stdout {stdout:?}, stderr {stderr:?}"
-    );
-    ensure!(
-        stdout.contains("gh"),
-        "approve must print what it decided (naming gh): {stdout:?}"
-    );
+    let (run, ran) = with_approver(&kit, Verdict::Approve, &[&["run", "gh", "deploy", "prod"]])?;
     ensure!(
         run.exit_code(0)? == 0 && run.out(0)? == "deployed\n",
         "the approved command must run and answer: {}",
         run.op(0)?
     );
-    let records = kit.records(&ran);
-    ensure!(records.len() == 1, "gh must have run once: {records:?}");
+    let calls = kit.approver_calls();
+    ensure!(
+        calls == [vec!["gh".to_string(), "deploy".into(), "prod".into()]],
+        "the approver must be asked once, as `nono-approve gh deploy prod`: {calls:?}"
+    );
+    ensure!(kit.records(&ran).len() == 1, "gh must have run once: {:?}", kit.records(&ran));
     Ok(())
 }
 
-fn denied_request_is_126(cx: &Ctx) -> CaseResult {
+fn approver_output_stays_off_the_programs_stdout(cx: &Ctx) -> CaseResult {
     let kit = Kit::new(cx);
-    let (profile, ran) = setup(&kit);
-    let running = kit
-        .agent(&profile)
-        .spawn(&[&["run", "gh", "status"], &["run", "gh", "deploy", "prod"]]);
-    let (code, stdout, stderr) = kit.approve(&["--deny", "--timeout", "20"]);
-    let run = running.wait()?;
-    run.finished()?;
+    let (run, _) = with_approver(&kit, Verdict::Approve, &[&["run", "gh", "deploy", "prod"]])?;
     ensure!(
-        code == 0,
-        "approve --deny must exit 0 after deciding: {code}, stdout {stdout:?}, stderr {stderr:?}"
+        !kit.approver_calls().is_empty(),
+        "control: the approver must have been asked: {run}"
     );
+    // The agent reports on its own channel and prints nothing, so the program's stdout
+    // (the IUT's) must be empty.
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    ensure!(
+        stdout.is_empty(),
+        "nothing may reach the program's stdout (the approver printed APPROVER-STDOUT): {stdout:?}"
+    );
+    Ok(())
+}
+
+fn refused_request_is_126(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let (run, ran) = with_approver(&kit, Verdict::Refuse, &[&["run", "gh", "status"], &["run", "gh", "deploy", "prod"]])?;
     ensure!(
         run.exit_code(0)? == 0,
         "control: the non-admin call must run without approval: {}",
         run.op(0)?
     );
     ensure!(
-        run.exit_code(1)? == 126,
-        "a refused admin request must answer 126: {}",
+        run.exit_code(1)? == 126 && run.err(1)?.contains("not approved"),
+        "a refused admin request must answer 126 saying it was not approved: {}",
         run.op(1)?
     );
-    let args: Vec<Vec<String>> = kit.records(&ran).iter().map(super::args_of).collect();
+    let calls = kit.approver_calls();
     ensure!(
-        args == [vec!["status".to_string()]],
-        "only the non-admin call may run gh: {args:?}"
+        calls == [vec!["gh".to_string(), "deploy".into(), "prod".into()]],
+        "only the admin request may ask the approver: {calls:?}"
+    );
+    let args: Vec<Vec<String>> = kit.records(&ran).iter().map(super::args_of).collect();
+    ensure!(args == [vec!["status".to_string()]], "only the non-admin call may run gh: {args:?}");
+    let refused: Vec<_> = run
+        .audit_for("gh")
+        .into_iter()
+        .filter(|l| l["args"] == json!(["deploy", "prod"]))
+        .collect();
+    ensure!(
+        refused.len() == 1 && refused[0]["exit_code"] == json!(126) && refused[0]["action_type"] == json!("approve"),
+        "the refused request's line must carry 126 and its rule's action type (approve): {refused:?}"
     );
     Ok(())
 }
 
-fn no_decision_in_time_is_126(cx: &Ctx) -> CaseResult {
+fn request_waits_for_the_approver(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let (profile, ran) = setup(&kit);
+    let decision = cx.fx.dir("out").join("decided");
+    let approver = kit.approver(Verdict::WhenFileAppears(decision.clone()));
+    let running = kit
+        .agent(&profile)
+        .env("PATH", path_with(&approver))
+        .spawn(&[&["run", "gh", "deploy", "prod"]]);
+    // Wait (bounded) until the approver has been asked; not a speed check.
+    let asked = (0..500).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        !kit.approver_calls().is_empty()
+    });
+    let early = kit.records(&ran).len();
+    std::fs::write(&decision, "approve").map_err(|e| e.to_string())?;
+    let run = running.wait()?;
+    run.finished()?;
+    ensure!(asked, "the approver was never asked: {run}");
+    ensure!(early == 0, "the admin rule's command ran before the approver decided");
+    ensure!(
+        run.exit_code(0)? == 0 && run.out(0)? == "deployed\n",
+        "once approved the command must run and answer: {}",
+        run.op(0)?
+    );
+    Ok(())
+}
+
+fn no_approver_is_126(cx: &Ctx) -> CaseResult {
     let kit = Kit::new(cx);
     let (profile, ran) = setup(&kit);
     let run = kit
         .agent(&profile)
-        .env("NONO_APPROVAL_TIMEOUT_SECS", "1")
+        .env("PATH", "/usr/bin:/bin")
         .run(&[&["run", "gh", "status"], &["run", "gh", "deploy", "prod"]])?;
     run.finished()?;
     ensure!(
         run.exit_code(0)? == 0,
-        "control: the non-admin call must run without approval: {}",
+        "control: the non-admin call must run: {}",
         run.op(0)?
     );
     ensure!(
         run.exit_code(1)? == 126,
-        "an admin request nobody decides must answer 126: {}",
+        "an admin request with no approver must answer 126: {}",
         run.op(1)?
     );
     let args: Vec<Vec<String>> = kit.records(&ran).iter().map(super::args_of).collect();
-    ensure!(
-        args == [vec!["status".to_string()]],
-        "only the non-admin call may run gh: {args:?}"
-    );
-    Ok(())
-}
-
-fn approve_with_nothing_pending_exits_1(cx: &Ctx) -> CaseResult {
-    let kit = Kit::new(cx);
-    let (code, stdout, stderr) = kit.approve(&["--timeout", "1"]);
-    ensure!(
-        code == 1,
-        "approve with nothing pending must exit 1: {code}, stdout {stdout:?}, stderr {stderr:?}"
-    );
+    ensure!(args == [vec!["status".to_string()]], "only the non-admin call may run gh: {args:?}");
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The audit log (MED-AUDIT-*): one whole JSON line per decided request and per audited
 //! shim run, with the session's identity, and without output, secrets or nonces.
 //!
-//! The log is found from outside under the case's own `XDG_STATE_HOME` (see
+//! The log is found from outside where the implementation's manifest says (see
 //! [`super::audit_lines`]). Pids are checked against what the suite knows: the IUT it
 //! started (`nono_pid`), the agent's own pid (`sandboxed_pid`) and the pid of the shim the
 //! agent started (`command_pid`).
@@ -16,8 +16,8 @@ pub fn cases() -> Vec<Case> {
     vec![
         case(
             "linux.mediation.audit.one_line_per_request_with_the_session_fields",
-            "Each decided request adds one line with command, args, ts, exit_code, session_id, nono_pid (the IUT), sandboxed_pid (the agent) and command_pid (the shim)",
-            &["MED-AUDIT-001"],
+            "Each decided request adds one line with command, args, ts, exit_code, session_id, session_name, nono_pid (the IUT), sandboxed_pid (the agent) and command_pid (the shim)",
+            &["MED-AUDIT-001", "MED-AUDIT-005"],
             one_line_per_request,
         ),
         case(
@@ -53,7 +53,7 @@ pub fn cases() -> Vec<Case> {
         case(
             "linux.mediation.audit.last_request_is_logged_before_the_session_ends",
             "In twelve concurrent sessions whose agent exits as soon as its only request is answered, each request still has its line",
-            &["MED-AUDIT-001", "MED-AUDIT-003"],
+            &["MED-AUDIT-001", "MED-AUDIT-003", "MED-AUDIT-007"],
             last_request_is_logged,
         ),
         case(
@@ -65,8 +65,20 @@ pub fn cases() -> Vec<Case> {
         case(
             "linux.mediation.audit.audited_shim_run_is_logged",
             "A shim run under a name that is not mediated runs the real binary and adds a line with its command and exit code",
-            &["MED-AUDIT-001", "MED-SHIM-005"],
+            &["MED-AUDIT-001", "MED-SHIM-005", "MED-AUDIT-007"],
             audited_shim_run_is_logged,
+        ),
+        case(
+            "linux.mediation.audit.older_shims_datagram_gets_the_session_fields",
+            "A datagram without session fields or command_pid (an older shim), claiming a forged session_id, is logged with the session's own fields and its arguments scrubbed",
+            &["MED-AUDIT-006"],
+            older_shims_datagram,
+        ),
+        case(
+            "linux.mediation.audit.malformed_datagrams_and_a_dead_client_lose_no_line",
+            "Datagrams that are not events, and a shim killed while its command runs, neither stop the server nor lose a line: the killed shim's command and a later request are both logged",
+            &["MED-AUDIT-008"],
+            malformed_datagrams_and_a_dead_client,
         ),
         case(
             "linux.mediation.audit.log_is_owner_only_and_out_of_the_agents_reach",
@@ -152,6 +164,10 @@ fn one_line_per_request(cx: &Ctx) -> CaseResult {
         ensure!(
             line["session_id"] == session_id,
             "session_id must be the same for the whole session: {line}"
+        );
+        ensure!(
+            line["session_name"].as_str().is_some_and(|n| !n.is_empty()),
+            "session_name must be a non-empty string: {line}"
         );
         ensure!(
             line["nono_pid"].as_u64() == Some(run.iut_pid as u64),
@@ -391,7 +407,7 @@ fn last_request_is_logged(cx: &Ctx) -> CaseResult {
             run.op(0)?
         );
     }
-    let lines = audit_lines(cx.fx.root());
+    let lines = audit_lines(cx);
     let missing: Vec<&String> = markers
         .iter()
         .filter(|m| {
@@ -495,15 +511,9 @@ fn log_is_out_of_reach(cx: &Ctx) -> CaseResult {
     let p = profile(&kit);
     let first = kit.agent(&p).run(&[&["run", "gh", "status"]])?;
     first.finished()?;
-    let mut logs = vec![];
-    super::find_named(&cx.fx.path("state"), "audit.jsonl", &mut logs);
-    let shared = cx.fx.path("home/.nono/sessions/audit.jsonl");
-    if shared.is_file() {
-        logs.push(shared);
-    }
-    let log = logs
+    let log = super::audit_files(cx)
         .first()
-        .ok_or_else(|| format!("no audit.jsonl under {}", cx.fx.path("state").display()))?
+        .ok_or_else(|| format!("no audit log where the implementation's settings say, under {}", cx.fx.root().display()))?
         .clone();
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&log)
@@ -543,6 +553,98 @@ fn log_is_out_of_reach(cx: &Ctx) -> CaseResult {
     ensure!(
         after.starts_with(&before),
         "the earlier log content changed"
+    );
+    Ok(())
+}
+
+fn older_shims_datagram(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let p = profile(&kit);
+    let old = json!({ "command": "oldtool", "args": ["x", "--token", "s3cret"], "ts": 1_700_000_000u64,
+                      "exit_code": 3, "session_id": "forged-session", "nono_pid": 1 });
+    let run = kit
+        .agent(&p)
+        .run(&[&["datagram", &old.to_string()], &["run", "gh", "status"]])?;
+    run.finished()?;
+    ensure!(run.op(0)?["ok"] != json!(false), "the agent could not send its datagram: {}", run.op(0)?);
+    let status = line_for(&run, "gh", "status")?;
+    let lines = run.audit_for("oldtool");
+    ensure!(lines.len() == 1, "the older shim's datagram must give one line: {:?}", run.audit);
+    let line = lines[0];
+    ensure!(
+        line["exit_code"] == json!(3) && line["ts"] == json!(1_700_000_000u64),
+        "the sender's exit_code and ts are kept: {line}"
+    );
+    ensure!(
+        line["args"] == json!(["x", "--token", "<redacted>"]),
+        "the sender's args are scrubbed again: {line}"
+    );
+    ensure!(
+        line["session_id"] == status["session_id"] && line["session_id"] != json!("forged-session"),
+        "the session_id is the session's own, not the datagram's: {line} (session line {status})"
+    );
+    ensure!(
+        line["nono_pid"].as_u64() == Some(run.iut_pid as u64),
+        "nono_pid is the IUT's {}: {line}",
+        run.iut_pid
+    );
+    ensure!(
+        line.get("session_name").is_some_and(|n| *n == status["session_name"]),
+        "session_name is the session's own: {line}"
+    );
+    Ok(())
+}
+
+fn malformed_datagrams_and_a_dead_client(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let started = cx.fx.dir("gate").join("started");
+    let release = cx.fx.dir("gate").join("release");
+    let slow = kit.fake(
+        "slow",
+        &[&format!("touch:{}", s(&started)), &format!("wait-file:{}", s(&release)), "exit:5"],
+    );
+    let gh = kit.fake("gh", &["exit:0"]);
+    let p = kit.mediation(json!({ "commands": [
+        { "name": "slow", "binary_path": slow },
+        { "name": "gh", "binary_path": gh, "intercept": [respond(&["status"], "fine\n", 0)] },
+    ]}));
+    let run = kit.agent(&p).flag("--allow", cx.fx.path("gate")).run(&[
+        &["datagram", "not an event"],
+        &["datagram", r#"{"command": 7}"#],
+        &["spawn", "slow", "waiting"],
+        &["wait-file", s(&started)],
+        &["kill-spawned"],
+        &["run", "gh", "status"],
+        // Released last: the command finishes as the agent exits, so its line is written
+        // while the session ends.
+        &["write", s(&release)],
+    ])?;
+    run.finished()?;
+    ensure!(
+        run.op(4)?["killed"] == json!(1),
+        "the agent must have killed its waiting shim: {}",
+        run.op(4)?
+    );
+    ensure!(
+        run.exit_code(5)? == 0 && run.out(5)? == "fine\n",
+        "the server must still answer after malformed datagrams and a dead client: {}",
+        run.op(5)?
+    );
+    ensure!(
+        run.audit.iter().all(|l| l.is_object()),
+        "every log line must be a JSON object: {:?}",
+        run.audit
+    );
+    let slow_lines = run.audit_for("slow");
+    ensure!(
+        slow_lines.len() == 1 && slow_lines[0]["exit_code"] == json!(5),
+        "the command of the killed shim must be logged once with its exit code 5: {:?}",
+        run.audit
+    );
+    ensure!(
+        run.audit_for("gh").len() == 1,
+        "the later request must be logged: {:?}",
+        run.audit
     );
     Ok(())
 }

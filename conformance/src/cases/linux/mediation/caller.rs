@@ -48,7 +48,7 @@ pub fn cases() -> Vec<Case> {
         case(
             "linux.mediation.caller.forged_context_nonce_neither_widens_nor_reveals",
             "An agent putting a captured nonce whose secret is a parent's name in NONO_SANDBOX_CONTEXT is still the agent (126), and neither the answer nor the audit log repeats the nonce or the secret",
-            &["MED-SRV-005", "MED-SRV-004", "MED-AUDIT-002"],
+            &["MED-SRV-017", "MED-SRV-004", "MED-AUDIT-002"],
             forged_context_nonce,
         ),
         case(
@@ -60,13 +60,13 @@ pub fn cases() -> Vec<Case> {
         case(
             "linux.mediation.caller.parents_context_replayed_after_it_exits_is_refused",
             "The context a mediated parent received, replayed by the agent after the parent exited, does not make the agent a parent (126), and is not repeated in the answer or the log",
-            &["MED-SRV-005", "MED-SRV-004"],
+            &["MED-SRV-017", "MED-SRV-004"],
             parents_context_replayed_after_it_exits,
         ),
         case(
             "linux.mediation.caller.parents_context_replayed_while_it_runs_is_refused",
             "The context of a parent that is still running, replayed by the agent (not its descendant), is refused with 126, while the parent's own call succeeds",
-            &["MED-SRV-005", "MED-SRV-004"],
+            &["MED-SRV-017", "MED-SRV-004"],
             parents_context_replayed_while_it_runs,
         ),
         case(

@@ -15,7 +15,7 @@ pub fn cases() -> Vec<Case> {
         case(
             "linux.mediation.cwd.passthrough_runs_in_the_callers_directory",
             "A passthrough command runs in the agent's current directory, not the IUT's",
-            &["MED-SRV-013"],
+            &["MED-SRV-013", "MED-SHIM-006"],
             |cx: &Ctx| check(cx, Path::Passthrough),
         ),
         case(

@@ -1,7 +1,9 @@
 //! The environment and arguments a mediated command gets (MED-SRV-014, section 16 through
-//! mediation): the supervisor's environment without dangerous and blocked names, the
-//! request's variables on top (except dangerous, blocked, `PATH` and `NONO_*`), and nonces
-//! rewritten to their secrets in arguments and values.
+//! mediation): the supervisor's environment (with `mediation.env.block` names: the block
+//! hides them from the agent only, mediation notes AGT-4), the request's variables on top
+//! (except `PATH`, `NONO_SANDBOX_CONTEXT` and the loader names of TOK-ENV-002), and nonces
+//! rewritten to their secrets in arguments and values. Dropping the wider dangerous list
+//! and request `NONO_*` names is hardening (TOK-ENV-005, MED-SRV-019).
 //!
 //! `show` is a passthrough command that describes the argv and environment it received;
 //! `vault read` captures the secret `s3cret-42`, so the agent holds only its nonce.
@@ -27,39 +29,39 @@ pub fn cases() -> Vec<Case> {
             supervisor_environment_is_inherited,
         ),
         case(
-            "linux.mediation.env.blocked_name_from_the_request_never_reaches",
-            "A mediation.env.block name set by the agent for its call does not reach the mediated command, while another variable does",
-            &["MED-SRV-014", "TOK-ENV-002"],
+            "linux.mediation.env.blocked_name_set_by_the_agent_reaches_the_command",
+            "A mediation.env.block name the agent sets for its call reaches the mediated command (the block hides the supervisor's value from the agent only)",
+            &["MED-SRV-014"],
             blocked_name_from_the_request,
         ),
         case(
-            "linux.mediation.env.blocked_name_from_the_supervisor_never_reaches",
-            "A mediation.env.block name in the supervisor's own environment reaches neither the agent nor the mediated command",
+            "linux.mediation.env.blocked_name_reaches_mediated_commands_only",
+            "A mediation.env.block name in the supervisor's own environment is hidden from the agent but reaches the mediated command (the GH_TOKEN flow)",
             &["MED-SRV-014", "PRF-RUN-004"],
             blocked_name_from_the_supervisor,
         ),
         case(
             "linux.mediation.env.dangerous_names_from_the_request_dropped",
             "Dangerous names (NODE_OPTIONS, BASH_ENV, PYTHONPATH, GOFLAGS, an LD_ name) set by the agent for its call do not reach the mediated command",
-            &["MED-SRV-014", "TOK-ENV-002", "ENV-SCRUB-001"],
+            &["TOK-ENV-005", "ENV-SCRUB-001"],
             dangerous_names_from_the_request,
         ),
         case(
             "linux.mediation.env.dangerous_names_from_the_supervisor_dropped",
             "Dangerous names in the supervisor's environment do not reach the mediated command",
-            &["MED-SRV-014", "ENV-SCRUB-001"],
+            &["MED-SRV-019", "ENV-SCRUB-001"],
             dangerous_names_from_the_supervisor,
         ),
         case(
             "linux.mediation.env.path_and_nono_names_from_the_request_ignored",
             "PATH and NONO_* values the agent sets for its call do not reach the mediated command",
-            &["MED-SRV-014"],
+            &["MED-SRV-019", "TOK-ENV-002"],
             path_and_nono_names_from_the_request,
         ),
         case(
             "linux.mediation.env.similar_names_are_kept",
-            "Names that only resemble blocked or dangerous ones (api_key, MY_LD_PRELOAD, API_KEY_ID) reach the command",
-            &["MED-SRV-014", "TOK-ENV-003"],
+            "Names that only resemble a dropped one (ld_preload, MY_LD_PRELOAD, LD_PRELOAD_X) reach the command, while LD_PRELOAD itself is dropped",
+            &["TOK-ENV-003", "TOK-ENV-002", "MED-SRV-014"],
             similar_names_are_kept,
         ),
         case(
@@ -87,10 +89,10 @@ pub fn cases() -> Vec<Case> {
             near_nonces_stay_literal,
         ),
         case(
-            "linux.mediation.env.blocked_name_with_a_nonce_is_dropped",
-            "A blocked name whose value is a nonce is dropped rather than given the secret, while another name with the nonce gets it",
-            &["TOK-ENV-002", "MED-SRV-014"],
-            blocked_name_with_a_nonce_is_dropped,
+            "linux.mediation.env.blocked_name_with_a_nonce_gets_the_secret",
+            "The agent setting a mediation.env.block name (GH_TOKEN) to a captured nonce gives the mediated command the secret, as another name does",
+            &["MED-SRV-014"],
+            blocked_name_with_a_nonce_gets_the_secret,
         ),
         case(
             "linux.mediation.env.nonce_in_a_name_is_not_rewritten",
@@ -206,8 +208,8 @@ fn blocked_name_from_the_request(cx: &Ctx) -> CaseResult {
     run.finished()?;
     let env = shown_env(&run, 0)?;
     ensure!(
-        !env.contains_key("GH_TOKEN"),
-        "GH_TOKEN is blocked and must not reach show: {:?}",
+        value(&env, "GH_TOKEN") == Some("set-by-agent"),
+        "GH_TOKEN set by the agent must reach show (env.block hides names from the agent only): {:?}",
         value(&env, "GH_TOKEN")
     );
     ensure!(
@@ -233,8 +235,8 @@ fn blocked_name_from_the_supervisor(cx: &Ctx) -> CaseResult {
     );
     let env = shown_env(&run, 1)?;
     ensure!(
-        !env.contains_key("GH_TOKEN"),
-        "GH_TOKEN from the supervisor reached show: {:?}",
+        value(&env, "GH_TOKEN") == Some("supervisor-secret"),
+        "GH_TOKEN from the supervisor must reach show (the block hides it from the agent only): {:?}",
         value(&env, "GH_TOKEN")
     );
     ensure!(
@@ -331,31 +333,27 @@ fn path_and_nono_names_from_the_request(cx: &Ctx) -> CaseResult {
 
 fn similar_names_are_kept(cx: &Ctx) -> CaseResult {
     let kit = Kit::new(cx);
-    let p = profile(&kit, json!({ "env": { "block": ["API_KEY"] } }));
+    let p = profile(&kit, json!({}));
     let run = kit.agent(&p).run(&[&[
         "run",
-        "api_key=lower",
+        "ld_preload=lower",
         "MY_LD_PRELOAD=mine",
-        "API_KEY_ID=id",
-        "API_KEY=blocked",
+        "LD_PRELOAD_X=x",
+        "LD_PRELOAD=/forged.so",
         "show",
     ]])?;
     run.finished()?;
     let env = shown_env(&run, 0)?;
-    for (name, want) in [
-        ("api_key", "lower"),
-        ("MY_LD_PRELOAD", "mine"),
-        ("API_KEY_ID", "id"),
-    ] {
+    for (name, want) in [("ld_preload", "lower"), ("MY_LD_PRELOAD", "mine")] {
         ensure!(
             value(&env, name) == Some(want),
-            "{name} only resembles a blocked or dangerous name and must reach show: {:?}",
+            "{name} only resembles a dropped name and must reach show: {:?}",
             value(&env, name)
         );
     }
     ensure!(
-        !env.contains_key("API_KEY"),
-        "control: API_KEY itself is blocked"
+        !env.contains_key("LD_PRELOAD"),
+        "control: LD_PRELOAD itself is never taken from the request"
     );
     Ok(())
 }
@@ -497,7 +495,7 @@ fn near_nonces_stay_literal(cx: &Ctx) -> CaseResult {
     Ok(())
 }
 
-fn blocked_name_with_a_nonce_is_dropped(cx: &Ctx) -> CaseResult {
+fn blocked_name_with_a_nonce_gets_the_secret(cx: &Ctx) -> CaseResult {
     let kit = Kit::new(cx);
     let p = profile(&kit, json!({ "env": { "block": ["GH_TOKEN"] } }));
     let run = kit.agent(&p).run(&[
@@ -507,8 +505,8 @@ fn blocked_name_with_a_nonce_is_dropped(cx: &Ctx) -> CaseResult {
     run.finished()?;
     let env = shown_env(&run, 1)?;
     ensure!(
-        !env.contains_key("GH_TOKEN"),
-        "blocked GH_TOKEN reached show: {:?}",
+        value(&env, "GH_TOKEN") == Some(SECRET),
+        "GH_TOKEN set to the nonce must give show the secret, blocked or not: {:?}",
         value(&env, "GH_TOKEN")
     );
     ensure!(

@@ -12,13 +12,13 @@ pub fn cases() -> Vec<Case> {
         case(
             "linux.mediation.exit.passthrough_answers_the_commands_code",
             "Real binaries exiting 0, 1, 42 and 255 make the agent's call exit 0, 1, 42 and 255",
-            &["MED-SRV-013", "MED-SRV-011", "MED-SHIM-003"],
+            &["MED-SRV-018", "MED-SRV-011", "MED-SHIM-003"],
             passthrough_answers_the_commands_code,
         ),
         case(
             "linux.mediation.exit.signalled_command_answers_1",
             "Real binaries killed by SIGKILL and SIGTERM make the agent's call exit 1 (not 128+N)",
-            &["MED-SRV-013"],
+            &["MED-SRV-018"],
             signalled_command_answers_1,
         ),
         case(

@@ -11,9 +11,17 @@
 //! * the **profile** names them in `mediation.commands`.
 //!
 //! Side effects are checked from outside: files the real binaries write (`record:` lines,
-//! markers), the IUT's output, and the audit log found under the case's own
-//! `XDG_STATE_HOME`. Every run gets `HOME`, `XDG_CONFIG_HOME` and `XDG_STATE_HOME` inside the
-//! fixture root, so sessions, logs and approvals of parallel cases never meet.
+//! markers), the IUT's output, and the audit log (where the implementation's manifest
+//! says, `settings.audit_log`; by default the reference's layout under the case's own
+//! `XDG_STATE_HOME`). Every run gets `HOME`, `XDG_CONFIG_HOME` and `XDG_STATE_HOME` inside
+//! the fixture root, so sessions and logs of parallel cases never meet.
+//!
+//! The agent reports its steps in a file of the suite's own (`--report`, granted to the
+//! agent as one file), never on the IUT's stdout, where an implementation may log.
+//!
+//! Approval of `admin` rules follows the kipz fork's contract: the IUT runs
+//! `nono-approve COMMAND ARGS...` from `PATH`. [`Kit::approver`] installs a stub that
+//! records its arguments and approves, refuses, or waits for a file.
 //!
 //! Families: [`session`], [`shim`] (the suite plays the server), [`server`] (the suite plays
 //! the shim), [`actions`], [`matching`], [`caller`], [`passthrough`], [`sandbox`], [`cwd`],
@@ -155,18 +163,29 @@ impl<'a> Kit<'a> {
         )
     }
 
-    /// The environment every IUT invocation of this case gets.
+    /// The environment every IUT invocation of this case gets: the manifest's
+    /// `settings.env`, then the case's own home and XDG directories.
     fn base_env(&self) -> Vec<(OsString, OsString)> {
         let fx = &self.cx.fx;
-        vec![
+        let mut env: Vec<(OsString, OsString)> =
+            self.cx.imp.settings.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
+        env.extend([
             ("HOME".into(), fx.dir("home").into()),
             ("XDG_CONFIG_HOME".into(), fx.dir("config").into()),
             ("XDG_STATE_HOME".into(), fx.dir("state").into()),
-        ]
+        ]);
+        if let Some(tmp) = session_tmpdir() {
+            env.push(("TMPDIR".into(), tmp.into()));
+        }
+        env
     }
 
-    /// An agent run under `profile`.
+    /// An agent run under `profile`, reporting to a fresh file of its own.
     pub fn agent(&self, profile: &Path) -> Agent<'a> {
+        let reports = self.cx.fx.dir("reports");
+        let n = std::fs::read_dir(&reports).map(|d| d.count()).unwrap_or(0);
+        let report = reports.join(format!("agent-{n}.jsonl"));
+        std::fs::write(&report, "").expect("creating the agent's report file");
         Agent {
             cx: self.cx,
             flags: vec![
@@ -174,26 +193,62 @@ impl<'a> Kit<'a> {
                 profile.into(),
                 "--read-file".into(),
                 client(self.cx).into(),
+                "--allow-file".into(),
+                report.clone().into(),
             ],
+            report,
             envs: self.base_env(),
             stdin: None,
             cwd: None,
         }
     }
 
-    /// `IUT approve ARGS` with this case's state directory; returns (exit code, stdout, stderr).
-    pub fn approve(&self, args: &[&str]) -> (i32, String, String) {
-        let mut cmd = Command::new(&self.cx.imp.path);
-        cmd.arg("approve")
-            .args(args)
-            .envs(self.base_env())
-            .stdin(Stdio::null());
-        let out = cmd.output().expect("starting the IUT's approve command");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+    /// Installs `approver/nono-approve`, a stub approver that appends its arguments (one
+    /// JSON array per call) to `approver/calls.jsonl`, prints `APPROVER-STDOUT` (which
+    /// must never reach the program's stdout), and then behaves as `verdict` says. Returns
+    /// the directory to put first on the supervisor's `PATH`.
+    pub fn approver(&self, verdict: Verdict) -> PathBuf {
+        let dir = self.cx.fx.dir("approver");
+        let calls = dir.join("calls.jsonl");
+        let decide = match &verdict {
+            Verdict::Approve => "exit 0".to_string(),
+            Verdict::Refuse => "exit 1".to_string(),
+            Verdict::WhenFileAppears(file) => {
+                format!("while [ ! -e '{}' ]; do sleep 0.02; done\nexit 0", s(file))
+            }
+        };
+        // The suite's stand-in for a human approving through nono-approve. Arguments are
+        // recorded as a JSON array (the cases use plain words, no quotes to escape).
+        let script = r#"#!/bin/sh
+line='['; sep=''
+for a in "$@"; do line="$line$sep\"$a\""; sep=','; done
+printf '%s]\n' "$line" >> 'CALLS'
+echo APPROVER-STDOUT
+DECIDE
+"#
+        .replace("CALLS", s(&calls))
+        .replace("DECIDE", &decide);
+        let path = dir.join("nono-approve");
+        std::fs::write(&path, script).expect("writing the stub approver");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .expect("making the stub approver executable");
+        dir
+    }
+
+    /// The argument lists the stub approver was called with, in order.
+    pub fn approver_calls(&self) -> Vec<Vec<String>> {
+        self.records(&self.cx.fx.dir("approver").join("calls.jsonl"))
+            .iter()
+            .map(|call| {
+                call.as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect()
     }
 
     /// Lines a fake appended with `record:PATH`.
@@ -206,18 +261,55 @@ impl<'a> Kit<'a> {
     }
 }
 
-/// The audit logs under `root`: any `audit.jsonl` below `state/` (the reference writes
-/// `$XDG_STATE_HOME/nono-ref/sessions/<id>/audit.jsonl`) and the kipz fork's shared
-/// `$HOME/.nono/sessions/audit.jsonl`. Unparsable lines come back as JSON strings.
-pub fn audit_lines(root: &Path) -> Vec<Value> {
-    let mut files = vec![];
-    find_named(&root.join("state"), "audit.jsonl", &mut files);
-    let shared = root.join("home/.nono/sessions/audit.jsonl");
-    if shared.is_file() {
-        files.push(shared);
-    }
+/// A `TMPDIR` on tmpfs for the IUT's session directories, when the machine has one.
+///
+/// A session holds a shim for every program on the supervisor's `PATH` (over a thousand
+/// on a typical Linux), and creating them on a loaded disk file system costs about a
+/// second per session, against milliseconds on tmpfs. Only the place changes, never what a
+/// case checks; sessions of parallel cases have their own per-pid names.
+fn session_tmpdir() -> Option<&'static Path> {
+    static DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from("/dev/shm/nono-conformance-sessions");
+        use std::os::unix::fs::DirBuilderExt;
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => Some(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Some(dir),
+            Err(_) => None,
+        }
+    })
+    .as_deref()
+}
+
+/// Where the reference keeps its audit logs, as a `settings.audit_log` template.
+pub const REFERENCE_AUDIT_LOG: &str = "{state_home}/nono-ref/sessions/{session_id}/audit.jsonl";
+
+/// The case's audit log files, found through the manifest's template (`{home}`,
+/// `{state_home}`, and `{session_id}` for any one directory level), sorted.
+pub fn audit_files(cx: &Ctx) -> Vec<PathBuf> {
+    let template = cx.imp.settings.audit_log.as_deref().unwrap_or(REFERENCE_AUDIT_LOG);
+    let root = cx.fx.root();
+    let filled = template
+        .replace("{home}", s(&root.join("home")))
+        .replace("{state_home}", s(&root.join("state")));
+    let mut files: Vec<PathBuf> = match filled.split_once("{session_id}") {
+        None => vec![PathBuf::from(filled)],
+        Some((before, after)) => std::fs::read_dir(before)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| PathBuf::from(format!("{}{after}", s(&entry.path()))))
+            .collect(),
+    };
+    files.retain(|f| f.is_file());
     files.sort();
     files
+}
+
+/// The lines of the case's audit logs ([`audit_files`]). Unparsable lines come back as
+/// JSON strings.
+pub fn audit_lines(cx: &Ctx) -> Vec<Value> {
+    audit_files(cx)
         .iter()
         .flat_map(|f| {
             std::fs::read_to_string(f)
@@ -230,22 +322,12 @@ pub fn audit_lines(root: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// Every file named `name` below `dir`.
-pub fn find_named(dir: &Path, name: &str, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => find_named(&path, name, out),
-            Ok(_) if entry.file_name() == name => out.push(path),
-            _ => {}
-        }
-    }
-}
-
 /// One `IUT run --profile P -- nono-mediation-client STEPS...` being assembled.
 pub struct Agent<'a> {
     cx: &'a Ctx,
     flags: Vec<OsString>,
+    /// The suite's own channel for the agent's step reports.
+    report: PathBuf,
     envs: Vec<(OsString, OsString)>,
     stdin: Option<Vec<u8>>,
     cwd: Option<PathBuf>,
@@ -283,7 +365,9 @@ impl<'a> Agent<'a> {
         cmd.arg("run")
             .args(&self.flags)
             .arg("--")
-            .arg(client(self.cx));
+            .arg(client(self.cx))
+            .arg("--report")
+            .arg(&self.report);
         for (i, step) in steps.iter().enumerate() {
             if i > 0 {
                 cmd.arg("::");
@@ -300,7 +384,9 @@ impl<'a> Agent<'a> {
     }
 
     /// Starts the run in the background.
-    pub fn spawn(&self, steps: &[&[&str]]) -> Running {
+    pub fn spawn(&self, steps: &[&[&str]]) -> Running<'a> {
+        // A second run of the same agent reports afresh.
+        std::fs::write(&self.report, "").expect("emptying the agent's report file");
         let mut cmd = self.command(steps);
         let command_line = format!("{cmd:?}");
         cmd.stdin(if self.stdin.is_some() {
@@ -323,7 +409,8 @@ impl<'a> Agent<'a> {
         Running {
             child,
             command_line,
-            root: self.cx.fx.root().to_path_buf(),
+            report: self.report.clone(),
+            cx: self.cx,
         }
     }
 
@@ -334,13 +421,14 @@ impl<'a> Agent<'a> {
 }
 
 /// A run in progress.
-pub struct Running {
+pub struct Running<'a> {
     pub child: Child,
     command_line: String,
-    root: PathBuf,
+    report: PathBuf,
+    cx: &'a Ctx,
 }
 
-impl Running {
+impl Running<'_> {
     /// Waits (at most [`RUN_DEADLINE`]) and collects what happened.
     pub fn wait(mut self) -> Result<Session, String> {
         let pid = self.child.id();
@@ -376,7 +464,7 @@ impl Running {
         let code = status
             .code()
             .unwrap_or_else(|| -status.signal().unwrap_or(0));
-        let text = String::from_utf8_lossy(&stdout).into_owned();
+        let text = std::fs::read_to_string(&self.report).unwrap_or_default();
         let parsed: Vec<Value> = text
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -390,7 +478,7 @@ impl Running {
                 .collect(),
             stdout,
             stderr,
-            audit: audit_lines(&self.root),
+            audit: audit_lines(self.cx),
             iut_pid: pid,
             command_line: self.command_line,
         })
@@ -401,11 +489,11 @@ impl Running {
 pub struct Session {
     /// The IUT's exit code (`-N` for a raw signal death of the IUT itself).
     pub code: i32,
-    /// Everything on the IUT's stdout, raw.
+    /// Everything on the IUT's stdout, raw (the agent's reports are not there).
     pub stdout: Vec<u8>,
     /// Everything on its stderr.
     pub stderr: String,
-    /// The agent's step results, in order.
+    /// The agent's step results, in order, from its report file.
     pub ops: Vec<Value>,
     /// The audit log after the run.
     pub audit: Vec<Value>,
@@ -514,6 +602,16 @@ impl Session {
                 )
             })
     }
+}
+
+/// What the stub approver of [`Kit::approver`] does after recording its call.
+pub enum Verdict {
+    /// Exit 0.
+    Approve,
+    /// Exit 1.
+    Refuse,
+    /// Wait until the file exists, then exit 0.
+    WhenFileAppears(PathBuf),
 }
 
 /// `{"args_prefix": prefix, "action": {"type": "respond", "stdout": stdout, "exit_code": code}}`.

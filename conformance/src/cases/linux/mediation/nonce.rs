@@ -7,7 +7,9 @@
 //!
 //! Vectors that cannot travel this way are left to the library cases (`broker.rewrite.*`):
 //! bytes that are not UTF-8 (requests are JSON text), secrets with surrounding whitespace
-//! (capture trims its output), and secrets that themselves contain a nonce.
+//! (capture trims its output), secrets that themselves contain a nonce, and vectors with a
+//! `blocked` list (the broker library's parameter: through mediation `mediation.env.block`
+//! hides names from the agent only and never drops them from a request, notes AGT-4).
 
 use super::{args_of, env_in, is_nonce, Kit};
 use crate::case::{Case, CaseResult, Ctx};
@@ -32,7 +34,9 @@ pub fn cases() -> Vec<Case> {
 
 /// Can this vector be checked through a real session?
 fn travels(nv: &NonceVector) -> bool {
-    nv.is_text()
+    let blocks = matches!(&nv.input, Shape::Env { blocked, .. } if !blocked.is_empty());
+    !blocks
+        && nv.is_text()
         && nv.secrets.iter().all(|(_, value)| match value.render(&BTreeMap::new()) {
             Ok(bytes) => value.names().next().is_none() && bytes == bytes.trim_ascii() && std::str::from_utf8(&bytes).is_ok(),
             Err(_) => false,
@@ -91,7 +95,6 @@ fn through_mediation(cx: &Ctx, vector: &Vector) -> CaseResult {
         steps.push(vec!["run".into(), name]);
     }
     let mut call = vec!["run".to_string()];
-    let mut blocked_names = vec![];
     match &nv.input {
         Shape::Args(args) => {
             call.push("show".into());
@@ -99,18 +102,15 @@ fn through_mediation(cx: &Ctx, vector: &Vector) -> CaseResult {
                 call.push(client_text(arg, &order, &unknown)?);
             }
         }
-        Shape::Env { vars, blocked } => {
+        Shape::Env { vars, .. } => {
             for (name, value) in vars {
                 call.push(format!("{}={}", client_text(name, &order, &unknown)?, client_text(value, &order, &unknown)?));
-            }
-            for name in blocked {
-                blocked_names.push(client_text(name, &order, &unknown)?);
             }
             call.push("show".into());
         }
     }
     steps.push(call);
-    let profile = kit.mediation(json!({ "commands": commands, "env": { "block": blocked_names } }));
+    let profile = kit.mediation(json!({ "commands": commands }));
     let step_refs: Vec<Vec<&str>> = steps.iter().map(|s| s.iter().map(String::as_str).collect()).collect();
     let step_slices: Vec<&[&str]> = step_refs.iter().map(Vec::as_slice).collect();
     let run = kit.agent(&profile).run(&step_slices)?;

@@ -15,6 +15,12 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 pub fn cases() -> Vec<Case> {
     vec![
         case(
+            "linux.mediation.sandbox.capture_and_approve_run_without_it",
+            "A command with a sandbox that grants nothing reads and writes outside it when an approve or capture rule runs it, while its passthrough is denied the same read",
+            &["MED-SRV-020", "MED-SRV-008", "MED-SRV-009"],
+            capture_and_approve_run_without_it,
+        ),
+        case(
             "linux.mediation.sandbox.fs_read_grants_reading_only_there",
             "A sandboxed command reads inside its fs_read directory and is denied reading a sibling",
             &["MED-SRV-012"],
@@ -55,6 +61,56 @@ pub fn cases() -> Vec<Case> {
 }
 
 /// Runs `tool` (steps `steps`, sandbox `sandbox`) once and returns its outcome lines.
+/// The outcome lines (`{"step":..,"ok":..}`) a fake printed in step `i`'s stdout.
+fn outcomes(run: &Session, i: usize) -> Result<Vec<Value>, String> {
+    Ok(run
+        .out(i)?
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("step").is_some())
+        .collect())
+}
+
+fn capture_and_approve_run_without_it(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let private = cx.fx.file("private/f", "outside every grant");
+    let approved_mark = cx.fx.dir("out").join("approved-wrote");
+    let captured_mark = cx.fx.dir("out").join("captured-wrote");
+    let tool = kit.fake("tool", &[&format!("read:{}", s(&private)), &format!("write:{}", s(&approved_mark))]);
+    let keeper = kit.fake("keeper", &[&format!("write:{}", s(&captured_mark)), "print:kept-value\\n"]);
+    let profile = kit.mediation(json!({ "commands": [
+        { "name": "tool", "binary_path": tool, "sandbox": {},
+          "intercept": [super::approve(&["approved"])] },
+        { "name": "keeper", "binary_path": keeper, "sandbox": {},
+          "intercept": [super::capture(&[])] },
+    ]}));
+    let run = kit.agent(&profile).run(&[&["run", "tool", "plain"], &["run", "tool", "approved"], &["run", "keeper"]])?;
+    run.finished()?;
+    let passthrough = outcomes(&run, 0)?;
+    ensure!(
+        passthrough.first().is_some_and(|l| l["step"] == json!("read") && l["ok"] == json!(false)),
+        "control: the sandboxed passthrough must be denied the private read: {}",
+        run.op(0)?
+    );
+    let approved = outcomes(&run, 1)?;
+    ensure!(
+        approved.len() == 2 && approved.iter().all(|l| l["ok"] == json!(true)),
+        "approve must run the real binary without its sandbox (read and write both succeed): {}",
+        run.op(1)?
+    );
+    ensure!(approved_mark.exists(), "the approved run's file is not there");
+    ensure!(
+        super::is_nonce(run.out(2)?.trim()),
+        "capture must still answer a nonce: {}",
+        run.op(2)?
+    );
+    ensure!(
+        captured_mark.exists(),
+        "capture must run the real binary without its sandbox: its file is not there"
+    );
+    Ok(())
+}
+
 fn tool_outcomes(
     kit: &Kit,
     steps: &[&str],

@@ -10,8 +10,33 @@ use std::path::{Path, PathBuf};
 pub fn cases() -> Vec<Case> {
     vec![
         case(
+            "linux.mediation.session.keychain_access_is_accepted",
+            "A profile whose command sandbox sets keychain_access (the fork's macOS switch, removed by the seed) runs, and its command is mediated",
+            &["MED-SESSION-010"],
+            keychain_access_is_accepted,
+        ),
+        case(
+            "linux.mediation.session.child_profile_keeps_the_bases_commands_and_block",
+            "A profile that extends a base and adds one mediated command still mediates the base's command and hides the base's env.block name from the agent (per-field merge, seen through run)",
+            &["PRF-MED-001", "PRF-MED-006"],
+            child_profile_keeps_the_bases_mediation,
+        )
+        .in_class(crate::spec::Class::MediationSeed),
+        case(
+            "linux.mediation.session.every_program_on_path_gets_an_audit_shim",
+            "An executable on the supervisor's PATH that is not mediated gets an audit shim (a file that is not executable gets none), so the agent running it by name is audited",
+            &["MED-SESSION-009", "MED-SHIM-005", "MED-AUDIT-001"],
+            every_program_on_path_gets_an_audit_shim,
+        ),
+        case(
+            "linux.mediation.session.sockets_reachable_with_networking_blocked",
+            "With network.block in the profile the agent still connects to the request and audit sockets, and a mediated call is answered",
+            &["MED-SESSION-008", "MED-SESSION-001"],
+            sockets_reachable_with_networking_blocked,
+        ),
+        case(
             "linux.mediation.session.agent_environment_names_the_session",
-            "The agent gets NONO_MEDIATION_SOCKET, a 64-hex NONO_SESSION_TOKEN, NONO_SHIM_DIR, the mediated names in NONO_MEDIATED_COMMANDS, NONO_AUDIT_SOCKET, NONO_SHIM_SOURCES_DIR and a PATH that starts with the shim directory",
+            "The agent gets NONO_MEDIATION_SOCKET, a 64-hex NONO_SESSION_TOKEN, NONO_SHIM_DIR, the mediated names in NONO_MEDIATED_COMMANDS, NONO_AUDIT_SOCKET and a PATH that starts with the shim directory",
             &["MED-SESSION-002"],
             agent_environment_names_the_session,
         ),
@@ -36,7 +61,7 @@ pub fn cases() -> Vec<Case> {
         case(
             "linux.mediation.session.shim_sources_name_the_real_binary",
             "NONO_SHIM_SOURCES_DIR has a file per mediated command holding the real binary's absolute path",
-            &["MED-SESSION-005"],
+            &["MED-SESSION-005", "MED-SESSION-007"],
             shim_sources_name_the_real_binary,
         ),
         case(
@@ -102,13 +127,14 @@ pub fn cases() -> Vec<Case> {
     ]
 }
 
-const SESSION_VARS: [&str; 6] = [
+/// The variables every session sets (MED-SESSION-002); `NONO_SHIM_SOURCES_DIR`
+/// (MED-SESSION-007) is checked with the records it names.
+const SESSION_VARS: [&str; 5] = [
     "NONO_MEDIATION_SOCKET",
     "NONO_SESSION_TOKEN",
     "NONO_SHIM_DIR",
     "NONO_MEDIATED_COMMANDS",
     "NONO_AUDIT_SOCKET",
-    "NONO_SHIM_SOURCES_DIR",
 ];
 
 /// A profile mediating `gh` and `git`, both describing themselves.
@@ -249,6 +275,142 @@ fn sockets_accept_the_agent(cx: &Ctx) -> CaseResult {
     ensure!(
         audit["is_socket"] == json!(true) && audit["datagram"] == json!(true),
         "the audit socket must accept datagrams: {audit}"
+    );
+    Ok(())
+}
+
+fn child_profile_keeps_the_bases_mediation(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let from_base = kit.fake("from-base", &["exit:9"]);
+    let from_child = kit.fake("from-child", &["exit:9"]);
+    let respond = |text: &str| super::respond(&["ping"], text, 0);
+    // The base is found by name in the user profile directory, as nono looks bases up.
+    cx.fx.file(
+        "config/nono/profiles/conformance-mediation-base.json",
+        &json!({ "mediation": {
+            "commands": [{ "name": "from-base", "binary_path": from_base, "intercept": [respond("base answers\n")] }],
+            "env": { "block": ["BASE_SECRET"] }
+        }})
+        .to_string(),
+    );
+    let child = kit.profile_named(
+        "child",
+        json!({ "extends": "conformance-mediation-base", "mediation": {
+            "commands": [{ "name": "from-child", "binary_path": from_child, "intercept": [respond("child answers\n")] }]
+        }}),
+    );
+    let bare_child = kit.profile_named("bare-child", json!({ "extends": "conformance-mediation-base" }));
+    let steps: &[&[&str]] = &[&["env"], &["run", "from-base", "ping"]];
+    let control = kit.agent(&bare_child).env("BASE_SECRET", "s3").run(steps)?;
+    control.finished()?;
+    ensure!(
+        control.out(1)? == "base answers\n" && !control.env_of(0)?.contains_key("BASE_SECRET"),
+        "control: a child without mediation must keep the base's command and block: {}",
+        control
+    );
+    let run = kit
+        .agent(&child)
+        .env("BASE_SECRET", "s3")
+        .run(&[&["env"], &["run", "from-base", "ping"], &["run", "from-child", "ping"]])?;
+    run.finished()?;
+    let env = run.env_of(0)?;
+    ensure!(
+        !env.contains_key("BASE_SECRET"),
+        "the base's env.block must still hide BASE_SECRET from the agent: {:?}",
+        env.get("BASE_SECRET")
+    );
+    let mediated = var(&env, "NONO_MEDIATED_COMMANDS").unwrap_or("");
+    ensure!(
+        mediated.split(',').any(|n| n == "from-base") && mediated.split(',').any(|n| n == "from-child"),
+        "both the base's and the child's commands must be mediated: NONO_MEDIATED_COMMANDS={mediated:?}"
+    );
+    ensure!(
+        run.out(1)? == "base answers\n" && run.out(2)? == "child answers\n",
+        "the base's rule and the child's rule must both answer: {} / {}",
+        run.op(1)?,
+        run.op(2)?
+    );
+    Ok(())
+}
+
+fn keychain_access_is_accepted(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let security = kit.fake("security", &["exit:9"]);
+    let profile = kit.mediation(json!({ "commands": [{
+        "name": "security", "binary_path": security,
+        "sandbox": { "keychain_access": true },
+        "intercept": [super::respond(&["find-generic-password"], "answered\n", 0)]
+    }]}));
+    let run = kit.agent(&profile).run(&[&["run", "security", "find-generic-password"]])?;
+    run.finished()?;
+    ensure!(
+        run.exit_code(0)? == 0 && run.out(0)? == "answered\n",
+        "the profile with keychain_access must run and mediate security: {}",
+        run.op(0)?
+    );
+    Ok(())
+}
+
+fn every_program_on_path_gets_an_audit_shim(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let gh = kit.fake("gh", &["exit:0"]);
+    let tools = cx.fx.dir("tools");
+    cx.fx.copy_executable("tools/lister", &super::mediated(cx));
+    std::fs::write(tools.join("lister.steps"), "print:listed\\n\nexit:4\n").map_err(|e| e.to_string())?;
+    cx.fx.file("tools/plain-data", "not a program");
+    let profile = kit.one_command("gh", &gh, json!([]));
+    let path = format!("{}:/usr/bin:/bin", s(&tools));
+    let run = kit
+        .agent(&profile)
+        .env("PATH", &path)
+        .flag("--read", &tools)
+        .run(&[&["readdir", "{env:NONO_SHIM_DIR}"], &["run", "lister", "--all"]])?;
+    run.finished()?;
+    let entries: Vec<&str> = run.op(0)?["entries"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    ensure!(
+        entries.contains(&"gh") && entries.contains(&"lister"),
+        "the shim directory must hold gh (mediated) and lister (audit shim): {entries:?}"
+    );
+    ensure!(
+        !entries.contains(&"plain-data"),
+        "a file that is not executable must get no shim: {entries:?}"
+    );
+    ensure!(
+        run.exit_code(1)? == 4 && run.out(1)? == "listed\n",
+        "lister run by name must run the real lister and exit with its 4: {}",
+        run.op(1)?
+    );
+    let lines = run.audit_for("lister");
+    ensure!(
+        lines.len() == 1 && lines[0]["exit_code"] == json!(4) && lines[0]["args"] == json!(["--all"]),
+        "lister run by name must be audited once: {:?}",
+        run.audit
+    );
+    Ok(())
+}
+
+fn sockets_reachable_with_networking_blocked(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let gh = kit.fake("gh", &["exit:9"]);
+    let profile = kit.profile_named(
+        "blocked",
+        json!({
+            "network": { "block": true },
+            "mediation": { "commands": [{ "name": "gh", "binary_path": gh,
+                "intercept": [super::respond(&["status"], "answered\n", 0)] }] }
+        }),
+    );
+    let run = kit.agent(&profile).run(&[&["inspect"], &["run", "gh", "status"]])?;
+    run.finished()?;
+    let report = run.op(0)?;
+    ensure!(
+        report["mediation_socket"]["stream"] == json!(true) && report["audit_socket"]["datagram"] == json!(true),
+        "with networking blocked the agent must still reach both sockets: {report}"
+    );
+    ensure!(
+        run.exit_code(1)? == 0 && run.out(1)? == "answered\n",
+        "with networking blocked a mediated call must still be answered: {}",
+        run.op(1)?
     );
     Ok(())
 }

@@ -95,7 +95,7 @@ pub fn cases() -> Vec<Case> {
         shim_case(
             "unlisted_name_runs_the_real_binary_from_sources",
             "A name not in NONO_MEDIATED_COMMANDS runs the real binary named by its NONO_SHIM_SOURCES_DIR file with the shim's args, stdio, env and cwd, exits with its code and sends one audit datagram",
-            &["MED-SHIM-001", "MED-SHIM-005"],
+            &["MED-SHIM-007", "MED-SHIM-001", "MED-SHIM-005"],
             unlisted_name_runs_the_real_binary,
         ),
         shim_case(

@@ -70,6 +70,8 @@ for f in .ssh/id_ed25519 .aws/credentials .kube/config .bashrc .bash_profile .pr
   echo "stand-in for ~/$f written by peer-suite.sh" >"$home/$f"
 done
 chmod 700 "$home/.ssh" "$home/.gnupg"
+work="$out/work"
+mkdir -p "$work"
 
 user="${USER:-$(id -un)}"
 printf '%-28s %5s %7s %7s %8s\n' suite run passed failed skipped
@@ -81,10 +83,12 @@ for suite in "${SUITES[@]}"; do
     printf '%-28s %s\n' "$suite" "missing from the checkout"
     continue
   fi
-  # A clean environment: only what a login shell would have, pointing at the fake HOME.
-  env -i PATH="$PATH" HOME="$home" USER="$user" LOGNAME="$user" SHELL=/bin/bash \
+  # A clean environment: only what a login shell would have, pointing at the fake HOME,
+  # started in a directory of its own (the suites grant their working directory with
+  # --allow-cwd, and a directory above HOME would be refused for covering ~/.ssh).
+  (cd "$work" && env -i PATH="$PATH" HOME="$home" USER="$user" LOGNAME="$user" SHELL=/bin/bash \
       TERM=dumb LANG=C.UTF-8 NONO_BIN="$impl" \
-      bash "$script" >"$log" 2>&1 </dev/null || true
+      bash "$script" >"$log" 2>&1 </dev/null) || true
   # print_summary's lines, without colour codes.
   counts="$(sed 's/\x1b\[[0-9;]*m//g' "$log")"
   field() { grep -E "^ *$1: " <<<"$counts" | tail -1 | awk '{print $NF}' || true; }

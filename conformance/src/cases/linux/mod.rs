@@ -17,6 +17,11 @@ mod mediation;
 mod net;
 mod process;
 mod profile;
+mod protected;
+mod implicit;
+mod run_contract;
+mod system_reads;
+mod workload;
 mod scope;
 
 /// All Linux cases.
@@ -44,6 +49,11 @@ pub fn all() -> Vec<Case> {
         profile::cases,
         ipc::cases,
         mediation::cases,
+        system_reads::cases,
+        implicit::cases,
+        protected::cases,
+        workload::cases,
+        run_contract::cases,
     ] {
         out.extend(family());
     }

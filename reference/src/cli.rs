@@ -353,8 +353,18 @@ fn run(args: RunArgs) -> Result<i32> {
         return Ok(0);
     }
     // The program may read the description of its own sandbox (nono's NONO_CAP_FILE).
-    let cap_file = describe::CapFile::create(&caps)?;
-    caps.add(FsCapability::file("NONO_CAP_FILE", &cap_file.path, AccessMode::Read, Source::System)?);
+    let cap_file = match describe::CapFile::create(&caps) {
+        Ok(file) => {
+            caps.add(FsCapability::file("NONO_CAP_FILE", &file.path, AccessMode::Read, Source::System)?);
+            Some(file)
+        }
+        Err(err) => {
+            if !args.silent {
+                eprintln!("nono-ref: warning: {err}; the program runs without NONO_CAP_FILE");
+            }
+            None
+        }
+    };
     let supervisor_path = std::env::var_os("PATH");
     let mediation = profile.as_ref().map(|r| &r.profile.mediation).filter(|m| m.is_active());
     let session = match mediation {
@@ -390,7 +400,9 @@ fn run(args: RunArgs) -> Result<i32> {
     }
     // Variables of an outer session never leak into this one; ours are set below.
     env.retain(|(k, _)| !k.to_str().is_some_and(|k| SESSION_VARS.contains(&k)));
-    env.push((describe::CAP_FILE_VAR.into(), cap_file.path.clone().into_os_string()));
+    if let Some(file) = &cap_file {
+        env.push((describe::CAP_FILE_VAR.into(), file.path.clone().into_os_string()));
+    }
     if let Some(session) = &session {
         for (name, value) in session.shim_env(supervisor_path.as_deref()) {
             env.retain(|(k, _)| *k != name);

@@ -91,7 +91,9 @@ impl CapFile {
         let mut suffix = [0u8; 8];
         getrandom::fill(&mut suffix).map_err(|e| io(std::io::Error::other(e.to_string())))?;
         let name = format!("nono-ref-caps-{}-{}.json", std::process::id(), hex(&suffix));
-        let path = std::env::temp_dir().join(name);
+        // A relative TMPDIR would put the file wherever the run happens to start.
+        let dir = std::env::var_os("TMPDIR").map(PathBuf::from).filter(|d| d.is_absolute());
+        let path = dir.unwrap_or_else(|| PathBuf::from("/tmp")).join(name);
         let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).map_err(io)?;
         let written = CapFile { path };
         file.write_all(state_json(caps).to_string().as_bytes()).map_err(io)?;

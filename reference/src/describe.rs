@@ -2,8 +2,8 @@
 //! prints (each grant with its reason), its JSON form (`--dry-run --json`), and the state
 //! file `NONO_CAP_FILE` names for the sandboxed program.
 //!
-//! The state file has the shape of nono's (`{"fs": [{"original", "resolved", "access",
-//! "is_file"}], "net_blocked"}`, core-spec CLI-19), so tools that read nono's file inside a
+//! The state file has the shape of nono's (`{"fs": [{"original", "resolved" (0.66) or
+//! "path" (0.81), "access", "is_file"}], "net_blocked"}`, core-spec CLI-19), so tools that read nono's file inside a
 //! sandbox read this one too. It lives in the temporary directory, readable and writable by
 //! the user only, is granted read-only to the program, and is removed when the run ends.
 
@@ -72,7 +72,17 @@ pub fn state_json(caps: &CapabilitySet) -> Value {
     let fs: Vec<Value> = caps
         .fs
         .iter()
-        .map(|cap| json!({ "original": cap.original, "resolved": cap.resolved, "access": cap.access.label(), "is_file": cap.is_file }))
+        .map(|cap| {
+            // `resolved` as in nono 0.66, `path` and `source` as in nono 0.81.
+            json!({
+                "original": cap.original,
+                "resolved": cap.resolved,
+                "path": cap.resolved,
+                "access": cap.access.label(),
+                "is_file": cap.is_file,
+                "source": cap.source.label(),
+            })
+        })
         .collect();
     json!({ "fs": fs, "net_blocked": caps.network.block })
 }

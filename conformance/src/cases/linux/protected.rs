@@ -109,10 +109,12 @@ fn expect_refused_run(out: &RunOutput, grant: &Path, needle: &str, what: &str) -
 fn home_grant_refused(cx: &Ctx) -> CaseResult {
     let h = FakeHome::new(cx);
     let marker = h.join("project/created-by-program");
-    let before = tree(&h.home);
+    let protected_before = [tree(&h.join(".ssh")), tree(&h.join(".nono"))];
     let out = h.run(cx).allow(&h.home).probe(["create", arg(&marker)]);
     expect_refused_run(&out, &h.home, "overlaps protected nono state root", "--allow ~")?;
-    crate::ensure!(tree(&h.home) == before, "the refused run changed the home directory");
+    // The program did not run; the IUT itself may keep state in HOME, but not the program.
+    crate::ensure!(!marker.exists(), "the refused run created {}", marker.display());
+    crate::ensure!([tree(&h.join(".ssh")), tree(&h.join(".nono"))] == protected_before, "the refused run changed ~/.ssh or ~/.nono");
     // Control: the same program with a grant that stays clear of protected paths runs.
     let ok = h.run(cx).allow(h.join("project")).op(["create", arg(&marker)])?;
     expect_class(&ok, Class::Allowed, "control: create inside --allow ~/project")?;
@@ -204,11 +206,11 @@ fn bypass_needs_a_covering_grant(cx: &Ctx) -> CaseResult {
     let out = bypass(h.run(cx).read(&project)).probe(["read", arg(&config)]);
     crate::ensure!(out.probe().is_err() && out.code == 1, "a bypass without a covering grant must be an error; {out}");
     crate::ensure!(out.stderr.contains("no matching grant"), "the error does not say 'no matching grant'; {out}");
-    // The bypass of ~/.docker does not lift the protection of ~/.ssh.
-    let ssh = h.join(".ssh");
-    let out = bypass(h.run(cx).read(&docker).read(&ssh)).probe(["read", arg(&ssh.join("id_ed25519"))]);
-    expect_refused_run(&out, &ssh, "", "--read ~/.ssh next to a bypass of ~/.docker")?;
-    crate::ensure!(!out.stdout.contains("stand-in"), "the key leaked: {out}");
+    // The bypass of ~/.docker does not lift the protection of ~/.config/gcloud beside it.
+    let config = h.join(".config");
+    let out = bypass(h.run(cx).read(&docker).read(&config)).probe(["read", arg(&h.join(".config/gcloud/credentials.db"))]);
+    expect_refused_run(&out, &config, "", "--read ~/.config next to a bypass of ~/.docker")?;
+    crate::ensure!(!out.stdout.contains("stand-in"), "the credential leaked: {out}");
     Ok(())
 }
 

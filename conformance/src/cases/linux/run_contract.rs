@@ -43,7 +43,9 @@ fn cap_file_describes_the_sandbox(cx: &Ctx) -> CaseResult {
     crate::ensure!(path != arg(&decoy), "the caller's NONO_CAP_FILE was passed on; {out}");
     let state: serde_json::Value = serde_json::from_str(json.trim()).map_err(|e| format!("{path} is not JSON ({e}); {out}"))?;
     let fs = state["fs"].as_array().ok_or_else(|| format!("{path} has no `fs` list: {state}"))?;
-    let lists_d = fs.iter().any(|c| c["resolved"].as_str() == Some(arg(&d)) && c["is_file"] == false);
+    // nono 0.66 names the resolved path `resolved`, nono 0.81 `path`.
+    let resolved = |c: &serde_json::Value| c["resolved"].as_str().or(c["path"].as_str()).map(str::to_string);
+    let lists_d = fs.iter().any(|c| resolved(c).as_deref() == Some(arg(&d)) && c["is_file"] == false);
     crate::ensure!(lists_d, "{path} does not list the --allow directory {}: {state}", d.display());
     crate::ensure!(state["net_blocked"] == false, "{path} says the network is blocked under plain --allow: {state}");
     Ok(())
@@ -58,7 +60,7 @@ fn nono_flags_accepted(cx: &Ctx) -> CaseResult {
     let denied = run.op(["create", arg(&outside.join("made"))])?;
     expect_class(&denied, Class::Denied, "create outside D with nono's extra flags")?;
     crate::ensure!(!outside.join("made").exists(), "the denied create left a file");
-    let quiet = cx.run().allow(&d).arg("--silent").arg("--dry-run").command(["true"]);
+    let quiet = cx.run().current_dir(&d).allow(&d).arg("--allow-cwd").arg("--silent").arg("--dry-run").command(["true"]);
     crate::ensure!(quiet.code == 0, "--silent --dry-run must exit 0; {quiet}");
     crate::ensure!(quiet.stdout.is_empty() && quiet.stderr.is_empty(), "--silent --dry-run printed something; {quiet}");
     let unknown = cx.run().allow(&d).arg("--no-such-flag-at-all").command(["true"]);
@@ -81,7 +83,9 @@ fn builtin_dev_profiles_grant_the_workdir(cx: &Ctx) -> CaseResult {
             .arg("--profile")
             .arg(name)
             .arg("--workdir")
-            .arg(&work);
+            .arg(&work)
+            // nono asks before granting a profile's working directory, unless told so.
+            .arg("--allow-cwd");
         let ok = run.op(["create", arg(&work.join("made"))]).map_err(|e| format!("--profile {name}: {e}"))?;
         expect_class(&ok, Class::Allowed, &format!("--profile {name}: create in the working directory"))?;
         let denied = run.op(["create", arg(&beside.join("made"))])?;

@@ -6,6 +6,7 @@
 //! is a fake one in the fixture root, named by `HOME` for the run.
 
 use super::fs_read::{arg, tree};
+use super::protected::with_home;
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::Class;
 use crate::runner::{expect_class, Run};
@@ -52,7 +53,7 @@ fn fresh_dir_in(zone: &str) -> Result<tempfile::TempDir, String> {
 fn run_with_d(cx: &Ctx) -> (Run, PathBuf, PathBuf) {
     let d = cx.fx.dir("d");
     let home = cx.fx.dir("home");
-    let run = cx.run().allow(&d).env("HOME", &home).env_remove("XDG_STATE_HOME").current_dir(&d);
+    let run = with_home(cx.run(), &home).allow(&d).current_dir(&d);
     (run, d, home)
 }
 

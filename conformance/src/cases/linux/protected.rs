@@ -90,10 +90,19 @@ impl FakeHome {
         self.home.join(rel)
     }
 
-    /// A run of the IUT whose HOME is this directory (and no XDG variable points elsewhere).
+    /// A run of the IUT whose HOME is this directory, started in it.
     pub(crate) fn run(&self, cx: &Ctx) -> Run {
-        cx.run().env("HOME", &self.home).env_remove("XDG_STATE_HOME").env_remove("XDG_CONFIG_HOME").current_dir(&self.home)
+        with_home(cx.run(), &self.home).current_dir(&self.home)
     }
+}
+
+/// `run` with `HOME` set to `home` and no XDG base directory pointing anywhere else, so
+/// every home-relative path the IUT derives (protected paths, profile expansion, user
+/// configuration) lies in the fixture.
+pub(crate) fn with_home(run: Run, home: &Path) -> Run {
+    ["XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"]
+        .into_iter()
+        .fold(run.env("HOME", home), |run, var| run.env_remove(var))
 }
 
 /// The run was refused before the program started: exit 1, no probe result, and stderr

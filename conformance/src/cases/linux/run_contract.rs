@@ -3,6 +3,7 @@
 //! built-in profiles users name.
 
 use super::fs_read::arg;
+use super::protected::with_home;
 use crate::case::{case, system_program, Case, CaseResult, Ctx, Requirement};
 use crate::outcome::Class;
 use crate::runner::expect_class;
@@ -73,13 +74,8 @@ fn builtin_dev_profiles_grant_the_workdir(cx: &Ctx) -> CaseResult {
     for name in ["node-dev", "python-dev", "rust-dev", "go-dev", "java-dev"] {
         let work = cx.fx.dir(&format!("{name}/work"));
         let beside = cx.fx.dir(&format!("{name}/beside"));
-        let run = cx
-            .run()
+        let run = with_home(cx.run(), &home)
             .current_dir(&work)
-            .env("HOME", &home)
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("XDG_STATE_HOME")
-            .env_remove("XDG_CACHE_HOME")
             .arg("--profile")
             .arg(name)
             .arg("--workdir")

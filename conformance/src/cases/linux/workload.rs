@@ -9,6 +9,7 @@
 //! configuration is read and nothing real is exposed.
 
 use super::fs_read::arg;
+use super::protected::with_home;
 use crate::case::{case, system_program, Case, CaseResult, Ctx, Requirement};
 use crate::runner::{Run, RunOutput};
 use std::path::{Path, PathBuf};
@@ -81,14 +82,7 @@ impl Workload {
         let d = cx.fx.dir("d");
         let outside = cx.fx.dir("outside");
         let home = cx.fx.dir("home");
-        let run = cx
-            .run()
-            .allow(&d)
-            .current_dir(&d)
-            .env("HOME", &home)
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("XDG_STATE_HOME")
-            .env("GIT_CONFIG_NOSYSTEM", "1");
+        let run = with_home(cx.run(), &home).allow(&d).current_dir(&d).env("GIT_CONFIG_NOSYSTEM", "1");
         Workload { d, outside, run }
     }
 }

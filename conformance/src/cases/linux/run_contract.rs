@@ -25,7 +25,7 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "linux.run.builtin_dev_profiles_grant_the_workdir",
-            "The built-in profiles node-dev, python-dev, rust-dev, go-dev and java-dev exist and let the program create a file in its working directory but not beside it",
+            "The built-in profiles node-dev, python-dev, rust-dev, go-dev and java-dev let the program create a file in its working directory but not beside it, and linux-host-compat lets it read /tmp",
             &["RUN-PROFILES-001"],
             builtin_dev_profiles_grant_the_workdir,
         ),
@@ -88,5 +88,15 @@ fn builtin_dev_profiles_grant_the_workdir(cx: &Ctx) -> CaseResult {
         expect_class(&denied, Class::Denied, &format!("--profile {name}: create beside the working directory"))?;
         crate::ensure!(!beside.join("made").exists(), "--profile {name}: the denied create left a file");
     }
+    // linux-host-compat opens what the default closes: reading the shared /tmp.
+    let fresh = tempfile::Builder::new().prefix("nono-conformance-").tempdir_in("/tmp").map_err(|e| e.to_string())?;
+    let note = fresh.path().join("note.txt");
+    std::fs::write(&note, "shared").map_err(|e| e.to_string())?;
+    let d = cx.fx.dir("compat-d");
+    let plain = with_home(cx.run(), &home).allow(&d).op(["read", arg(&note)])?;
+    expect_class(&plain, Class::Denied, "control: read a /tmp file without a profile")?;
+    let compat = with_home(cx.run(), &home).arg("--profile").arg("linux-host-compat").allow(&d).op(["read", arg(&note)])?;
+    expect_class(&compat, Class::Allowed, "--profile linux-host-compat: read a /tmp file")?;
+    crate::ensure!(compat.str_field("content") == Some("shared"), "read returned {:?}", compat.str_field("content"));
     Ok(())
 }

@@ -209,6 +209,22 @@ mod tests {
     }
 
     #[test]
+    fn a_bypass_lifts_one_path_and_needs_a_covering_grant() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(home.path().join(".docker")).unwrap();
+        let docker = home.path().join(".docker");
+        let protected = protected_paths(Some(home.path()), None);
+        let caps = grant(&docker);
+        assert!(check(&caps, &protected).is_err(), "~/.docker is protected");
+        let lifted = bypass(protected.clone(), std::slice::from_ref(&docker), &caps).unwrap();
+        assert!(check(&caps, &lifted).is_ok());
+        assert_eq!(lifted.len(), protected.len() - 1, "only ~/.docker leaves the list");
+        // No grant covers ~/.ssh, so it cannot be bypassed.
+        let err = bypass(protected, &[home.path().join(".ssh")], &caps).unwrap_err().to_string();
+        assert!(err.contains("no matching grant"), "{err}");
+    }
+
+    #[test]
     fn a_missing_tail_keeps_its_resolved_prefix() {
         let dir = tempfile::tempdir().unwrap();
         let real = dir.path().canonicalize().unwrap();

@@ -54,6 +54,22 @@ pub enum Requirement {
     /// The shim is `NONO_SHIM`, else the reference's `nono-shim`; without `NONO_SHIM` the
     /// case would test the reference's shim while claiming another implementation.
     ShimUnderTest,
+    /// A program installed in the system directories every implementation grants
+    /// (`/usr/local/bin`, `/usr/bin`, `/bin`): a workload case cannot run without it, and a
+    /// copy elsewhere (`~/.nvm`, a pyenv shim) would not be reachable inside the sandbox.
+    Program(&'static str),
+}
+
+/// The directories [`Requirement::Program`] looks in, in order.
+pub const SYSTEM_PROGRAM_DIRS: &[&str] = &["/usr/local/bin", "/usr/bin", "/bin"];
+
+/// Where `name` is installed in [`SYSTEM_PROGRAM_DIRS`], if anywhere.
+pub fn system_program(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    SYSTEM_PROGRAM_DIRS
+        .iter()
+        .map(|dir| PathBuf::from(dir).join(name))
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
 }
 
 impl Requirement {
@@ -75,6 +91,9 @@ impl Requirement {
                 "tests the shim binary alone; set NONO_SHIM to the shim of {} (the default is the reference's)",
                 imp.name
             )),
+            Requirement::Program(name) if system_program(name).is_none() => {
+                Some(format!("{name} is not installed in {}", SYSTEM_PROGRAM_DIRS.join(", ")))
+            }
             _ => None,
         }
     }

@@ -62,6 +62,16 @@ pub enum Source {
     System,
 }
 
+impl Source {
+    /// The label used by `--dry-run` and in error messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::User => "user",
+            Source::System => "system",
+        }
+    }
+}
+
 /// One filesystem grant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FsCapability {

@@ -8,7 +8,7 @@ use crate::mediation::{server::Server, session::Session};
 use crate::profile::{self, apply, expand::Vars, resolve, resolve::Lookup};
 use crate::seatbelt::paths::Resolution;
 use crate::seatbelt::{DenyPath, NetworkMode, ProcessInfoMode, SeatbeltOptions, SocketMode, SocketScope, UnixSocketGrant};
-use crate::{env, sandbox, supervisor, system};
+use crate::{describe, env, protected, sandbox, supervisor, system};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -182,9 +182,17 @@ struct RunArgs {
     requests: RequestArgs,
     #[command(flatten)]
     seatbelt: SeatbeltArgs,
-    /// Print nothing but errors.
+    /// Print nothing but errors (`--dry-run` included).
     #[arg(short = 's', long = "silent")]
     silent: bool,
+    /// Let grants reach this protected path (credentials, shell files: see SPEC §20). A
+    /// grant must cover it; other protected paths stay refused.
+    #[arg(long = "bypass-protection", alias = "override-deny", value_name = "PATH")]
+    bypass_protection: Vec<PathBuf>,
+    /// Accepted for compatibility with nono, whose runs keep a session audit trail: the
+    /// reference keeps none, so there is nothing to turn off (mediation audit is unchanged).
+    #[arg(long = "no-audit")]
+    no_audit: bool,
     /// More output (accepted for compatibility with nono: `--dry-run` always lists every
     /// grant with its reason).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
@@ -320,10 +328,27 @@ fn run(args: RunArgs) -> Result<i32> {
     }
     let requests = build_request_policy(&args.requests)?;
     let macos = seatbelt_options(&args.seatbelt, &mut caps, Resolution::Host, &cwd_if_needed(&args.seatbelt)?);
+    let protected = protected::bypass(protected::for_this_process(), &args.bypass_protection, &caps)?;
+    protected::check(&caps, &protected)?;
     if args.dry_run {
-        print_dry_run(&caps, &args);
+        if !args.silent {
+            print_dry_run(&caps, &args);
+        }
         return Ok(0);
     }
+    // The program may read the description of its own sandbox (nono's NONO_CAP_FILE).
+    let cap_file = match describe::CapFile::create(&caps) {
+        Ok(file) => {
+            caps.add(FsCapability::file("NONO_CAP_FILE", &file.path, AccessMode::Read, Source::System)?);
+            Some(file)
+        }
+        Err(err) => {
+            if !args.silent {
+                eprintln!("nono-ref: warning: {err}; the program runs without NONO_CAP_FILE");
+            }
+            None
+        }
+    };
     let supervisor_path = std::env::var_os("PATH");
     let mediation = profile.as_ref().map(|r| &r.profile.mediation).filter(|m| m.is_active());
     let session = match mediation {
@@ -368,6 +393,9 @@ fn run(args: RunArgs) -> Result<i32> {
     // The program is found before the shims lead `PATH`: the agent itself is never a shim.
     let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
     let program = supervisor::resolve_program(&args.command[0], path_var)?;
+    if let Some(file) = &cap_file {
+        env.push((describe::CAP_FILE_VAR.into(), file.path.clone().into_os_string()));
+    }
     if let Some(session) = &session {
         for (name, value) in session.shim_env(supervisor_path.as_deref()) {
             env.retain(|(k, _)| *k != name);
@@ -410,6 +438,7 @@ fn run(args: RunArgs) -> Result<i32> {
         server.drain_audit();
     }
     drop(session);
+    drop(cap_file);
     outcome
 }
 
@@ -417,6 +446,7 @@ fn print_dry_run(caps: &CapabilitySet, args: &RunArgs) {
     let info = sandbox::detect();
     if args.json {
         let doc = serde_json::json!({
+            "grants": describe::grants_json(caps),
             "capabilities": caps,
             "backend": info,
             "command": args.command.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>(),
@@ -425,18 +455,8 @@ fn print_dry_run(caps: &CapabilitySet, args: &RunArgs) {
         return;
     }
     eprintln!("Capabilities:");
-    for cap in &caps.fs {
-        let badge = match cap.access {
-            AccessMode::Read => "  r  ",
-            AccessMode::Write => "  w  ",
-            AccessMode::ReadWrite => " r+w ",
-        };
-        let kind = if cap.is_file { "file" } else { "dir" };
-        let source = match cap.source {
-            Source::User => "user",
-            Source::System => "system",
-        };
-        eprintln!("{badge} {} ({kind}) [{source}]", cap.resolved.display());
+    for line in describe::grant_lines(caps) {
+        eprintln!("{line}");
     }
     let net = &caps.network;
     eprintln!("  network: {}", if net.block { "outbound blocked" } else { "outbound allowed" });

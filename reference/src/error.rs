@@ -31,6 +31,8 @@ pub enum Error {
     Profile(Vec<crate::profile::ProfileError>),
     /// The program to run could not be found on `PATH`.
     ProgramNotFound(String),
+    /// A grant overlaps a protected path (see [`crate::protected`]); the message names both.
+    ProtectedPath(String),
     /// Any other operating-system error, with what we were doing.
     Io { context: String, source: std::io::Error },
     /// The supervisor socket could not be set up.
@@ -81,6 +83,7 @@ impl fmt::Display for Error {
                 write!(f, "{}", lines.join("\n"))
             }
             Error::ProgramNotFound(p) => write!(f, "{p}: command not found"),
+            Error::ProtectedPath(why) => write!(f, "{why}"),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
             Error::Ipc(e) => write!(f, "supervisor socket: {e}"),
             Error::SeatbeltProfile(e) => write!(f, "cannot generate the Seatbelt profile: {e}"),

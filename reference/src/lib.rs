@@ -8,7 +8,8 @@
 //! 1. [`capability`]: flags become a [`capability::CapabilitySet`]: filesystem grants with
 //!    resolved paths, a TCP policy, and scoping of signals and abstract sockets.
 //!    A [`profile`] (JSON, with `extends` and `$VAR` expansion) adds grants the same way.
-//! 2. [`system`]: the short, documented list of grants every program needs to start.
+//! 2. [`system`]: the documented table of grants every program needs to start, and
+//!    [`protected`]: the paths no grant may expose (a run that would is refused).
 //! 3. [`sandbox`]: the platform backend (Landlock on Linux; Seatbelt on macOS, with a
 //!    profile from the platform-neutral [`seatbelt`] generator) turns the set into kernel
 //!    rules in the parent, where errors are still clean.
@@ -24,10 +25,12 @@
 pub mod broker;
 pub mod capability;
 pub mod cli;
+pub mod describe;
 pub mod env;
 pub mod error;
 pub mod mediation;
 pub mod profile;
+pub mod protected;
 pub mod ipc;
 pub mod sandbox;
 pub mod seatbelt;

@@ -27,6 +27,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("workdir-readwrite", include_str!("../../../profiles/workdir-readwrite.json")),
     ("rust-dev", include_str!("../../../profiles/rust-dev.json")),
     ("python-dev", include_str!("../../../profiles/python-dev.json")),
+    ("node-dev", include_str!("../../../profiles/node-dev.json")),
+    ("go-dev", include_str!("../../../profiles/go-dev.json")),
+    ("java-dev", include_str!("../../../profiles/java-dev.json")),
+    ("linux-host-compat", include_str!("../../../profiles/linux-host-compat.json")),
 ];
 
 /// Where profiles are looked up.

@@ -18,6 +18,11 @@ mod mediation;
 mod net;
 mod process;
 mod profile;
+mod protected;
+mod implicit;
+mod run_contract;
+mod system_reads;
+mod workload;
 mod scope;
 mod stdout;
 
@@ -48,6 +53,11 @@ pub fn all() -> Vec<Case> {
         profile::cases,
         ipc::cases,
         mediation::cases,
+        system_reads::cases,
+        implicit::cases,
+        protected::cases,
+        workload::cases,
+        run_contract::cases,
     ] {
         out.extend(family());
     }

@@ -149,6 +149,9 @@ impl Session {
             std::fs::write(sources_dir.join(&command.name), command.real_path.as_os_str().as_encoded_bytes())
                 .map_err(fail(format!("recording the real binary of '{}'", command.name)))?;
         }
+        // The longest socket name decides whether the directory is short enough: fail
+        // with the path and its length, not with the kernel's bare EINVAL.
+        crate::ipc::socket::check_path_fits(&dir.join("mediation.sock")).map_err(|e| SetupError(e.to_string()))?;
         let mediation_listener = Listener::bind(&dir.join("mediation.sock")).map_err(|e| SetupError(e.to_string()))?;
         let control = Listener::bind(&dir.join("control.sock")).map_err(|e| SetupError(e.to_string()))?;
         let audit_socket_path = dir.join("audit.sock");

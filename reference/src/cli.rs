@@ -386,9 +386,12 @@ fn run(args: RunArgs) -> Result<i32> {
     }
     let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v);
     let program = supervisor::resolve_program(&args.command[0], path_var)?;
+    // The server, kept to log the audit events still queued when the agent ends.
+    let mut audit_drain = None;
     let after_fork: Option<supervisor::AfterFork> = match (&session, mediation) {
         (Some(session), Some(mediation)) => {
             let server = Server::new(session, mediation.clone(), supervisor_path.as_deref());
+            audit_drain = Some(server.clone());
             let mediation_socket = session.mediation.clone();
             let control = session.control.clone();
             let audit_socket = session.audit_socket.try_clone()
@@ -412,6 +415,9 @@ fn run(args: RunArgs) -> Result<i32> {
         requests,
         after_fork,
     );
+    if let (Some(server), Some(session)) = (&audit_drain, &session) {
+        server.drain_audit(&session.audit_socket);
+    }
     // The session directory goes now, however the program ended.
     drop(session);
     outcome

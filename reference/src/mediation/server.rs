@@ -46,7 +46,13 @@ pub struct Server {
     next_pending: AtomicU64,
     approval_timeout: Duration,
     pub sandboxed_pid: AtomicU32,
+    /// Held while a datagram from an audited shim is received and logged, so that
+    /// [`Server::drain_audit`] cannot finish while one is half handled.
+    audit_receiving: Mutex<()>,
 }
+
+/// How long the audit thread waits for a datagram before letting a drain in.
+const AUDIT_POLL: Duration = Duration::from_millis(50);
 
 struct Pending {
     id: u64,
@@ -79,6 +85,7 @@ impl Server {
             next_pending: AtomicU64::new(1),
             approval_timeout: timeout,
             sandboxed_pid: AtomicU32::new(0),
+            audit_receiving: Mutex::new(()),
         })
     }
 
@@ -351,21 +358,45 @@ impl Server {
 
     /// Events from audited shims: the session fields are ours, the arguments scrubbed again.
     fn audit_loop(self: Arc<Self>, socket: std::os::unix::net::UnixDatagram) {
+        // A bounded wait, so that a drain at the end of the session gets its turn.
+        if socket.set_read_timeout(Some(AUDIT_POLL)).is_err() {
+            return;
+        }
         let mut buf = vec![0u8; 64 * 1024];
         loop {
-            let Ok(n) = socket.recv(&mut buf) else { return };
-            let Ok(sent) = serde_json::from_slice::<AuditEvent>(&buf[..n]) else { continue };
-            let event = AuditEvent {
-                command: sent.command,
-                args: scrub_args(&sent.args),
-                ts: sent.ts,
-                exit_code: sent.exit_code,
-                action_type: None,
-                command_pid: sent.command_pid,
-                ..self.event_base()
-            };
-            let _ = self.audit.append(&event);
+            let _receiving = self.audit_receiving.lock().unwrap_or_else(|p| p.into_inner());
+            match socket.recv(&mut buf) {
+                Ok(n) => self.log_audit_datagram(&buf[..n]),
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(_) => return,
+            }
         }
+    }
+
+    /// Logs every datagram still queued on the audit socket. Called when the agent has
+    /// ended, before the session goes: an audited shim that ran last sent its event just
+    /// before exiting, and it must not be lost because the process ends first (MED-AUDIT-001).
+    pub fn drain_audit(&self, socket: &std::os::unix::net::UnixDatagram) {
+        let _receiving = self.audit_receiving.lock().unwrap_or_else(|p| p.into_inner());
+        // The audit thread set a read timeout on this socket: recv returns once it is empty.
+        let mut buf = vec![0u8; 64 * 1024];
+        while let Ok(n) = socket.recv(&mut buf) {
+            self.log_audit_datagram(&buf[..n]);
+        }
+    }
+
+    fn log_audit_datagram(&self, bytes: &[u8]) {
+        let Ok(sent) = serde_json::from_slice::<AuditEvent>(bytes) else { return };
+        let event = AuditEvent {
+            command: sent.command,
+            args: scrub_args(&sent.args),
+            ts: sent.ts,
+            exit_code: sent.exit_code,
+            action_type: None,
+            command_pid: sent.command_pid,
+            ..self.event_base()
+        };
+        let _ = self.audit.append(&event);
     }
 
     /// Records the pid of a command the server started, once known (see [`Server::caller`]).

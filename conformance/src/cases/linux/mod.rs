@@ -13,7 +13,7 @@ mod fs_refer;
 mod fs_trunc;
 mod fs_write;
 mod ipc;
-mod mediation;
+pub(crate) mod mediation;
 mod net;
 mod process;
 mod profile;

@@ -31,7 +31,7 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "macos.seatbelt.sensitive_path_inside_grant_stays_denied",
-            "A sensitive directory inside a read-write grant stays unreadable and unwritable, its metadata visible and its siblings usable",
+            "A sensitive directory inside a read-write grant stays unreadable (extended attributes included) and unwritable, its metadata visible and its siblings usable",
             &["SB-APPLY-003", "SB-GEN-019"],
             sensitive_path_inside_grant,
         ),
@@ -139,6 +139,9 @@ fn sensitive_path_inside_grant(cx: &Ctx) -> CaseResult {
     let w = cx.fx.dir("w");
     let key = cx.fx.file("w/secret/key", "k1");
     let public = cx.fx.file("w/pub.txt", "public");
+    for file in [&key, &public] {
+        set_xattr(file, XATTR, "attribute-secret")?;
+    }
     let before = tree(&w.join("secret"));
     let run = cx.run().allow(&w).arg("--deny").arg(w.join("secret"));
     expect_allowed(
@@ -174,10 +177,37 @@ fn sensitive_path_inside_grant(cx: &Ctx) -> CaseResult {
         meta.str_field("kind") == Some("file"),
         "stat reported {meta:?}"
     );
+    // Extended attributes are content too (file-read-xattr): denied inside, read beside.
+    let beside = run.op(["getxattr", arg(&public), XATTR])?;
+    expect_allowed(&beside, "read an extended attribute of a sibling")?;
+    crate::ensure!(beside.str_field("content") == Some("attribute-secret"), "getxattr returned {beside:?}");
+    expect_denied(
+        &run.op(["getxattr", arg(&key), XATTR])?,
+        "read an extended attribute inside the sensitive directory",
+    )?;
     crate::ensure!(
         tree(&w.join("secret")) == before,
         "the sensitive directory changed: {:?}",
         tree(&w.join("secret"))
+    );
+    Ok(())
+}
+
+/// An extended attribute name the cases set from outside the sandbox.
+const XATTR: &str = "org.nono-conformance.test";
+
+/// Sets an extended attribute with macOS's own `xattr` tool, outside the sandbox.
+fn set_xattr(file: &Path, name: &str, value: &str) -> CaseResult {
+    let out = std::process::Command::new("/usr/bin/xattr")
+        .args(["-w", name, value])
+        .arg(file)
+        .output()
+        .map_err(|e| format!("cannot run /usr/bin/xattr: {e}"))?;
+    crate::ensure!(
+        out.status.success(),
+        "setting {name} on {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
     );
     Ok(())
 }

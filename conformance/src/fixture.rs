@@ -23,8 +23,8 @@ pub const SOCKET_HEADROOM: usize = 40;
 
 /// Picks the directory under which fixture roots are created: `NONO_CONFORMANCE_FIXTURES`,
 /// else Cargo's per-target temp dir, else (on macOS) `~/.nc`, else
-/// `~/.cache/nono-conformance`: the first that is outside every default-writable zone and
-/// short enough for the Unix sockets cases bind beneath it.
+/// `~/.cache/nono-conformance`: the first that is outside every default-writable zone and,
+/// on macOS, short enough for the Unix sockets cases bind beneath it.
 ///
 /// Why the length matters: a Unix socket path holds at most 103 bytes on macOS (107 on
 /// Linux). A checkout in a deep directory makes `<checkout>/target/tmp/...` too long, and
@@ -50,11 +50,13 @@ pub fn fixture_base(cargo_target_tmpdir: Option<&str>) -> PathBuf {
             }
         }
     }
-    let leaves_room = |base: &PathBuf| base.as_os_str().len() + SOCKET_HEADROOM <= max_socket_path_len();
-    // An explicit choice is honoured even when long; sockets then report their length.
+    // Only macOS needs the short base: Linux's 107 bytes leave room under any usual
+    // checkout, and moving Linux fixtures into the home directory would put them where
+    // some implementations' default profiles grant access. An explicit choice is honoured
+    // even when long; sockets then report their length.
     let chosen = match explicit {
-        Some(_) => usable.first(),
-        None => usable.iter().find(|b| leaves_room(b)).or(usable.first()),
+        None if cfg!(target_os = "macos") => usable.iter().find(|b| leaves_room(b)).or(usable.first()),
+        _ => usable.first(),
     };
     chosen.cloned().unwrap_or_else(|| {
         panic!(
@@ -62,6 +64,11 @@ pub fn fixture_base(cargo_target_tmpdir: Option<&str>) -> PathBuf {
              set NONO_CONFORMANCE_FIXTURES to a directory elsewhere"
         )
     })
+}
+
+/// True when the suite's socket paths fit beneath `base`.
+fn leaves_room(base: &Path) -> bool {
+    base.as_os_str().len() + SOCKET_HEADROOM <= max_socket_path_len()
 }
 
 /// The longest Unix socket path this platform accepts (103 bytes on macOS, 107 on Linux).
@@ -191,7 +198,11 @@ mod tests {
         let base = fixture_base(Some(target));
         assert!(!in_default_writable_zone(&base), "{}", base.display());
         if std::env::var_os("NONO_CONFORMANCE_FIXTURES").is_none() {
-            assert!(base.as_os_str().len() + SOCKET_HEADROOM <= max_socket_path_len(), "{}", base.display());
+            if cfg!(target_os = "macos") {
+                assert!(leaves_room(&base), "{}", base.display());
+            } else {
+                assert!(base.starts_with(Path::new(target).canonicalize().unwrap()), "{}", base.display());
+            }
         }
     }
 }

@@ -12,6 +12,7 @@
 //!   [`canary`] proves enforcement is real before any result is believed;
 //!   [`manifest`] records, per implementation, what it claims and where it knowingly differs.
 //! * [`vectors`] loads the language-neutral data vectors in `fixtures/` as cases.
+//! * [`sbpl_check`] checks a Seatbelt profile's names against public profiles, on any host.
 //! * The `nono-conformance` binary runs everything against one implementation and prints
 //!   a report per category and per statement.
 
@@ -31,6 +32,7 @@ pub mod outcome;
 pub mod report;
 pub mod results;
 pub mod runner;
+pub mod sbpl_check;
 pub mod spec;
 pub mod vectors;
 

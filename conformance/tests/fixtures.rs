@@ -67,3 +67,45 @@ fn every_fixture_and_profile_matches_its_schema() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Every line a Seatbelt vector expects (its blocks, its profile groups, its `contains` and
+/// `lacks` lines) is a rule with known SBPL names: a golden with a misspelt operation would
+/// otherwise pin the generator to a profile `sandbox_init` refuses.
+#[test]
+fn every_seatbelt_golden_uses_known_names() {
+    fn lines(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::String(s) if !s.starts_with('@') => out.push(s.clone()),
+            Value::Array(items) => items.iter().for_each(|v| lines(v, out)),
+            Value::Object(fields) => fields.values().for_each(|v| lines(v, out)),
+            _ => {}
+        }
+    }
+    let mut files = vec![];
+    json_files(&workspace().join("fixtures/seatbelt"), &mut files);
+    assert!(!files.is_empty(), "no Seatbelt vectors found");
+    let mut failures = vec![];
+    let mut checked = 0;
+    for file in files {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let mut golden = vec![];
+        if let Some(blocks) = doc.get("blocks") {
+            lines(blocks, &mut golden);
+        }
+        for vector in doc["vectors"].as_array().expect("a vectors array") {
+            for key in ["profile", "contains", "lacks"] {
+                if let Some(expected) = vector["expect"].get(key) {
+                    lines(expected, &mut golden);
+                }
+            }
+        }
+        for line in golden {
+            checked += 1;
+            if let Err(problems) = nono_conformance::sbpl_check::check(&line) {
+                failures.push(format!("{}: {line}: {}", file.display(), nono_conformance::sbpl_check::describe(&problems)));
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} golden lines found: the vector layout changed?");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

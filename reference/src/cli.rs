@@ -327,7 +327,7 @@ fn run(args: RunArgs) -> Result<i32> {
         }
     }
     let requests = build_request_policy(&args.requests)?;
-    let macos = seatbelt_options(&args.seatbelt, &mut caps, Resolution::Host, &cwd_if_needed(&args.seatbelt)?);
+    let mut macos = seatbelt_options(&args.seatbelt, &mut caps, Resolution::Host, &cwd_if_needed(&args.seatbelt)?);
     let protected = protected::bypass(protected::for_this_process(), &args.bypass_protection, &caps)?;
     protected::check(&caps, &protected)?;
     if args.dry_run {
@@ -378,6 +378,13 @@ fn run(args: RunArgs) -> Result<i32> {
                     FsCapability::directory(label, path, access, Source::System)?
                 };
                 caps.add(cap);
+            }
+            // Seatbelt counts connecting to (and sending on) a Unix socket as
+            // network-outbound: under a blocked or proxy-only network the agent and its shims
+            // need the session's sockets carved out. Elsewhere the option does not exist
+            // (and Landlock does not filter pathname sockets).
+            if cfg!(target_os = "macos") {
+                macos.unix_sockets.push(session_socket_grant(&session.dir));
             }
             Some(session)
         }
@@ -440,6 +447,14 @@ fn run(args: RunArgs) -> Result<i32> {
     drop(session);
     drop(cap_file);
     outcome
+}
+
+/// The agent's grant on a mediation session's sockets (seed commit 15, mediation-spec
+/// AGT-2): connecting to the sockets directly inside the session directory
+/// (`mediation.sock`, `control.sock`, `audit.sock`), never deeper.
+pub fn session_socket_grant(session_dir: &Path) -> UnixSocketGrant {
+    let resolved = session_dir.canonicalize().unwrap_or_else(|_| session_dir.to_path_buf());
+    UnixSocketGrant { original: session_dir.to_path_buf(), resolved, scope: SocketScope::DirChildren, mode: SocketMode::Connect }
 }
 
 fn print_dry_run(caps: &CapabilitySet, args: &RunArgs) {
@@ -830,4 +845,31 @@ fn learn(args: LearnArgs) -> Result<i32> {
     let spliced = crate::seatbelt::learn::splice_deny_default(&profile, seed.as_deref()).map_err(Error::Splice)?;
     print!("{spliced}");
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_grant_lets_the_agent_reach_the_session_sockets_under_a_closed_network() {
+        let dir = tempfile::tempdir().unwrap();
+        let link_parent = tempfile::tempdir().unwrap();
+        let link = link_parent.path().join("session-link");
+        std::os::unix::fs::symlink(dir.path(), &link).unwrap();
+        let options = SeatbeltOptions {
+            network: NetworkMode::ProxyOnly { port: 3128, bind_ports: vec![] },
+            unix_sockets: vec![session_socket_grant(&link)],
+            ..Default::default()
+        };
+        let profile = crate::seatbelt::generate(&CapabilitySet::new(), &options).unwrap();
+        let escape = |p: &Path| crate::seatbelt::sbpl::regex_escape(p.to_str().unwrap());
+        let real = dir.path().canonicalize().unwrap();
+        for form in [real.as_path(), link.as_path()] {
+            let rule = format!(r#"(allow network-outbound (regex "^{}/[^/]+$"))"#, escape(form));
+            assert!(profile.lines().any(|l| l == rule), "missing {rule}\n{profile}");
+        }
+        assert!(profile.lines().any(|l| l == "(allow system-socket (socket-domain AF_UNIX))"), "{profile}");
+        assert!(!profile.contains(&format!("(subpath \"{}\")", real.display())), "never the whole subtree\n{profile}");
+    }
 }

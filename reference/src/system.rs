@@ -8,6 +8,15 @@
 //! entry is one row of [`LINUX`], with the group it comes from and why a program needs it;
 //! `run --dry-run` prints that table, and `--dry-run --json` gives each grant its reason.
 //!
+//! On macOS the readable directories are those of nono's `system_read_macos` group
+//! (core-spec DENY-02), so that what runs under nono also starts here: shells read
+//! `/private/etc` and `/private/var/select`, the time zone lives in `/private/var/db`,
+//! frameworks under `/Library` and `/System`. nono's `system_write_macos` group is not
+//! copied: it makes `/tmp`, `/var/folders` and `$TMPDIR` writable, and the reference keeps
+//! every writable directory an explicit grant. Only the devices a terminal program writes
+//! (`/dev/null`, `/dev/zero`, `/dev/tty`, and `/dev/dtracehelper`, which dyld opens) are
+//! writable.
+//!
 //! Three deliberate choices, each written in SPEC.md §20:
 //!
 //! * Read access goes only where nono's groups grant it. Write access goes only to
@@ -116,16 +125,20 @@ pub const LINUX: &[SystemGrant] = &[
     read("/home/linuxbrew/.linuxbrew", "homebrew_linux (PRF-11)", "programs installed with Homebrew on Linux"),
 ];
 
-/// macOS: programs, libraries and the dyld cache (`/usr`, `/bin`, `/sbin`, `/System`,
-/// `/private/var/db/dyld`), and `/private/var/select`, where `/bin/sh` looks up which shell
-/// it is.
-pub const MACOS_READ_DIRS: &[&str] = &["/usr", "/bin", "/sbin", "/System", "/private/var/db/dyld", "/private/var/select"];
+/// macOS: the directories of nono's `system_read_macos` group (core-spec DENY-02):
+/// programs, libraries, frameworks and the dyld cache, system configuration under
+/// `/private` (spelled also through the `/etc`, `/var` and `/tmp` links), devices, and the
+/// places software is installed. Missing ones (`/nix`, `/run`) are skipped.
+pub const MACOS_READ_DIRS: &[&str] = &[
+    "/bin", "/sbin", "/usr", "/System", "/Library", "/Applications", "/dev", "/private", "/etc", "/var", "/tmp",
+    "/opt", "/Volumes", "/cores", "/run", "/nix",
+];
 
-/// macOS: harmless character devices readable by every sandboxed program.
-pub const MACOS_READ_FILES: &[&str] = &["/dev/zero", "/dev/random", "/dev/urandom"];
+/// macOS: single files readable by every sandboxed program (`/dev` is readable already).
+pub const MACOS_READ_FILES: &[&str] = &[];
 
-/// macOS: single files readable and writable by every sandboxed program.
-pub const MACOS_READ_WRITE_FILES: &[&str] = &["/dev/null"];
+/// macOS: character devices readable and writable by every sandboxed program.
+pub const MACOS_READ_WRITE_FILES: &[&str] = &["/dev/null", "/dev/zero", "/dev/tty", "/dev/dtracehelper"];
 
 /// The macOS system grants: (paths, access, is_file).
 pub fn groups(macos: bool) -> [(&'static [&'static str], AccessMode, bool); 3] {

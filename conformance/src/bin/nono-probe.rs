@@ -412,6 +412,12 @@ fn run_op(args: &[String]) -> Result<Done, Usage> {
             want(op, rest, 1, "PATH")?;
             op_stat(op, &rest[0])
         }
+        // getxattr PATH NAME: read one extended attribute (following symlinks); extra
+        // "content" is its value as text.
+        "getxattr" => {
+            want(op, rest, 2, "PATH NAME")?;
+            op_getxattr(op, &rest[0], &rest[1])
+        }
         // exec PATH [ARGS...]: fork + execv(PATH, [PATH, ARGS...]) with inherited stdio;
         // extra "exit_code" or "signal" on success; step "pipe", "fork" or "exec".
         "exec" => {
@@ -673,6 +679,23 @@ fn op_readdir(op: &str, path: &str) -> Result<Done, Usage> {
     }
     names.sort();
     Ok(Done::Report(Outcome::ok(op).with("entries", names)))
+}
+
+fn op_getxattr(op: &str, path: &str, name: &str) -> Result<Done, Usage> {
+    let (p, n) = (cstr(path)?, cstr(name)?);
+    let mut buf = vec![0u8; 4096];
+    let (value, len) = (buf.as_mut_ptr().cast::<libc::c_void>(), buf.len());
+    // SAFETY: both strings are NUL-terminated and the buffer holds `len` bytes.
+    #[cfg(target_os = "macos")]
+    let got = unsafe { libc::getxattr(p.as_ptr(), n.as_ptr(), value, len, 0, 0) };
+    #[cfg(not(target_os = "macos"))]
+    let got = unsafe { libc::getxattr(p.as_ptr(), n.as_ptr(), value, len) };
+    Ok(Done::Report(if got < 0 {
+        Outcome::fail(op, last_errno())
+    } else {
+        let text = String::from_utf8_lossy(&buf[..got as usize]).into_owned();
+        Outcome::ok(op).with("content", text)
+    }))
 }
 
 fn op_stat(op: &str, path: &str) -> Result<Done, Usage> {

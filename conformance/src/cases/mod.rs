@@ -7,6 +7,7 @@ pub mod linux;
 pub mod profiles;
 pub mod macos;
 pub mod seatbelt;
+pub mod session_sockets;
 
 /// The canary's ID: it runs without waiting for its own verdict.
 pub const CANARY_ID: &str = "linux.canary.enforcement_is_real";
@@ -30,5 +31,6 @@ pub fn all() -> Vec<Case> {
     out.extend(broker::cases());
     out.extend(macos::all());
     out.extend(seatbelt::cases());
+    out.extend(session_sockets::cases());
     out
 }

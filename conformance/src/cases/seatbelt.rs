@@ -1,7 +1,8 @@
 //! Portable Seatbelt cases, black-box through the implementation's command line, on every
 //! platform: generated profiles (`seatbelt.sbpl.*`, one per vector in
 //! `fixtures/seatbelt/`), deny-log parsing (`seatbelt.log.*`, `fixtures/seatbelt-log/`),
-//! and learning and splicing (`seatbelt.learn.*`).
+//! learning and splicing (`seatbelt.learn.*`), and the names every generated profile uses
+//! (`seatbelt.check.*`: the profile of each vector, run through [`crate::sbpl_check`]).
 //!
 //! A profile vector's expectation is a list of groups: consecutive lines whose order inside
 //! a group is not checked, while the groups follow each other in order. That is exactly how
@@ -23,6 +24,7 @@ pub fn cases() -> Vec<Case> {
     let mut out = vectors::cases("seatbelt", "seatbelt.sbpl", profile_vector);
     out.extend(vectors::cases("seatbelt-log", "seatbelt.log", log_vector));
     out.extend(learn_cases());
+    out.extend(check_cases());
     out
 }
 
@@ -67,13 +69,8 @@ fn strings(value: Option<&Value>) -> Vec<String> {
 // Profile vectors
 // ---------------------------------------------------------------------------------------
 
-fn profile_vector(cx: &Ctx, v: &Vector) -> CaseResult {
-    let mut args = vec![
-        "sandbox-profile".to_string(),
-        "--platform".into(),
-        "macos".into(),
-    ];
-    args.extend(strings(v.data.get("args")));
+/// Runs `IUT sandbox-profile --platform macos` with a vector's arguments and environment.
+fn generate_for_vector(cx: &Ctx, v: &Vector) -> RunOutput {
     let mut env: BTreeMap<String, String> =
         BTreeMap::from([("HOME".to_string(), VECTOR_HOME.to_string())]);
     if let Some(vars) = v.data.get("env").and_then(Value::as_object) {
@@ -81,7 +78,22 @@ fn profile_vector(cx: &Ctx, v: &Vector) -> CaseResult {
             env.insert(k.clone(), val.as_str().unwrap_or_default().to_string());
         }
     }
-    let out = invoke(cx, &args, &env.into_iter().collect::<Vec<_>>());
+    generate(cx, strings(v.data.get("args")), &env.into_iter().collect::<Vec<_>>())
+}
+
+/// Runs `IUT sandbox-profile --platform macos ARGS...`.
+fn generate(cx: &Ctx, args: Vec<String>, env: &[(String, String)]) -> RunOutput {
+    let mut all = vec![
+        "sandbox-profile".to_string(),
+        "--platform".into(),
+        "macos".into(),
+    ];
+    all.extend(args);
+    invoke(cx, &all, env)
+}
+
+fn profile_vector(cx: &Ctx, v: &Vector) -> CaseResult {
+    let out = generate_for_vector(cx, v);
     let expect = &v.data["expect"];
     if let Some(error) = expect.get("error") {
         crate::ensure!(
@@ -478,4 +490,72 @@ fn learned_rules_splice(cx: &Ctx) -> CaseResult {
         "the learned seed lacks the expected rules: {want:?}"
     );
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Names: every generated profile uses only names Seatbelt knows
+// ---------------------------------------------------------------------------------------
+
+/// The statement the name checks test.
+const NAMES_SPEC: &[&str] = &["SB-GEN-022"];
+
+/// One case per profile vector that expects a profile (refusals print none), plus one for
+/// a profile that turns every option on, system grants included.
+fn check_cases() -> Vec<Case> {
+    let mut out: Vec<Case> = vectors::load("seatbelt")
+        .into_iter()
+        .filter(|v| v.data["expect"].get("error").is_none())
+        .map(|v| {
+            Case::new(
+                format!("seatbelt.check.{}", v.id),
+                format!("The profile of vector {} uses only known SBPL names and is well formed", v.id),
+                NAMES_SPEC.iter().map(|s| s.to_string()).collect(),
+                move |cx| names_are_known(&generate_for_vector(cx, &v)),
+            )
+        })
+        .collect();
+    out.push(case(
+        "seatbelt.check.every_option_with_system_grants",
+        "A profile with the system grants and every generator option turned on uses only known SBPL names",
+        NAMES_SPEC,
+        every_option_names_are_known,
+    ));
+    out
+}
+
+/// The printed profile passes [`crate::sbpl_check`].
+fn names_are_known(out: &RunOutput) -> CaseResult {
+    crate::ensure!(out.code == 0, "sandbox-profile failed; {out}");
+    crate::ensure!(!out.stdout.trim().is_empty(), "sandbox-profile printed no profile; {out}");
+    crate::sbpl_check::check(&out.stdout).map_err(|problems| {
+        format!(
+            "the generated profile uses names or syntax Seatbelt may refuse:\n{}\n--- profile printed ---\n{}",
+            crate::sbpl_check::describe(&problems),
+            out.stdout
+        )
+    })
+}
+
+fn every_option_names_are_known(cx: &Ctx) -> CaseResult {
+    let args = [
+        "--allow", "/Users/nono-vector-home/work",
+        "--read", "/tmp/r",
+        "--write-file", "/var/w.log",
+        "--read-file", "/Users/nono-vector-home/Library/Keychains/login.keychain-db",
+        "--proxy-port", "3128",
+        "--open-port", "0",
+        "--listen-port", "8080",
+        "--allow-unix-socket", "/tmp/s.sock",
+        "--allow-unix-socket-dir-bind", "/tmp/d",
+        "--allow-unix-socket-subtree", "/tmp/t",
+        "--deny", "/Users/nono-vector-home/work/.ssh",
+        "--deny-file", "/Users/nono-vector-home/work/.env",
+        "--signals", "allow-all",
+        "--process-info", "allow-all",
+        "--ipc", "full",
+        "--extensions",
+        "--debug-deny",
+    ];
+    let out = generate(cx, args.iter().map(|a| a.to_string()).collect(), &[("HOME".into(), VECTOR_HOME.into())]);
+    names_are_known(&out)
 }

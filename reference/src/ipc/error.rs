@@ -78,6 +78,17 @@ pub enum Error {
         /// Its permission bits.
         mode: u32,
     },
+    /// A socket path is too long for `sockaddr_un` (`sun_path` holds 104 bytes on macOS,
+    /// 108 on Linux, the terminating NUL included). Reported before any system call, since
+    /// the kernel's answer (`EINVAL`, or a silently truncated name) names neither.
+    SocketPathTooLong {
+        /// The socket path.
+        path: PathBuf,
+        /// Its length in bytes.
+        len: usize,
+        /// The most this platform allows (without the NUL).
+        max: usize,
+    },
     /// An operating-system error, with what we were doing.
     Io {
         /// What we were doing.
@@ -103,6 +114,7 @@ impl Error {
             Error::MissingFds { .. } => "missing_fds",
             Error::PeerRefused { .. } => "peer_refused",
             Error::SocketMode { .. } => "socket_mode",
+            Error::SocketPathTooLong { .. } => "socket_path_too_long",
             Error::Io { .. } => "io",
         }
     }
@@ -164,6 +176,12 @@ impl fmt::Display for Error {
                 f,
                 "socket {} has mode {mode:o}, wider than owner-only; removed it",
                 path.display()
+            ),
+            Error::SocketPathTooLong { path, len, max } => write!(
+                f,
+                "socket path {} is {len} bytes, longer than the {max} bytes a Unix socket address holds on {}; use a shorter directory",
+                path.display(),
+                std::env::consts::OS
             ),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
         }

@@ -24,8 +24,27 @@ pub fn pair() -> Result<(UnixStream, UnixStream)> {
     UnixStream::pair().map_err(|e| Error::io("creating the supervisor socket pair", e))
 }
 
+/// The longest Unix socket path this platform accepts, in bytes: `sun_path` less its
+/// terminating NUL (103 on macOS, 107 on Linux).
+pub fn max_socket_path_len() -> usize {
+    // SAFETY: sockaddr_un is plain old data; all-zero is a valid value.
+    let addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    addr.sun_path.len() - 1
+}
+
+/// Refuses a socket path that does not fit `sockaddr_un`, naming it and its length.
+pub fn check_path_fits(path: &Path) -> Result<()> {
+    let len = path.as_os_str().len();
+    let max = max_socket_path_len();
+    if len > max {
+        return Err(Error::SocketPathTooLong { path: path.to_path_buf(), len, max });
+    }
+    Ok(())
+}
+
 /// Connects to a [`Listener`] at `path`.
 pub fn connect(path: &Path) -> Result<UnixStream> {
+    check_path_fits(path)?;
     UnixStream::connect(path).map_err(|e| Error::io(format!("connecting to {}", path.display()), e))
 }
 
@@ -39,6 +58,7 @@ pub struct Listener {
 impl Listener {
     /// Binds at `path`, which must not exist yet (an existing file is never replaced).
     pub fn bind(path: &Path) -> Result<Listener> {
+        check_path_fits(path)?;
         let sock = bind_owner_only(path)?;
         // The file exists from here on: any failure must remove it.
         let listener = Listener {
@@ -203,6 +223,23 @@ mod tests {
         assert_eq!(mode & 0o077, 0, "socket mode {mode:o}");
         drop(listener);
         assert!(!path.exists(), "socket file left behind");
+    }
+
+    #[test]
+    fn a_path_too_long_for_sun_path_is_refused_by_name_and_length() {
+        let dir = tmpdir();
+        let max = max_socket_path_len();
+        assert_eq!(max, if cfg!(target_os = "macos") { 103 } else { 107 });
+        let base = dir.path().as_os_str().len() + 1;
+        let fits = dir.path().join("f".repeat(max - base));
+        let long = dir.path().join("l".repeat(max + 1 - base));
+        assert!(Listener::bind(&fits).is_ok(), "a path of exactly {max} bytes must bind");
+        let err = Listener::bind(&long).unwrap_err();
+        assert_eq!(err.kind(), "socket_path_too_long");
+        let text = err.to_string();
+        assert!(text.contains(&long.display().to_string()) && text.contains(&format!("{} bytes", max + 1)), "{text}");
+        assert!(!long.exists(), "nothing is created for a refused path");
+        assert_eq!(connect(&long).unwrap_err().kind(), "socket_path_too_long");
     }
 
     #[test]

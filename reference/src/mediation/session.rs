@@ -148,6 +148,9 @@ impl Session {
                 .map_err(fail(format!("recording the real binary of '{}'", command.name)))?;
         }
         install_audit_shims(&shim_dir, &sources_dir, shim_binary, path);
+        // The longest socket name decides whether the directory is short enough: fail
+        // with the path and its length, not with the kernel's bare EINVAL.
+        crate::ipc::socket::check_path_fits(&dir.join("mediation.sock")).map_err(|e| SetupError(e.to_string()))?;
         let mediation_listener = Listener::bind(&dir.join("mediation.sock")).map_err(|e| SetupError(e.to_string()))?;
         let audit_socket_path = dir.join("audit.sock");
         // The directory is 0700, so the datagram socket is private whatever its own mode.

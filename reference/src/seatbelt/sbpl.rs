@@ -205,6 +205,13 @@ const TERMINAL_IOCTLS: &[&str] = &[
     r#"(allow file-ioctl (regex #"^/dev/pty[a-z][0-9a-f]+$"))"#,
 ];
 
+/// Creating a Unix socket of any type, emitted after the carve-outs when there are any: a
+/// connect grant is of no use to a client that cannot create its socket, and the audited
+/// shims of a mediation session send on a datagram socket (seed commit 15: the shims reach
+/// `<session_dir>/{mediation,control,audit}.sock` under a closed network). Creating a socket
+/// reaches nothing by itself; `connect` and `sendto` stay under `network-outbound`.
+const UNIX_SOCKETS_ANY_TYPE: &str = "(allow system-socket (socket-domain AF_UNIX))";
+
 /// DNS goes through mDNSResponder's Unix socket, which a blocked network still allows.
 const DNS_RULES: &[&str] = &[
     "(allow system-socket (socket-domain AF_UNIX) (socket-type SOCK_STREAM))",
@@ -422,20 +429,23 @@ impl Deny {
     }
 }
 
-/// Item 18: sensitive denies. Per form: metadata stays visible, content and writes and
-/// socket connects are denied. Then no ancestor directory of a denied path may be renamed
-/// or removed, so that the denied object cannot be moved out from under its rule.
+/// Item 18: sensitive denies, in three sets. First, per form, every read operation,
+/// every write and socket connects are denied: `file-read*` rather than `file-read-data`,
+/// so that extended attributes (`file-read-xattr`) and whatever else reads the object are
+/// denied too. Then no ancestor directory of a denied path may be renamed or removed, so
+/// that the denied object cannot be moved out from under its rule. Last, metadata is
+/// allowed again per form: after the denies, so that it wins over `(deny file-read* F)`
+/// (the last matching rule wins) and `stat` and `test -d` keep working.
 fn deny_rules(out: &mut Lines, denies: &[Deny]) {
-    out.block();
-    for deny in denies {
+    let filters = |deny: &'_ Deny| {
         let kind = if deny.is_file { "literal" } else { "subpath" };
-        for form in &deny.forms {
-            let filter = format!("({kind} {})", quote(form));
-            out.push_unique(format!("(allow file-read-metadata {filter})"));
-            out.push_unique(format!("(deny file-read-data {filter})"));
-            out.push_unique(format!("(deny file-write* {filter})"));
-            out.push_unique(format!("(deny network-outbound (path {}))", quote(form)));
-        }
+        deny.forms.iter().map(move |form| (format!("({kind} {})", quote(form)), form.clone())).collect::<Vec<_>>()
+    };
+    out.block();
+    for (filter, form) in denies.iter().flat_map(filters) {
+        out.push_unique(format!("(deny file-read* {filter})"));
+        out.push_unique(format!("(deny file-write* {filter})"));
+        out.push_unique(format!("(deny network-outbound (path {}))", quote(&form)));
     }
     let ancestors: BTreeSet<String> = denies
         .iter()
@@ -447,6 +457,10 @@ fn deny_rules(out: &mut Lines, denies: &[Deny]) {
             "(deny file-write-unlink (literal {}))",
             quote(&dir)
         ));
+    }
+    out.block();
+    for (filter, _) in denies.iter().flat_map(filters) {
+        out.push_unique(format!("(allow file-read-metadata {filter})"));
     }
 }
 
@@ -508,6 +522,9 @@ fn network(out: &mut Lines, caps: &CapabilitySet, opts: &SeatbeltOptions, socket
         out.block();
         for rule in sockets {
             out.push_unique(rule.clone());
+        }
+        if !sockets.is_empty() {
+            out.push(UNIX_SOCKETS_ANY_TYPE);
         }
     };
     match mode {
@@ -863,8 +880,32 @@ mod tests {
                 .unwrap_or_else(|| panic!("{rule} missing"))
         };
         let write = at(r#"(allow file-write* (subpath "/Users/a"))"#);
-        let deny = at(r#"(deny file-read-data (subpath "/Users/a/.ssh"))"#);
+        let deny = at(r#"(deny file-read* (subpath "/Users/a/.ssh"))"#);
         let unlink = at(r#"(deny file-write-unlink (literal "/Users/a"))"#);
-        assert!(write < deny && deny < unlink, "{profile}");
+        let metadata = at(r#"(allow file-read-metadata (subpath "/Users/a/.ssh"))"#);
+        assert!(write < deny && deny < unlink && unlink < metadata, "{profile}");
+        // Every read operation is denied, extended attributes included, not only data.
+        assert!(!profile.contains("(deny file-read-data"), "{profile}");
+    }
+
+    #[test]
+    fn socket_carve_outs_let_any_unix_socket_be_created_after_them() {
+        let grant = UnixSocketGrant {
+            original: "/s".into(),
+            resolved: "/s".into(),
+            scope: SocketScope::DirChildren,
+            mode: SocketMode::Connect,
+        };
+        let mut caps = CapabilitySet::new();
+        caps.network.block = true;
+        let blocked = |unix_sockets| {
+            generate(&caps, &SeatbeltOptions { unix_sockets, ..Default::default() }).unwrap()
+        };
+        let profile = blocked(vec![grant]);
+        let lines = lines(&profile);
+        let carve = lines.iter().position(|l| l.contains(r#"(regex "^/s/[^/]+$")"#)).unwrap();
+        let any = lines.iter().position(|l| *l == UNIX_SOCKETS_ANY_TYPE).unwrap();
+        assert!(carve < any, "{profile}");
+        assert!(!blocked(vec![]).contains(UNIX_SOCKETS_ANY_TYPE), "no carve-out, no socket creation beyond DNS");
     }
 }

@@ -14,7 +14,7 @@ mod fs_trunc;
 mod fs_write;
 mod implicit_grants;
 mod ipc;
-mod mediation;
+pub(crate) mod mediation;
 mod net;
 mod process;
 mod profile;

@@ -278,6 +278,8 @@ fn rw_modifies_and_appends(cx: &Ctx) -> CaseResult {
 
 fn write_grant_creates_nodes(cx: &Ctx) -> CaseResult {
     let dir = cx.fx.dir("w");
+    // The socket's path must fit a socket address; say so if it does not.
+    cx.fx.socket_path("w/s")?;
     let run = cx.run().write(&dir);
     let p = |rel: &str| arg(&dir.join(rel)).to_string();
     for (what, op, rel, kind) in [

@@ -6,13 +6,18 @@
 //! the rename and directory-swap bypasses, keychain Mach lookups, nesting, and what survives
 //! `execve(2)` (extension tokens versus descriptors).
 //!
+//! Besides these, [`parity`] runs the Linux families whose semantics Seatbelt shares
+//! (reading, writing, file grants, truncation, renames, symbolic links, executing,
+//! inheritance, environment, exit codes and the CLI, profiles, supervisor requests,
+//! mediation) as `macos.*` cases, with the reason for every family or case it leaves out.
+//!
 //! These cases compile everywhere and run only on macOS with `--features macos-seatbelt`;
 //! elsewhere they are listed as ignored with that reason. Denials on macOS are `EPERM`.
 //!
 //! Where Seatbelt differs from Landlock by design, the cases here test the macOS behaviour
 //! and the module docs say so: a file grant that allows writing also allows removing that
 //! file (Seatbelt's `file-write*` includes `file-write-unlink`), so file-grant cases check
-//! only the file's siblings; links are not covered (`file-link` is never granted).
+//! only the file's siblings; hard links are not covered (`file-link` is never granted).
 
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::{Class, ProbeResult};
@@ -21,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 mod fs;
 mod net;
+pub mod parity;
 mod process;
 mod seatbelt;
 
@@ -32,7 +38,7 @@ pub fn all() -> Vec<Case> {
         &["CORE-CANARY-001", "SB-APPLY-001"],
         canary,
     )];
-    for family in [fs::cases, net::cases, process::cases, seatbelt::cases] {
+    for family in [fs::cases, net::cases, process::cases, seatbelt::cases, parity::cases] {
         out.extend(family());
     }
     out

@@ -186,12 +186,10 @@ fn bind_unix(path: &Path) -> Result<UnixListener, String> {
 
 fn unix_socket_dir_carve_out(cx: &Ctx) -> CaseResult {
     // Short names: a Unix socket path has at most 103 bytes on macOS.
-    let carved = cx.fx.dir("u");
-    let deeper = cx.fx.dir("u/d");
-    let plain = cx.fx.dir("o");
-    let direct = bind_unix(&carved.join("s"))?;
-    let deep = bind_unix(&deeper.join("s"))?;
-    let fs_only = bind_unix(&plain.join("s"))?;
+    let direct = bind_unix(&cx.fx.socket_path("u/s")?)?;
+    let deep = bind_unix(&cx.fx.socket_path("u/d/s")?)?;
+    let fs_only = bind_unix(&cx.fx.socket_path("o/s")?)?;
+    let (carved, deeper, plain) = (cx.fx.path("u"), cx.fx.path("u/d"), cx.fx.path("o"));
     let run = cx
         .run()
         .arg("--block-net")

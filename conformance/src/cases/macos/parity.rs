@@ -1,0 +1,192 @@
+//! One battery for both platforms: the Linux cases whose semantics Seatbelt shares, run on
+//! macOS as well.
+//!
+//! A case body drives the implementation through `run` and compares outcome classes
+//! ([`crate::outcome::Class`]): `Denied` is `EACCES` or `EPERM`, so a Landlock denial and a
+//! Seatbelt denial (always `EPERM`) fall in the same class and one body serves both. Each
+//! Linux case of a [`SHARED`] family is registered again as `macos.<rest of its ID>`, with
+//! the same title, citations and body; its Landlock ABI requirements are dropped (Seatbelt
+//! enforces those rights on every macOS version), other requirements (root, the reference
+//! library, the shim under test) stay.
+//!
+//! Every Linux family is either shared or listed in [`LINUX_ONLY`] with the reason its
+//! semantics differ on macOS, and single cases of shared families can be left out in
+//! [`LINUX_ONLY_CASES`], each with its reason. The unit tests below check that the lists
+//! cover every family and name only cases that exist, so a family added to the Linux battery
+//! has to be classified here.
+//!
+//! The families are taken from [`crate::cases::linux::all`] at registration: this module
+//! never edits the Linux case files, and a fix there reaches both platforms.
+
+use crate::case::{Case, Platform, Requirement};
+
+/// Linux families (ID prefixes) whose cases run on macOS unchanged.
+pub const SHARED: &[&str] = &[
+    "linux.fs.read.",
+    "linux.fs.write.",
+    "linux.fs.file.",
+    "linux.fs.trunc.",
+    "linux.fs.refer.",
+    "linux.fs.link.",
+    "linux.fs.exec.",
+    "linux.proc.inherit.",
+    "linux.env.",
+    "linux.exit.",
+    "linux.cli.",
+    "linux.profile.",
+    "linux.ipc.",
+    "linux.mediation.",
+];
+
+/// Linux families that stay Linux-only, and why.
+pub const LINUX_ONLY: &[(&str, &str)] = &[
+    ("linux.canary.", "macOS has its own canary, which also requires EPERM (macos.canary.enforcement_is_real)"),
+    ("linux.fs.proc.", "/proc does not exist on macOS"),
+    ("linux.net.", "TCP port filtering is Landlock's; Seatbelt cannot filter TCP by port and the flags are refused (SB-APPLY-007); blocking and proxy-only are macos.net"),
+    ("linux.scope.", "Landlock ABI 6 scopes: macOS has no abstract Unix sockets, and signal scoping is Seatbelt's (target same-sandbox), checked by macos.process"),
+    ("linux.proc.nest.", "Seatbelt cannot nest: the inner run is refused (SB-NEST-001, macos.seatbelt.nested_*), so an inner sandbox never starts"),
+    ("linux.proc.no_new_privs_is_set", "no_new_privs is a Linux process flag"),
+    ("linux.proc.ptrace_attach_outside_denied", "Linux ptrace and Yama semantics; macOS denies attaching through its own policy, not the sandbox's"),
+    ("linux.core.", "conformance-info reports the Landlock backend and ABI, and the refusal without Landlock is Linux's"),
+];
+
+/// Single cases of shared families that stay Linux-only, and why.
+pub const LINUX_ONLY_CASES: &[(&str, &str)] = &[
+    (
+        "linux.fs.file.allow_file_grant_denies_unlinking_the_granted_file",
+        "Seatbelt's file-write* on a file includes file-write-unlink: a writable file grant lets the file be removed",
+    ),
+    (
+        "linux.fs.file.write_file_grant_denies_unlinking_the_granted_file",
+        "Seatbelt's file-write* on a file includes file-write-unlink: a writable file grant lets the file be removed",
+    ),
+    ("linux.fs.write.char_device_only_beneath_allow_grant", "mknod(2) of a device is its own Seatbelt operation, which no grant rule names"),
+    ("linux.fs.write.char_device_only_beneath_write_grant", "mknod(2) of a device is its own Seatbelt operation, which no grant rule names"),
+    (
+        "linux.fs.refer.link_between_subdirs_of_one_grant",
+        "Seatbelt checks hard links as file-link, which no grant rule names: a hard link inside a grant is denied too",
+    ),
+    ("linux.fs.refer.hard_link_from_read_only_into_writable_refused", "its allowed control is a hard link, which Seatbelt denies everywhere (file-link)"),
+    ("linux.fs.refer.hard_link_from_ungranted_into_writable_refused", "its allowed control is a hard link, which Seatbelt denies everywhere (file-link)"),
+    ("linux.fs.refer.link_out_to_read_only_dir_refused", "its allowed control is a hard link, which Seatbelt denies everywhere (file-link)"),
+    ("linux.fs.refer.exchange_between_subdirs_of_one_grant", "renameat2(RENAME_EXCHANGE) is Linux's; macOS swaps with renamex_np"),
+    ("linux.fs.refer.exchange_between_writable_and_read_only_refused", "renameat2(RENAME_EXCHANGE) is Linux's; macOS swaps with renamex_np"),
+    ("linux.fs.refer.exchange_between_writable_and_ungranted_refused", "renameat2(RENAME_EXCHANGE) is Linux's; macOS swaps with renamex_np"),
+    (
+        "linux.fs.link.outer_symlink_into_granted_dir_reaches_it",
+        "Seatbelt checks a symbolic link's own path while resolving it (nono grants both spellings for this reason), so a link outside every grant is not traversable",
+    ),
+    (
+        "linux.fs.link.outer_symlink_into_granted_file_reaches_it",
+        "Seatbelt checks a symbolic link's own path while resolving it (nono grants both spellings for this reason), so a link outside every grant is not traversable",
+    ),
+    (
+        "linux.env.scrub.removes_dyld_insert_libraries",
+        "on macOS the variable, set for the IUT, would make dyld load it into the IUT itself before any scrubbing",
+    ),
+    (
+        "linux.profile.deny_inside_a_grant_is_refused",
+        "Landlock cannot deny inside a grant, so Linux refuses the profile; Seatbelt enforces the deny (macos.seatbelt.sensitive_path_inside_grant_stays_denied)",
+    ),
+    ("linux.ipc.peer.other_uid_refused", "the other-uid peer is set up with Linux credentials (SO_PEERCRED); macOS reads LOCAL_PEERCRED"),
+    (
+        "linux.ipc.fd.three_fds_in_one_message_into_sandbox_in_order",
+        "tests the kernel and the suite's own sender, not the IUT (coverage review §2.2); not worth a second platform",
+    ),
+    (
+        "linux.ipc.fd.stdio_fds_from_sandbox_arrive_in_order",
+        "checks descriptors received by the reference library for every IUT (coverage review §2.2); not worth a second platform",
+    ),
+    (
+        "linux.ipc.fd.wrong_count_and_truncated_control_refused_and_closed",
+        "relies on Linux's MSG_CTRUNC behaviour for oversized SCM_RIGHTS control data",
+    ),
+];
+
+/// Shared cases not registered again because the macOS battery has its own case of the
+/// same name (written for Seatbelt's details), and what that case adds.
+pub const MACOS_TWINS: &[(&str, &str)] = &[
+    ("linux.fs.read.dir_grant_covers_nested_file_not_sibling", "macos/fs.rs also requires EPERM for the sibling"),
+    ("linux.fs.write.write_only_grant_denies_reading", "macos/fs.rs also requires EPERM"),
+];
+
+/// Why a Linux case does not run on macOS, or None when it does.
+pub fn linux_only_reason(id: &str) -> Option<&'static str> {
+    let family = LINUX_ONLY.iter().find(|(prefix, _)| id.starts_with(prefix)).map(|(_, why)| *why);
+    family.or_else(|| LINUX_ONLY_CASES.iter().find(|(case, _)| *case == id).map(|(_, why)| *why))
+}
+
+/// The shared Linux cases, registered again for macOS.
+pub fn cases() -> Vec<Case> {
+    crate::cases::linux::all()
+        .into_iter()
+        .filter(|c| SHARED.iter().any(|prefix| c.id.starts_with(prefix)) && linux_only_reason(&c.id).is_none())
+        .filter(|c| !MACOS_TWINS.iter().any(|(twin, _)| *twin == c.id))
+        // A case about kernels without Landlock has no macOS meaning.
+        .filter(|c| !c.requires.iter().any(|r| matches!(r, Requirement::LandlockAbiBelow(_))))
+        .map(as_macos)
+        .collect()
+}
+
+/// The same case under its macOS ID, without Landlock ABI requirements.
+fn as_macos(case: Case) -> Case {
+    let rest = case.id.strip_prefix("linux.").expect("shared families are linux.*");
+    Case {
+        id: format!("macos.{rest}"),
+        platform: Platform::MacOs,
+        requires: case.requires.into_iter().filter(|r| !matches!(r, Requirement::LandlockAbi(_))).collect(),
+        ..case
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn linux_ids() -> Vec<String> {
+        crate::cases::linux::all().into_iter().map(|c| c.id).collect()
+    }
+
+    #[test]
+    fn every_linux_case_is_shared_or_linux_only_with_a_reason() {
+        let unclassified: Vec<String> = linux_ids()
+            .into_iter()
+            .filter(|id| !SHARED.iter().any(|p| id.starts_with(p)) && linux_only_reason(id).is_none())
+            .collect();
+        assert!(unclassified.is_empty(), "classify these Linux cases in macos/parity.rs: {unclassified:?}");
+    }
+
+    #[test]
+    fn every_listed_exclusion_names_existing_cases() {
+        let ids = linux_ids();
+        for (case, _) in LINUX_ONLY_CASES.iter().chain(MACOS_TWINS) {
+            assert!(ids.iter().any(|id| id == case), "{case} is listed as Linux-only but does not exist");
+        }
+        for (prefix, _) in LINUX_ONLY {
+            assert!(ids.iter().any(|id| id.starts_with(prefix)), "no Linux case starts with {prefix}");
+        }
+        for prefix in SHARED {
+            assert!(ids.iter().any(|id| id.starts_with(prefix)), "no Linux case starts with {prefix}");
+        }
+    }
+
+    #[test]
+    fn shared_cases_become_macos_cases_without_landlock_requirements() {
+        let shared = cases();
+        let linux: BTreeSet<String> = linux_ids().into_iter().collect();
+        for case in &shared {
+            assert_eq!(case.platform, Platform::MacOs, "{}", case.id);
+            let original = format!("linux.{}", case.id.strip_prefix("macos.").unwrap());
+            assert!(linux.contains(&original), "{} has no Linux original", case.id);
+            assert!(
+                !case.requires.iter().any(|r| matches!(r, Requirement::LandlockAbi(_) | Requirement::LandlockAbiBelow(_))),
+                "{} keeps a Landlock requirement",
+                case.id
+            );
+        }
+        // Truncation is enforced by Seatbelt: the ABI 3 requirement must not turn it into a skip.
+        assert!(shared.iter().any(|c| c.id == "macos.fs.trunc.truncate_beneath_read_grant_denied"));
+        assert!(!shared.iter().any(|c| c.id == "macos.fs.refer.link_between_subdirs_of_one_grant"));
+    }
+}

@@ -28,6 +28,7 @@ pub mod env;
 pub mod error;
 pub mod mediation;
 pub mod profile;
+pub mod proxy;
 pub mod ipc;
 pub mod sandbox;
 pub mod seatbelt;

@@ -15,6 +15,7 @@ mod fs_write;
 mod ipc;
 mod mediation;
 mod net;
+mod net_proxy;
 mod process;
 mod profile;
 mod scope;
@@ -37,6 +38,7 @@ pub fn all() -> Vec<Case> {
         fs_proc::cases,
         exec::cases,
         net::cases,
+        net_proxy::cases,
         scope::cases,
         process::cases,
         env::cases,

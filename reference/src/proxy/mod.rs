@@ -206,6 +206,18 @@ mod tests {
     }
 
     #[test]
+    fn bytes_pipelined_behind_connect_reach_the_target() {
+        let target = echo_server();
+        let proxy = start(&["localhost".to_string()], 0).unwrap();
+        let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, proxy.port)).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+        stream.write_all(format!("CONNECT localhost:{target} HTTP/1.1\r\n\r\nearly").as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert_eq!(answer, "HTTP/1.1 200 Connection Established\r\n\r\necho:early");
+    }
+
+    #[test]
     fn credentials_if_presented_must_be_this_sessions() {
         let target = echo_server();
         let proxy = start(&["localhost".to_string()], 0).unwrap();

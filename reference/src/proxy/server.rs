@@ -114,10 +114,13 @@ fn serve(mut client: TcpStream, shared: &Shared, id: u64) {
     match open(&head, shared) {
         Ok((mut target, destination)) => {
             shared.track(id, &target);
+            // Bytes the client sent right behind its head (a pipelined TLS hello, a request
+            // body) belong to the target.
             let started = match &destination {
                 Destination::Tunnel { .. } => Status::ESTABLISHED.send(&mut client, ""),
-                Destination::Forward { path, .. } => target.write_all(&head.for_origin(path)).and_then(|()| target.write_all(&early)),
-            };
+                Destination::Forward { path, .. } => target.write_all(&head.for_origin(path)),
+            }
+            .and_then(|()| target.write_all(&early));
             if started.is_ok() {
                 let _ = client.set_read_timeout(None);
                 relay(client, target);

@@ -8,6 +8,7 @@
 //! `HTTPS_PROXY`, as real clients do, and reports the proxy's status code.
 
 use super::net::{bind_op, connect_op, expect_bind_denied, s, two_free_ports};
+use super::mediation::Kit;
 use super::profile::{with_profile, write_profile};
 use crate::case::{Case, CaseResult, Ctx, Family, Requirement};
 use crate::ensure;
@@ -27,6 +28,7 @@ pub fn cases() -> Vec<Case> {
     let tcp = Requirement::LandlockAbi(4);
     let proxy = Family::new("linux.net.proxy", Class::Core).requires(tcp);
     let profile = Family::new("linux.net.proxy.profile", Class::Profiles).requires(tcp);
+    let mediated = Family::new("linux.net.proxy.mediated", Class::Mediation).requires(tcp);
     let old_kernel = Family::new("linux.net.proxy", Class::Core).requires(Requirement::LandlockAbiBelow(4));
     vec![
         proxy.case(
@@ -76,6 +78,12 @@ pub fn cases() -> Vec<Case> {
             "Below Landlock ABI 4, --allow-domain either refuses to run or still denies a direct TCP connect; it never runs with open networking",
             &["NET-PROXY-008", "CORE-APPLY-002"],
             never_open_without_kernel_tcp_filtering,
+        ),
+        mediated.case(
+            "allowed_hosts_give_a_command_its_own_proxy",
+            "A sandboxed mediated command with allowed_hosts gets HTTPS_PROXY=http://nono:TOKEN@127.0.0.1:PORT and is denied a direct connect; with block too it gets no HTTPS_PROXY",
+            &["NET-PROXY-012"],
+            allowed_hosts_give_a_command_its_own_proxy,
         ),
         profile.case(
             "allow_domain_turns_proxy_mode_on",
@@ -300,5 +308,36 @@ fn profile_key_turns_proxy_mode_on(cx: &Ctx, keys: &[&str]) -> CaseResult {
         expect_tunnelled(&connect_via_proxy(&run, &target.as_host("localhost"))?, &target, before, &format!("CONNECT localhost under network.{key}"))?;
         expect_direct_denied(&run, V4, &target, &format!("a direct connect under network.{key}"))?;
     }
+    Ok(())
+}
+
+fn allowed_hosts_give_a_command_its_own_proxy(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let target = Target::start()?;
+    let connect = format!("connect:{}", target.port);
+    // The tool prints HTTPS_PROXY (empty when unset), then reports a direct connect.
+    let run_tool = |network: serde_json::Value| -> Result<(String, serde_json::Value), String> {
+        let tool = kit.fake("tool", &["print-env:HTTPS_PROXY", &connect]);
+        let profile = kit.mediation(json!({ "commands": [{ "name": "tool", "binary_path": tool, "sandbox": { "network": network } }] }));
+        let run = kit.agent(&profile).run(&[&["run", "tool"]])?;
+        run.finished()?;
+        let out = run.out(0)?;
+        let mut lines = out.lines();
+        let proxy = lines.next().unwrap_or_default().to_string();
+        let report = lines
+            .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok().filter(|v| v["step"] == json!("connect")))
+            .ok_or_else(|| format!("the tool reported no connect step: {out:?}"))?;
+        Ok((proxy, report))
+    };
+    let (proxy, direct) = run_tool(json!({ "allowed_hosts": ["localhost"] }))?;
+    let address = proxy.strip_prefix("http://nono:").and_then(|rest| rest.split_once("@127.0.0.1:"));
+    ensure!(address.is_some_and(|(token, port)| !token.is_empty() && port.parse::<u16>().is_ok()), "HTTPS_PROXY={proxy:?} is not http://nono:TOKEN@127.0.0.1:PORT");
+    ensure!(direct["ok"] == json!(false) && direct["errno"] == json!("EACCES"), "a direct connect beside the proxy must be denied with EACCES: {direct}");
+    ensure!(target.accepted() == 0, "a direct connect reached the target");
+    let (proxy, _) = run_tool(json!({ "allowed_hosts": ["localhost"], "block": true }))?;
+    ensure!(proxy.is_empty(), "with block, no proxy: yet HTTPS_PROXY={proxy:?}");
+    // Control: the tool's own sandbox without network rules lets the same connect through.
+    let (_, open) = run_tool(json!({}))?;
+    ensure!(open["ok"] == json!(true) && target.accepted() == 1, "control: a connect without network rules must reach the target: {open}");
     Ok(())
 }

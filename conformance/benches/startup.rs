@@ -1,45 +1,61 @@
-//! Start-up cost of a sandboxed run, printed as medians and ratios (never asserted).
+//! Start-up cost of a sandboxed run, printed as a table of medians and ratios (never
+//! asserted).
 //!
 //! ```text
-//! cargo bench -p nono-conformance --bench startup
+//! NONO_UPSTREAM=/path/to/nono NONO_KIPZ=/path/to/kipz/nono \
+//!     cargo bench -p nono-conformance --bench startup
 //! ```
 //!
-//! Measures `/bin/true` bare, under the reference (`nono-ref run -- /bin/true`), and under
-//! upstream `nono run` when it is on PATH (or named by `NONO_UPSTREAM`). Goals (issue #2):
-//! the reference adds under 1 ms to a bare exec, and starts at least 50 times faster than
-//! upstream.
+//! Every row runs `/bin/true`: bare, then `IMPL run -s --allow-cwd -- /bin/true` for the
+//! reference, upstream nono (`NONO_UPSTREAM`, else `nono` on `PATH`) and the kipz fork
+//! (`NONO_KIPZ`) when they are given. The flags are the same for all: `-s` keeps output
+//! out of the measurement and `--allow-cwd` answers nono's working-directory question
+//! without a terminal. Goals (issue #2): the reference adds under 1 ms to a bare exec and
+//! starts at least 50 times faster than upstream.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn median_of(runs: usize, mut f: impl FnMut()) -> Duration {
-    f(); // warm the page cache
-    let mut samples: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
+/// One row of the table: what runs, and how often.
+struct Row {
+    label: String,
+    program: PathBuf,
+    args: Vec<&'static str>,
+    runs: usize,
+}
+
+/// The median of `runs` timed runs (after one untimed run that warms the page cache), or
+/// why the command failed.
+fn median_of(row: &Row) -> Result<Duration, String> {
+    let run = || -> Result<Duration, String> {
+        let started = Instant::now();
+        let status = Command::new(&row.program)
+            .args(&row.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot start {}: {e}", row.program.display()))?;
+        let elapsed = started.elapsed();
+        if !status.success() {
+            return Err(format!("{} {:?} failed: {status}", row.program.display(), row.args));
+        }
+        Ok(elapsed)
+    };
+    run()?;
+    let mut samples = (0..row.runs).map(|_| run()).collect::<Result<Vec<_>, _>>()?;
     samples.sort();
-    samples[runs / 2]
+    Ok(samples[row.runs / 2])
 }
 
-fn run_quiet(program: &Path, args: &[&str]) {
-    let status = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("starting benchmark command");
-    assert!(status.success(), "{} {args:?} failed: {status}", program.display());
-}
-
-fn upstream() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("NONO_UPSTREAM") {
-        return Some(PathBuf::from(p));
+/// An implementation named by `var`, else (for upstream) `nono` on `PATH`.
+fn implementation(var: &str, search_path: bool) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(var) {
+        return Some(PathBuf::from(path));
+    }
+    if !search_path {
+        return None;
     }
     std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join("nono")).find(|p| p.is_file())
 }
@@ -50,29 +66,52 @@ fn ms(d: Duration) -> f64 {
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is accepted.
-    let reference = PathBuf::from(env!("CARGO_BIN_EXE_nono-ref-under-test"));
     let truth = Path::new("/bin/true");
-    let runs = 200;
-
-    let bare = median_of(runs, || run_quiet(truth, &[]));
-    let sandboxed = median_of(runs, || run_quiet(&reference, &["run", "--", "/bin/true"]));
-    println!("startup benchmark, median of {runs} runs");
-    println!("  bare /bin/true                 {:8.3} ms", ms(bare));
-    println!("  nono-ref run -- /bin/true      {:8.3} ms", ms(sandboxed));
-    println!(
-        "  reference overhead             {:8.3} ms  (goal: < 1 ms)",
-        ms(sandboxed.saturating_sub(bare))
-    );
-    match upstream() {
-        Some(nono) => {
-            let upstream_runs = 30;
-            let up = median_of(upstream_runs, || run_quiet(&nono, &["run", "--", "/bin/true"]));
-            println!("  nono run -- /bin/true          {:8.3} ms  (median of {upstream_runs}; {})", ms(up), nono.display());
-            println!(
-                "  upstream / reference           {:8.1} x   (goal: >= 50 x)",
-                up.as_secs_f64() / sandboxed.as_secs_f64()
-            );
+    let sandboxed = |label: &str, program: PathBuf, runs: usize| Row {
+        label: label.to_string(),
+        program,
+        args: vec!["run", "-s", "--allow-cwd", "--", "/bin/true"],
+        runs,
+    };
+    let mut rows = vec![
+        Row { label: "bare /bin/true".into(), program: truth.into(), args: vec![], runs: 200 },
+        sandboxed("nono-ref (reference)", PathBuf::from(env!("CARGO_BIN_EXE_nono-ref-under-test")), 200),
+    ];
+    let mut missing = vec![];
+    for (label, var, search_path) in [("nono (upstream)", "NONO_UPSTREAM", true), ("nono (kipz fork)", "NONO_KIPZ", false)] {
+        match implementation(var, search_path).filter(|p| p.is_file()) {
+            Some(path) => rows.push(sandboxed(&format!("{label} {}", path.display()), path, 30)),
+            None => missing.push(format!("{label}: not measured (set {var})")),
         }
-        None => println!("  upstream nono not found (set NONO_UPSTREAM or put nono on PATH): ratio not measured"),
     }
+
+    println!("start-up benchmark: `IMPL run -s --allow-cwd -- /bin/true`, medians");
+    println!("{:<62} {:>6} {:>10} {:>10} {:>9}", "command", "runs", "median ms", "over bare", "x bare");
+    let mut bare = None;
+    let mut reference = None;
+    for row in &rows {
+        match median_of(row) {
+            Ok(median) => {
+                let base = *bare.get_or_insert(median);
+                reference = reference.or((row.label.starts_with("nono-ref")).then_some(median));
+                println!(
+                    "{:<62} {:>6} {:>10.3} {:>10.3} {:>9.1}",
+                    row.label,
+                    row.runs,
+                    ms(median),
+                    ms(median.saturating_sub(base)),
+                    median.as_secs_f64() / base.as_secs_f64()
+                );
+                if let Some(reference) = reference.filter(|_| !row.label.starts_with("nono-ref") && !row.args.is_empty()) {
+                    let ratio = median.as_secs_f64() / reference.as_secs_f64();
+                    println!("{:<62} {:>6} {:>10} {:>10} {:>9.1}  x the reference", "", "", "", "", ratio);
+                }
+            }
+            Err(why) => println!("{:<62} failed: {why}", row.label),
+        }
+    }
+    for line in missing {
+        println!("{line}");
+    }
+    println!("goals: the reference adds under 1 ms to bare /bin/true; upstream is at least 50 x the reference");
 }

@@ -112,6 +112,10 @@ pub struct GrantArgs {
     /// Allow TCP bind on this port (turns TCP bind filtering on).
     #[arg(long = "listen-port", alias = "allow-bind", value_name = "PORT")]
     pub listen_port: Vec<u16>,
+    /// Proxy-only networking: TCP only to a filtering proxy that lets through requests for
+    /// this host (`*.example.com` for its subdomains; repeatable).
+    #[arg(long = "allow-domain", visible_alias = "proxy-allow", alias = "allow-proxy", value_name = "HOST")]
+    pub allow_domain: Vec<String>,
     /// Grant read on the working directory.
     #[arg(long = "allow-cwd")]
     pub allow_cwd: bool,
@@ -253,6 +257,9 @@ pub struct Policy {
     pub profile: Option<profile::Resolved>,
     /// Profile paths skipped because they do not exist.
     pub warnings: Vec<String>,
+    /// Hosts for proxy-only networking (profile `network.allow_domain`, then
+    /// `--allow-domain`); empty when the network is not in proxy mode.
+    pub proxy_hosts: Vec<String>,
 }
 
 /// The capability set the grant flags (and `--profile`) describe, system grants included.
@@ -316,26 +323,71 @@ pub fn build_policy(args: &GrantArgs) -> Result<Policy> {
             caps.network.bind_ports.push(*port);
         }
     }
-    Ok(Policy { caps, profile: loaded, warnings })
+    let profile_domains = loaded.as_ref().map(|r: &profile::Resolved| r.profile.network.allow_domain.as_slice()).unwrap_or(&[]);
+    let proxy_hosts = proxy_hosts(profile_domains, &args.allow_domain)?;
+    if !proxy_hosts.is_empty() && caps.network.block {
+        return Err(Error::PolicyConflict(
+            "the network is blocked (--block-net or network.block) and also allowed through the proxy (--allow-domain or network.allow_domain); choose one".into(),
+        ));
+    }
+    Ok(Policy { caps, profile: loaded, warnings, proxy_hosts })
 }
 
-fn run(args: RunArgs) -> Result<i32> {
-    let Policy { mut caps, profile, warnings } = build_policy(&args.grants)?;
+/// The proxy's allowlist: profile entries then flags, each once. An entry with endpoint
+/// rules is refused: those need TLS interception, which the reference does not do, and
+/// allowing the whole host instead would be wider than asked.
+fn proxy_hosts(profile_entries: &[profile::format::AllowDomain], flags: &[String]) -> Result<Vec<String>> {
+    let mut hosts: Vec<String> = vec![];
+    for (i, entry) in profile_entries.iter().enumerate() {
+        if !entry.endpoints().is_empty() {
+            return Err(Error::PolicyConflict(format!(
+                "profile network.allow_domain[{i}] ({}) has endpoint rules; they need TLS interception, which nono-ref does not implement, and it will not allow the whole host instead",
+                entry.domain()
+            )));
+        }
+        hosts.push(entry.domain().to_string());
+    }
+    hosts.extend(flags.iter().cloned());
+    let mut seen = std::collections::HashSet::new();
+    hosts.retain(|h| seen.insert(h.clone()));
+    Ok(hosts)
+}
+
+fn run(mut args: RunArgs) -> Result<i32> {
+    let Policy { mut caps, profile, warnings, proxy_hosts } = build_policy(&args.grants)?;
     if !args.silent {
         for warning in &warnings {
             eprintln!("nono-ref: warning: {warning}");
         }
     }
     let requests = build_request_policy(&args.requests)?;
+    // In proxy mode `--proxy-port` is the port our proxy listens on (as in nono), not the
+    // port of someone else's proxy.
+    let proxy_port = if proxy_hosts.is_empty() { None } else { Some(args.seatbelt.proxy_port.take().unwrap_or(0)) };
     let mut macos = seatbelt_options(&args.seatbelt, &mut caps, Resolution::Host, &cwd_if_needed(&args.seatbelt)?);
     let protected = protected::bypass(protected::for_this_process(), &args.bypass_protection, &caps)?;
     protected::check(&caps, &protected)?;
     if args.dry_run {
         if !args.silent {
-            print_dry_run(&caps, &args);
+            print_dry_run(&caps, &args, &proxy_hosts);
         }
         return Ok(0);
     }
+    // The listener opens now, before the fork, so that its port can go into the ruleset and
+    // the environment; it serves from a thread started after the fork.
+    let proxy = match proxy_port {
+        Some(port) => {
+            let bound = crate::proxy::bind(&proxy_hosts, port).map_err(|e| Error::PolicyConflict(e.to_string()))?;
+            if !args.silent {
+                for warning in &bound.warnings {
+                    eprintln!("nono-ref: warning: {warning}");
+                }
+            }
+            proxy_only(&mut caps, &mut macos, bound.port());
+            Some(bound)
+        }
+        None => None,
+    };
     // The program may read the description of its own sandbox (nono's NONO_CAP_FILE).
     let cap_file = match describe::CapFile::create(&caps) {
         Ok(file) => {
@@ -390,7 +442,6 @@ fn run(args: RunArgs) -> Result<i32> {
         }
         None => None,
     };
-    let prepared = sandbox::prepare_with(&caps, &macos)?;
     let mut env = env::scrub(std::env::vars_os());
     if let Some(resolved) = &profile {
         env = apply::environment(env, &resolved.profile);
@@ -408,7 +459,24 @@ fn run(args: RunArgs) -> Result<i32> {
             env.retain(|(k, _)| *k != name);
             env.push((name, value));
         }
+        // Seed 000 (commit 15): with the network closed, Seatbelt also refuses AF_UNIX
+        // connect unless allowed, so the agent gets the session's sockets (direct children
+        // of its directory, nothing deeper). Landlock does not filter that connect.
+        if cfg!(target_os = "macos") && (caps.network.block || macos.network != NetworkMode::AllowAll) {
+            let resolved = Resolution::Host.resolve(&session.dir, Path::new("/"));
+            macos.unix_sockets.push(UnixSocketGrant {
+                original: session.dir.clone(),
+                resolved,
+                scope: SocketScope::DirChildren,
+                mode: SocketMode::Connect,
+            });
+        }
     }
+    if let Some(bound) = &proxy {
+        env.retain(|(k, _)| !k.to_str().is_some_and(|k| crate::proxy::ENV_NAMES.contains(&k)));
+        env.extend(bound.env_vars().into_iter().map(|(k, v)| (k.into(), v.into())));
+    }
+    let prepared = sandbox::prepare_with(&caps, &macos)?;
     let server = match (&session, mediation) {
         (Some(session), Some(mediation)) => Some(
             Server::new(session, mediation.clone(), supervisor_path.as_deref())
@@ -416,19 +484,26 @@ fn run(args: RunArgs) -> Result<i32> {
         ),
         _ => None,
     };
-    let after_fork: Option<supervisor::AfterFork> = match (&session, &server) {
-        (Some(session), Some(server)) => {
-            let server = server.clone();
-            let mediation_socket = session.mediation.clone();
-            Some(Box::new(move |pid| {
-                server.sandboxed_pid.store(pid, std::sync::atomic::Ordering::SeqCst);
-                if let Err(e) = server.start(mediation_socket) {
-                    eprintln!("nono-ref: cannot start the mediation server: {e}");
-                }
-            }))
-        }
-        _ => None,
-    };
+    // Threads start only after the fork: the mediation server, and the proxy.
+    let mut after_fork: Vec<supervisor::AfterFork> = vec![];
+    if let (Some(session), Some(server)) = (&session, &server) {
+        let server = server.clone();
+        let mediation_socket = session.mediation.clone();
+        after_fork.push(Box::new(move |pid| {
+            server.sandboxed_pid.store(pid, std::sync::atomic::Ordering::SeqCst);
+            if let Err(e) = server.start(mediation_socket) {
+                eprintln!("nono-ref: cannot start the mediation server: {e}");
+            }
+        }));
+    }
+    // The running proxy is kept here until the program has ended, then dropped (closed).
+    let running_proxy = std::rc::Rc::new(std::cell::RefCell::new(None));
+    if let Some(bound) = proxy {
+        let slot = running_proxy.clone();
+        after_fork.push(Box::new(move |_| *slot.borrow_mut() = Some(bound.serve())));
+    }
+    let after_fork: Option<supervisor::AfterFork> =
+        (!after_fork.is_empty()).then(|| Box::new(move |pid| after_fork.into_iter().for_each(|hook| hook(pid))) as supervisor::AfterFork);
     let requests = requests.map(|policy| match TerminalPrompt::open() {
         Some(prompt) => Supervisor::new(policy).with_prompt(Box::new(prompt)),
         None => Supervisor::new(policy),
@@ -446,6 +521,7 @@ fn run(args: RunArgs) -> Result<i32> {
     }
     drop(session);
     drop(cap_file);
+    drop(running_proxy);
     outcome
 }
 
@@ -457,12 +533,29 @@ pub fn session_socket_grant(session_dir: &Path) -> UnixSocketGrant {
     UnixSocketGrant { original: session_dir.to_path_buf(), resolved, scope: SocketScope::DirChildren, mode: SocketMode::Connect }
 }
 
-fn print_dry_run(caps: &CapabilitySet, args: &RunArgs) {
+/// Proxy-only networking towards our proxy on `port` (core notes CAP-19, LL-15): on
+/// Landlock every TCP connect is denied except to that port (and any
+/// `--allow-connect-port`), and binds only on the listen ports; on Seatbelt TCP goes only
+/// to `localhost:port` and the listen ports become the proxy mode's bind ports.
+fn proxy_only(caps: &mut CapabilitySet, macos: &mut SeatbeltOptions, port: u16) {
+    if cfg!(target_os = "macos") {
+        let bind_ports = std::mem::take(&mut caps.network.bind_ports);
+        macos.network = NetworkMode::ProxyOnly { port, bind_ports };
+    } else {
+        caps.network.block = true;
+        if !caps.network.connect_ports.contains(&port) {
+            caps.network.connect_ports.push(port);
+        }
+    }
+}
+
+fn print_dry_run(caps: &CapabilitySet, args: &RunArgs, proxy_hosts: &[String]) {
     let info = sandbox::detect();
     if args.json {
         let doc = serde_json::json!({
             "grants": describe::grants_json(caps),
             "capabilities": caps,
+            "proxy_hosts": proxy_hosts,
             "backend": info,
             "command": args.command.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>(),
         });
@@ -474,7 +567,11 @@ fn print_dry_run(caps: &CapabilitySet, args: &RunArgs) {
         eprintln!("{line}");
     }
     let net = &caps.network;
-    eprintln!("  network: {}", if net.block { "outbound blocked" } else { "outbound allowed" });
+    if proxy_hosts.is_empty() {
+        eprintln!("  network: {}", if net.block { "outbound blocked" } else { "outbound allowed" });
+    } else {
+        eprintln!("  network: proxy-only (allowed hosts: {})", proxy_hosts.join(", "));
+    }
     if !net.connect_ports.is_empty() {
         eprintln!("  tcp connect ports: {:?}", net.connect_ports);
     }
@@ -761,6 +858,17 @@ fn sandbox_profile(args: SandboxProfileArgs) -> Result<i32> {
         caps.network.block |= resolved.network.block;
         caps.network.connect_ports.extend(resolved.network.connect_port.iter().filter(|p| !g.allow_connect_port.contains(p)));
         caps.network.bind_ports.extend(resolved.network.listen_port.iter().filter(|p| !g.listen_port.contains(p)));
+    }
+    // Proxy mode's port is chosen when `run` starts the proxy; a profile printed ahead of
+    // time must be told which port that will be, or it would wrongly allow everything.
+    let profile_domains = match &g.profile {
+        Some(reference) => !load_profile(reference, g.workdir.clone().unwrap_or_else(|| cwd.clone()), false)?.profile.network.allow_domain.is_empty(),
+        None => false,
+    };
+    if (profile_domains || !g.allow_domain.is_empty()) && args.seatbelt.proxy_port.is_none() {
+        return Err(Error::PolicyConflict(
+            "allowed domains (--allow-domain or network.allow_domain) need --proxy-port P here: the profile can only name the proxy's port".into(),
+        ));
     }
     caps.scope_signals = !matches!(args.signals, ScopeArg::AllowAll);
     caps.scope_abstract_unix_sockets = matches!(args.ipc, IpcArg::SharedMemoryOnly);

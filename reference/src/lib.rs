@@ -31,6 +31,7 @@ pub mod error;
 pub mod mediation;
 pub mod profile;
 pub mod protected;
+pub mod proxy;
 pub mod ipc;
 pub mod sandbox;
 pub mod seatbelt;

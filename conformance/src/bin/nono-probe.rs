@@ -623,8 +623,108 @@ fn run_op(args: &[String]) -> Result<Done, Usage> {
             std::thread::sleep(d);
             Ok(Done::Report(Outcome::ok(op)))
         }
+        // via-proxy VAR METHOD TARGET [PAYLOAD]: one request through the HTTP proxy named
+        // by the variable VAR (`http://[user:pass@]host:port`), credentials sent as Basic
+        // Proxy-Authorization. METHOD CONNECT opens a tunnel to TARGET (`host:port`) and,
+        // on 200, sends PAYLOAD plus a newline; any other METHOD sends TARGET (a URL) in
+        // absolute form. Extra "status" (the proxy's, or the origin's for plain HTTP) and
+        // "reply" (what came back after the head); step "env", "connect", "write", "read".
+        "via-proxy" => {
+            if rest.len() != 3 && rest.len() != 4 {
+                return Err(format!("usage: {} VAR METHOD TARGET [PAYLOAD]", op));
+            }
+            Ok(Done::Report(op_via_proxy(op, &rest[0], &rest[1], &rest[2], rest.get(3).map_or("", |p| p.as_str()))))
+        }
         _ => Err(format!("unknown op: {:?}", op)),
     }
+}
+
+// ---------------------------------------------------------------------------
+// via-proxy: a minimal HTTP proxy client (no curl inside the sandbox)
+// ---------------------------------------------------------------------------
+
+fn op_via_proxy(op: &str, var: &str, method: &str, target: &str, payload: &str) -> Outcome {
+    use std::io::Read;
+    let Some(url) = std::env::var(var).ok().filter(|v| !v.is_empty()) else {
+        return fail_msg(op, "env", format!("{var} is not set"));
+    };
+    let Some((credentials, authority)) = split_proxy_url(&url) else {
+        return fail_msg(op, "env", format!("{var}={url:?} is not http://[user:pass@]host:port"));
+    };
+    let mut stream = match std::net::TcpStream::connect(authority) {
+        Ok(s) => s,
+        Err(e) => return Outcome::fail_at(op, "connect", io_errno(&e)),
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: {}\r\n", host_of(target));
+    if let Some(credentials) = credentials {
+        request.push_str(&format!("Proxy-Authorization: Basic {}\r\n", base64_encode(credentials.as_bytes())));
+    }
+    request.push_str("\r\n");
+    if let Err(e) = stream.write_all(request.as_bytes()) {
+        return Outcome::fail_at(op, "write", io_errno(&e));
+    }
+    // The head ends at the first blank line; whatever follows belongs to the reply.
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return fail_msg(op, "read", format!("the proxy closed before a full head: {:?}", String::from_utf8_lossy(&received))),
+            Ok(n) => received.extend_from_slice(&chunk[..n]),
+            Err(e) => return Outcome::fail_at(op, "read", io_errno(&e)),
+        }
+    };
+    let head = String::from_utf8_lossy(&received[..head_end]).into_owned();
+    let status: Option<u16> = head.split(' ').nth(1).and_then(|code| code.parse().ok());
+    let mut reply = received[head_end..].to_vec();
+    if method == "CONNECT" && status == Some(200) {
+        if let Err(e) = stream.write_all(format!("{payload}\n").as_bytes()) {
+            return Outcome::fail_at(op, "write", io_errno(&e));
+        }
+    }
+    // Read until the other side closes (the suite's servers close after answering).
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => reply.extend_from_slice(&chunk[..n]),
+            Err(e) => return Outcome::fail_at(op, "read", io_errno(&e)),
+        }
+    }
+    Outcome::ok(op).with("status", status).with("head", head).with("reply", String::from_utf8_lossy(&reply).into_owned())
+}
+
+/// `http://[user:pass@]host:port[/]` into the credentials and `host:port`.
+fn split_proxy_url(url: &str) -> Option<(Option<&str>, &str)> {
+    let rest = url.strip_prefix("http://")?.trim_end_matches('/');
+    Some(match rest.rsplit_once('@') {
+        Some((credentials, authority)) => (Some(credentials), authority),
+        None => (None, rest),
+    })
+}
+
+/// The `host:port` a request target names (a CONNECT authority or an http:// URL).
+fn host_of(target: &str) -> &str {
+    let rest = target.strip_prefix("http://").unwrap_or(target);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for group in bytes.chunks(3) {
+        let n = group.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= group.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------

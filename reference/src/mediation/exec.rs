@@ -29,6 +29,9 @@ pub struct Plan {
     pub cwd: PathBuf,
     /// Enforced in the child before exec.
     pub sandbox: Option<sandbox::Prepared>,
+    /// The command's own network proxy (its sandbox's `allowed_hosts`), kept running until
+    /// the command has exited.
+    pub proxy: Option<crate::proxy::ProxyHandle>,
 }
 
 /// Buffered output.
@@ -64,7 +67,8 @@ fn command(plan: Plan) -> Command {
 }
 
 /// Runs with the caller's three fds as stdio and waits. `started` learns the pid.
-pub fn streaming(plan: Plan, stdio: [OwnedFd; 3], started: impl FnOnce(u32)) -> std::io::Result<i32> {
+pub fn streaming(mut plan: Plan, stdio: [OwnedFd; 3], started: impl FnOnce(u32)) -> std::io::Result<i32> {
+    let _proxy = plan.proxy.take();
     let [stdin, stdout, stderr] = stdio;
     let mut command = command(plan);
     command.stdin(Stdio::from(stdin)).stdout(Stdio::from(stdout)).stderr(Stdio::from(stderr));
@@ -77,7 +81,8 @@ pub fn streaming(plan: Plan, stdio: [OwnedFd; 3], started: impl FnOnce(u32)) -> 
 }
 
 /// Runs with stdin from `/dev/null` and collects the output. `started` learns the pid.
-pub fn buffered(plan: Plan, started: impl FnOnce(u32)) -> std::io::Result<Output> {
+pub fn buffered(mut plan: Plan, started: impl FnOnce(u32)) -> std::io::Result<Output> {
+    let _proxy = plan.proxy.take();
     let mut command = command(plan);
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = command.spawn()?;
@@ -89,8 +94,8 @@ pub fn buffered(plan: Plan, started: impl FnOnce(u32)) -> std::io::Result<Output
 
 /// The capability set of a command's own sandbox: the system grants, its real binary's
 /// directory, the shim (so nested mediated calls work), and the profile's `fs_*` lists.
-/// Paths that do not exist are skipped. `allowed_hosts` cannot be enforced without a
-/// proxy, which the reference does not have: such a command gets no network at all.
+/// Paths that do not exist are skipped. `allowed_hosts` closes the network too: the
+/// caller opens the port of the command's proxy (see [`crate::proxy`]).
 pub fn sandbox_capabilities(sandbox: &CommandSandbox, real_binary: &Path, shim_paths: &[&Path]) -> crate::Result<CapabilitySet> {
     let mut caps = CapabilitySet::new();
     crate::system::add_system_grants(&mut caps);

@@ -282,10 +282,22 @@ impl Server {
             .filter(|d| d.is_dir())
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("/"));
+        let mut proxy = None;
         let sandbox = match (&command.sandbox, sandboxed) {
             (Some(config), true) => {
                 let shims: Vec<&std::path::Path> = self.shim_paths.iter().map(PathBuf::as_path).collect();
-                let caps = exec::sandbox_capabilities(config, &real, &shims).map_err(|e| format!("nono-mediation: exec failed: {e}\n"))?;
+                let mut caps = exec::sandbox_capabilities(config, &real, &shims).map_err(|e| format!("nono-mediation: exec failed: {e}\n"))?;
+                // allowed_hosts without block: the command's own proxy (notes PE-8, SBX-6).
+                if !config.network.block && !config.network.allowed_hosts.is_empty() {
+                    let handle = crate::proxy::start(&config.network.allowed_hosts, 0)
+                        .map_err(|e| format!("nono-mediation: failed to start network proxy: {e}\n"))?;
+                    caps.network.connect_ports.push(handle.port);
+                    for (name, value) in handle.env_vars() {
+                        env.retain(|(k, _)| k != name.as_str());
+                        env.push((name.into(), value.into()));
+                    }
+                    proxy = Some(handle);
+                }
                 Some(crate::sandbox::prepare(&caps).map_err(|e| format!("nono-mediation: exec failed: {e}\n"))?)
             }
             _ => None,
@@ -294,7 +306,7 @@ impl Server {
             Some(script) => (PathBuf::from("/bin/sh"), vec!["-c".into(), script.into()]),
             None => (real, args),
         };
-        Ok((context.clone(), Plan { program, args, env, cwd, sandbox }))
+        Ok((context.clone(), Plan { program, args, env, cwd, sandbox, proxy }))
     }
 
     fn forget_context(&self, context: &str) {

@@ -14,8 +14,10 @@
 //!
 //! A relative `HOME`, `TMPDIR` or `XDG_*` value is an error when used (a relative grant
 //! would depend on wherever the program happens to run), as is `~` with `HOME` unset.
-//! Only paths are expanded: `filesystem.*`, a mediated command's `binary_path`, its
-//! `args_prefix` entries and its sandbox's `fs_*` lists. Everything else stays literal.
+//! Only paths are expanded: `filesystem.*`, the `tls_ca`, `tls_client_cert` and
+//! `tls_client_key` files of `network.custom_credentials`, a mediated command's
+//! `binary_path`, its `args_prefix` entries and its sandbox's `fs_*` lists. Everything else
+//! (`allow_domain` hosts included) stays literal.
 
 use super::format::Profile;
 use std::collections::BTreeMap;
@@ -141,6 +143,19 @@ pub fn expand_profile(profile: &mut Profile, vars: &Vars) -> Result<(), (String,
     for (key, list) in lists {
         for (i, value) in list.iter_mut().enumerate() {
             one(format!("filesystem.{key}[{i}]"), value)?;
+        }
+    }
+    // Credential files are paths too (seed 000: the same expansion as filesystem paths).
+    for (name, credential) in profile.network.custom_credentials.iter_mut() {
+        let fields = [
+            ("tls_ca", &mut credential.tls_ca),
+            ("tls_client_cert", &mut credential.tls_client_cert),
+            ("tls_client_key", &mut credential.tls_client_key),
+        ];
+        for (key, value) in fields {
+            if let Some(value) = value {
+                one(format!("network.custom_credentials.{name}.{key}"), value)?;
+            }
         }
     }
     for (c, command) in profile.mediation.commands.iter_mut().enumerate() {

@@ -70,7 +70,7 @@ pub struct Filesystem {
     pub deny: Vec<String>,
 }
 
-/// `network`: the TCP policy.
+/// `network`: the TCP policy, and proxy-only networking.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Network {
@@ -80,6 +80,93 @@ pub struct Network {
     pub connect_port: Vec<u16>,
     /// Ports the program may listen on.
     pub listen_port: Vec<u16>,
+    /// Hosts reachable through the network proxy; any entry turns proxy-only networking on
+    /// (see [`crate::proxy`]). nono also spells it `proxy_allow` and `allow_proxy`.
+    #[serde(alias = "proxy_allow", alias = "allow_proxy")]
+    pub allow_domain: Vec<AllowDomain>,
+    /// Credential routes by name, as nono defines them. The reference checks and expands
+    /// them (their `tls_*` paths) but injects no credentials.
+    pub custom_credentials: BTreeMap<String, CustomCredential>,
+}
+
+/// One `allow_domain` entry: a host, or a host limited to some endpoints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged, expecting = "a host name, or an object with `domain` and `endpoints`")]
+pub enum AllowDomain {
+    Host(String),
+    WithEndpoints {
+        domain: String,
+        #[serde(default)]
+        endpoints: Vec<Endpoint>,
+    },
+}
+
+impl AllowDomain {
+    /// The host the entry is about.
+    pub fn domain(&self) -> &str {
+        match self {
+            AllowDomain::Host(domain) | AllowDomain::WithEndpoints { domain, .. } => domain,
+        }
+    }
+
+    /// The endpoint rules (none for a plain host).
+    pub fn endpoints(&self) -> &[Endpoint] {
+        match self {
+            AllowDomain::Host(_) => &[],
+            AllowDomain::WithEndpoints { endpoints, .. } => endpoints,
+        }
+    }
+}
+
+/// An endpoint rule of an `allow_domain` entry (a method and a path glob).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    pub method: String,
+    pub path: String,
+}
+
+/// A `custom_credentials` entry: where requests go and how a credential is injected.
+/// Fields the reference does not act on are kept as written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomCredential {
+    pub upstream: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_auth: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inject_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inject_header: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_format: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_pattern: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_replacement: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_param_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_var: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoint_rules: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_policy: Option<serde_json::Value>,
+    /// A CA certificate file (a path: `~` and `$VARS` are expanded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca: Option<String>,
+    /// A client certificate file for mutual TLS (a path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_cert: Option<String>,
+    /// The client certificate's key file (a path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_key: Option<String>,
 }
 
 /// `workdir`: how much of the working directory is granted.
@@ -408,6 +495,11 @@ pub fn check(profile: &Profile, file: &Path) -> Vec<ProfileError> {
     for (i, name) in profile.extends.iter().enumerate() {
         if let Err(why) = super::resolve::check_reference(name) {
             invalid(ErrorClass::InvalidName, format!("extends[{i}]"), why);
+        }
+    }
+    for (i, entry) in profile.network.allow_domain.iter().enumerate() {
+        if let Err(e) = crate::proxy::filter::HostFilter::new(&[entry.domain().to_string()]) {
+            invalid(ErrorClass::InvalidValue, format!("network.allow_domain[{i}]"), e.reason);
         }
     }
     let env = &profile.environment;

@@ -4,6 +4,8 @@
 //! |---|---|
 //! | lists (`filesystem.*`, ports, `deny_vars`, `mediation.env.block`) | base items in base order, then the child's new items (no duplicates) |
 //! | `network.block` | either side blocks |
+//! | `network.allow_domain` | by domain, base order first; endpoint rules of a shared domain unioned |
+//! | `network.custom_credentials` | per name, the child wins |
 //! | `meta` | the child's |
 //! | `workdir.access` | the child's, unless the child says `none` (a child cannot quietly drop an inherited grant by omission) |
 //! | `environment.allow_vars` | absent in the child: the base's; otherwise base then child, no duplicates |
@@ -36,6 +38,12 @@ pub fn merge(base: Profile, child: Profile) -> Profile {
             block: base.network.block || child.network.block,
             connect_port: union(base.network.connect_port, child.network.connect_port),
             listen_port: union(base.network.listen_port, child.network.listen_port),
+            allow_domain: merge_allow_domain(base.network.allow_domain, child.network.allow_domain),
+            custom_credentials: {
+                let mut credentials = base.network.custom_credentials;
+                credentials.extend(child.network.custom_credentials);
+                credentials
+            },
         },
         workdir: match child.workdir.access {
             WorkdirAccess::None => base.workdir,
@@ -56,6 +64,23 @@ pub fn merge(base: Profile, child: Profile) -> Profile {
         },
         mediation: merge_mediation(base.mediation, child.mediation),
     }
+}
+
+/// `allow_domain` entries by domain, base order first; a domain on both sides gets the
+/// union of their endpoint rules (so a plain host that gains rules takes the object form).
+pub fn merge_allow_domain(base: Vec<AllowDomain>, child: Vec<AllowDomain>) -> Vec<AllowDomain> {
+    let mut out: Vec<AllowDomain> = Vec::with_capacity(base.len() + child.len());
+    for entry in base.into_iter().chain(child) {
+        match out.iter_mut().find(|seen| seen.domain() == entry.domain()) {
+            Some(seen) if !entry.endpoints().is_empty() => {
+                let endpoints = union(seen.endpoints().to_vec(), entry.endpoints().to_vec());
+                *seen = AllowDomain::WithEndpoints { domain: entry.domain().to_string(), endpoints };
+            }
+            Some(_) => {}
+            None => out.push(entry),
+        }
+    }
+    out
 }
 
 /// Base items in order, then the child's items the result does not have yet.

@@ -113,7 +113,7 @@ pub fn prepare(caps: &CapabilitySet) -> Result<Prepared> {
             .set_compatibility(CompatLevel::HardRequirement)
             .handle_access(tcp)
             .map_err(|e| Error::FeatureUnsupported {
-                feature: "TCP filtering (--block-net, --allow-connect-port, --listen-port)".into(),
+                feature: "TCP filtering (--block-net, --allow-connect-port, --listen-port, --allow-domain)".into(),
                 needed_abi: 4,
                 detail: e.to_string(),
             })?

@@ -16,6 +16,7 @@ mod implicit_grants;
 mod ipc;
 pub(crate) mod mediation;
 mod net;
+mod net_proxy;
 mod process;
 mod profile;
 mod protected;
@@ -44,6 +45,7 @@ pub fn all() -> Vec<Case> {
         fs_proc::cases,
         exec::cases,
         net::cases,
+        net_proxy::cases,
         scope::cases,
         process::cases,
         env::cases,

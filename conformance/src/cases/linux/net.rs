@@ -110,7 +110,7 @@ pub fn cases() -> Vec<Case> {
     out
 }
 
-fn s(p: &Path) -> &str {
+pub(super) fn s(p: &Path) -> &str {
     p.to_str().expect("fixture paths are UTF-8")
 }
 
@@ -135,7 +135,7 @@ fn free_port(ip: IpAddr) -> Result<u16, String> {
 }
 
 /// Two distinct free ports.
-fn two_free_ports(ip: IpAddr) -> Result<(u16, u16), String> {
+pub(super) fn two_free_ports(ip: IpAddr) -> Result<(u16, u16), String> {
     let a = TcpListener::bind(SocketAddr::new(ip, 0)).map_err(|e| format!("binding {ip} port 0: {e}"))?;
     let b = TcpListener::bind(SocketAddr::new(ip, 0)).map_err(|e| format!("binding {ip} port 0: {e}"))?;
     Ok((port_of(&a), port_of(&b)))
@@ -150,18 +150,18 @@ fn took_connection(l: &TcpListener) -> Result<bool, String> {
     }
 }
 
-fn connect_op(ip: IpAddr, port: u16) -> [String; 3] {
+pub(super) fn connect_op(ip: IpAddr, port: u16) -> [String; 3] {
     ["connect-tcp".into(), ip.to_string(), port.to_string()]
 }
 
-fn bind_op(ip: IpAddr, port: u16) -> [String; 3] {
+pub(super) fn bind_op(ip: IpAddr, port: u16) -> [String; 3] {
     ["bind-tcp".into(), ip.to_string(), port.to_string()]
 }
 
 /// A bind denial must be a denial errno at bind(2), or at socket(2) creation: an
 /// implementation may refuse TCP sockets outright under `--block-net` (nono does, with a
 /// seccomp filter), which denies the bind as surely. Any other step or errno is not a denial.
-fn expect_bind_denied(r: &ProbeResult, what: &str) -> CaseResult {
+pub(super) fn expect_bind_denied(r: &ProbeResult, what: &str) -> CaseResult {
     expect_class(r, Class::Denied, what)?;
     crate::ensure!(
         matches!(r.str_field("step"), Some("bind") | Some("socket")),

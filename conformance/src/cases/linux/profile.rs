@@ -153,7 +153,7 @@ fn s(p: &Path) -> &str {
 }
 
 /// Writes `NAME.json` into the case's user profile directory.
-fn write_profile(cx: &Ctx, name: &str, profile: Value) -> PathBuf {
+pub(super) fn write_profile(cx: &Ctx, name: &str, profile: Value) -> PathBuf {
     let dir = cx.fx.dir("config/nono/profiles");
     let path = dir.join(format!("{name}.json"));
     std::fs::write(&path, serde_json::to_string_pretty(&profile).unwrap()).expect("writing a profile");
@@ -161,7 +161,7 @@ fn write_profile(cx: &Ctx, name: &str, profile: Value) -> PathBuf {
 }
 
 /// A run under `--profile REF` with the case's own profile directory and home.
-fn with_profile(cx: &Ctx, reference: &str) -> Run {
+pub(super) fn with_profile(cx: &Ctx, reference: &str) -> Run {
     let root = cx.fx.root();
     cx.run()
         .env("XDG_CONFIG_HOME", root.join("config"))

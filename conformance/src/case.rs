@@ -159,6 +159,13 @@ impl Ctx {
     pub fn run(&self) -> Run {
         Run::new(&self.imp.path, &self.probe)
     }
+
+    /// A bare command starting the implementation under test (for subcommands other than
+    /// `run`), through the ABI emulator when `NONO_CONFORMANCE_EMULATE_ABI` is set, so that
+    /// every start of the IUT sees the same kernel.
+    pub fn iut_command(&self) -> std::process::Command {
+        crate::emulation::command(&self.imp.path, &self.probe)
+    }
 }
 
 /// Returns `Err(message)` from the enclosing case body unless the condition holds.

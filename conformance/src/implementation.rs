@@ -3,9 +3,12 @@
 //! Chosen with `NONO_IMPL=/path/to/binary`. Unset, the suite uses the reference binary that
 //! Cargo built alongside the tests, so `cargo nextest run` needs no manual build step.
 //!
-//! An implementation may answer `conformance-info --json` (the reference does). One that
-//! does not (upstream nono) is identified from `--version`, and the kernel's Landlock ABI is
-//! then measured by the suite's own probe.
+//! An implementation may answer `conformance-info --json` (the reference does); that names
+//! it. One that does not (upstream nono) is identified from `--version`. Either way the
+//! kernel's Landlock ABI, which decides which cases run, is measured by the suite's own
+//! probe and never taken from the IUT: an IUT under-reporting its kernel would otherwise
+//! skip the cases it fails. The probe is measured under the same ABI emulation as the IUT
+//! runs ([`crate::emulation`]).
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -20,7 +23,7 @@ pub struct Implementation {
     pub name: String,
     /// File-name form used for the expectation file, e.g. `nono-ref` or `nono-0.81`.
     pub slug: String,
-    /// Landlock ABI of the running kernel as the implementation (or the probe) sees it.
+    /// Landlock ABI of the running kernel (as emulated, if it is), measured by the probe.
     pub landlock_abi: u32,
     /// True when the implementation answered `conformance-info`.
     pub speaks_conformance_info: bool,
@@ -30,22 +33,22 @@ pub struct Implementation {
 struct InfoJson {
     implementation: String,
     version: String,
-    landlock_abi: Option<u32>,
 }
 
 impl Implementation {
-    /// Resolves the IUT: `NONO_IMPL` if set, else `default_binary`. `probe` is used to
-    /// measure the Landlock ABI when the IUT cannot report it.
+    /// Resolves the IUT: `NONO_IMPL` if set, else `default_binary`. `probe` measures the
+    /// Landlock ABI.
     pub fn discover(default_binary: &Path, probe: &Path) -> Implementation {
         let path = std::env::var_os("NONO_IMPL")
             .map(PathBuf::from)
             .unwrap_or_else(|| default_binary.to_path_buf());
+        let landlock_abi = measure_landlock_abi(probe);
         if let Some(info) = conformance_info(&path) {
             let slug = info.implementation.clone();
             return Implementation {
                 name: format!("{} {}", info.implementation, info.version),
                 slug,
-                landlock_abi: info.landlock_abi.unwrap_or(0),
+                landlock_abi,
                 speaks_conformance_info: true,
                 path,
             };
@@ -59,7 +62,7 @@ impl Implementation {
         Implementation {
             name,
             slug,
-            landlock_abi: measure_landlock_abi(probe),
+            landlock_abi,
             speaks_conformance_info: false,
             path,
         }
@@ -91,9 +94,10 @@ fn name_and_slug(version_line: &str, path: &Path) -> (String, String) {
 }
 
 /// Runs `probe landlock-abi` outside any sandbox (in its own process, which restricts
-/// only itself) and returns the ABI it reports; 0 when Landlock is unavailable.
+/// only itself; under the ABI emulator when emulation is on) and returns the ABI it
+/// reports; 0 when Landlock is unavailable.
 pub fn measure_landlock_abi(probe: &Path) -> u32 {
-    Command::new(probe)
+    crate::emulation::command(probe, probe)
         .arg("landlock-abi")
         .output()
         .ok()

@@ -18,6 +18,7 @@
 pub mod canary;
 pub mod case;
 pub mod cases;
+pub mod emulation;
 pub mod expectations;
 pub mod fixture;
 pub mod harness;

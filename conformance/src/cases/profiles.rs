@@ -147,7 +147,7 @@ pub fn set_up(cx: &Ctx, vector: &Vector) -> Result<(Setup, Value), String> {
 
 /// `IUT <args>` with the vector's environment and working directory.
 pub fn command(cx: &Ctx, setup: &Setup, args: &[&str]) -> Command {
-    let mut command = Command::new(&cx.imp.path);
+    let mut command = cx.iut_command();
     command.args(args).current_dir(&setup.workdir);
     for (name, value) in &setup.env {
         match value {

@@ -183,7 +183,7 @@ impl<'a> Kit<'a> {
 
     /// `IUT approve ARGS` with this case's state directory; returns (exit code, stdout, stderr).
     pub fn approve(&self, args: &[&str]) -> (i32, String, String) {
-        let mut cmd = Command::new(&self.cx.imp.path);
+        let mut cmd = self.cx.iut_command();
         cmd.arg("approve")
             .args(args)
             .envs(self.base_env())
@@ -279,7 +279,7 @@ impl<'a> Agent<'a> {
 
     /// The IUT command for `steps` (each step one argument list), stdio not yet set.
     pub fn command(&self, steps: &[&[&str]]) -> Command {
-        let mut cmd = Command::new(&self.cx.imp.path);
+        let mut cmd = self.cx.iut_command();
         cmd.arg("run")
             .args(&self.flags)
             .arg("--")

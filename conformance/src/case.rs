@@ -45,6 +45,11 @@ pub enum Requirement {
     LandlockAbiBelow(u32),
     /// The suite runs as root (mknod of devices, ptrace of other users' processes).
     Root,
+    /// An unsandboxed process may ptrace-attach to a process that is not its descendant:
+    /// Yama is absent or `ptrace_scope` is 0, or it is 1 or 2 and the suite is root
+    /// (`CAP_SYS_PTRACE`). Otherwise a ptrace denial inside a sandbox proves nothing: the
+    /// host would deny it without one.
+    PtraceOfNonDescendants,
     /// The case checks the reference library directly (data vectors for a component that
     /// has no black-box interface yet). Against another implementation it would pass
     /// without testing it, so it is skipped there with this reason.
@@ -66,6 +71,7 @@ impl Requirement {
                 Some(format!("only meaningful on kernels below Landlock ABI {n}; this one has {}", imp.landlock_abi))
             }
             Requirement::Root if !nix::unistd::geteuid().is_root() => Some("needs root".into()),
+            Requirement::PtraceOfNonDescendants => ptrace_of_non_descendants_blocked(),
             Requirement::ReferenceLibrary if imp.slug != "nono-ref" => Some(format!(
                 "checks the reference library directly, not the implementation under test ({})",
                 imp.name
@@ -76,6 +82,20 @@ impl Requirement {
             )),
             _ => None,
         }
+    }
+}
+
+/// Why Yama denies attaching to non-descendants even without a sandbox, or None.
+fn ptrace_of_non_descendants_blocked() -> Option<String> {
+    let scope = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope").ok()?;
+    let root = nix::unistd::geteuid().is_root();
+    match scope.trim() {
+        "0" => None,
+        "1" | "2" if root => None,
+        other => Some(format!(
+            "Yama ptrace_scope is {other}, so the host denies attaching to a non-descendant with or without a sandbox \
+             (run as root, or as root set kernel.yama.ptrace_scope=0 for the run)"
+        )),
     }
 }
 

@@ -97,13 +97,24 @@ fn name_and_slug(version_line: &str, path: &Path) -> (String, String) {
 /// only itself; under the ABI emulator when emulation is on) and returns the ABI it
 /// reports; 0 when Landlock is unavailable.
 pub fn measure_landlock_abi(probe: &Path) -> u32 {
-    crate::emulation::command(probe, probe)
-        .arg("landlock-abi")
-        .output()
+    let out = crate::emulation::command(probe, probe).arg("landlock-abi").output();
+    let value = out
+        .as_ref()
         .ok()
         .and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok())
-        .and_then(|v| v.get("value").and_then(|n| n.as_u64()))
-        .unwrap_or(0) as u32
+        .and_then(|v| v.get("value").and_then(|n| n.as_u64()));
+    match (value, crate::emulation::emulated_abi()) {
+        (Some(abi), _) => abi as u32,
+        // An emulator that could not start must not pass for a kernel without Landlock.
+        (None, Some(abi)) => panic!(
+            "measuring the emulated Landlock ABI {abi} failed: {}",
+            match &out {
+                Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
+                Err(e) => e.to_string(),
+            }
+        ),
+        (None, None) => 0,
+    }
 }
 
 #[cfg(test)]

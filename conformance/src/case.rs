@@ -52,7 +52,8 @@ pub enum Requirement {
     PtraceOfNonDescendants,
     /// The case checks the reference library directly (data vectors for a component that
     /// has no black-box interface yet). Against another implementation it would pass
-    /// without testing it, so it is skipped there with this reason.
+    /// without testing it, so it is skipped there with this reason. Whether the IUT is the
+    /// reference is decided from its path, never from what it says about itself.
     ReferenceLibrary,
     /// The case exercises the shim binary on its own, with the suite playing the server.
     /// The shim is `NONO_SHIM`, else the reference's `nono-shim`; without `NONO_SHIM` the
@@ -72,11 +73,11 @@ impl Requirement {
             }
             Requirement::Root if !nix::unistd::geteuid().is_root() => Some("needs root".into()),
             Requirement::PtraceOfNonDescendants => ptrace_of_non_descendants_blocked(),
-            Requirement::ReferenceLibrary if imp.slug != "nono-ref" => Some(format!(
+            Requirement::ReferenceLibrary if !imp.is_suite_reference => Some(format!(
                 "checks the reference library directly, not the implementation under test ({})",
                 imp.name
             )),
-            Requirement::ShimUnderTest if imp.slug != "nono-ref" && std::env::var_os("NONO_SHIM").is_none() => Some(format!(
+            Requirement::ShimUnderTest if !imp.is_suite_reference && std::env::var_os("NONO_SHIM").is_none() => Some(format!(
                 "tests the shim binary alone; set NONO_SHIM to the shim of {} (the default is the reference's)",
                 imp.name
             )),

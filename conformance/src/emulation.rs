@@ -122,7 +122,7 @@ pub fn decide(abi: u32, call: Call, read_attr: impl FnOnce(u64, usize) -> Result
             }
             // Sizes the real kernel rejects on its own (too small, NULL, over a page) keep
             // the real kernel's answer.
-            if attr == 0 || size < 8 || size > 4096 {
+            if attr == 0 || !(8..=4096).contains(&size) {
                 return Answer::Continue;
             }
             let bytes = match read_attr(attr, size.min(RULESET_ATTR_MAX)) {

@@ -27,6 +27,10 @@ pub struct Implementation {
     pub landlock_abi: u32,
     /// True when the implementation answered `conformance-info`.
     pub speaks_conformance_info: bool,
+    /// True when the binary is the reference the suite itself built (not merely something
+    /// that calls itself `nono-ref`): only then do the cases that check the reference's
+    /// library directly say anything about the implementation under test.
+    pub is_suite_reference: bool,
 }
 
 #[derive(Deserialize)]
@@ -43,6 +47,7 @@ impl Implementation {
             .map(PathBuf::from)
             .unwrap_or_else(|| default_binary.to_path_buf());
         let landlock_abi = measure_landlock_abi(probe);
+        let is_suite_reference = is_built_reference(&path, default_binary);
         if let Some(info) = conformance_info(&path) {
             let slug = info.implementation.clone();
             return Implementation {
@@ -50,6 +55,7 @@ impl Implementation {
                 slug,
                 landlock_abi,
                 speaks_conformance_info: true,
+                is_suite_reference,
                 path,
             };
         }
@@ -64,9 +70,19 @@ impl Implementation {
             slug,
             landlock_abi,
             speaks_conformance_info: false,
+            is_suite_reference,
             path,
         }
     }
+}
+
+/// Is `path` the reference built with this suite: the suite's copy itself, or the reference
+/// crate's `nono-ref` in the same build directory?
+fn is_built_reference(path: &Path, built: &Path) -> bool {
+    let (Ok(path), Ok(built)) = (path.canonicalize(), built.canonicalize()) else {
+        return false;
+    };
+    path == built || (path.parent() == built.parent() && path.file_name().is_some_and(|n| n == "nono-ref"))
 }
 
 fn conformance_info(path: &Path) -> Option<InfoJson> {

@@ -23,6 +23,10 @@
 //! `ptrace_scope=1` the answerer needs `CAP_SYS_PTRACE` (root). A read that is refused
 //! fails the Landlock call with `EPERM` and a message on stderr, never silently.
 //!
+//! The answerer keeps none of the caller's pipes open beyond PROGRAM's life (stderr, for
+//! its diagnostics, only until PROGRAM exits), so a caller reading PROGRAM's output to the
+//! end never waits for it.
+//!
 //! This is not a security boundary: only native-architecture syscalls are intercepted.
 //! Exit status 125 means the emulator itself failed (bad usage, no seccomp), with a
 //! message on stderr.
@@ -75,6 +79,7 @@ mod linux {
 
         let (ours, theirs) = socketpair(AddressFamily::Unix, SockType::Stream, None, SockFlag::SOCK_CLOEXEC)
             .unwrap_or_else(|e| fail(format!("socketpair: {e}")));
+        let program_pid = std::process::id() as libc::pid_t;
         // SAFETY: single-threaded here, so the children may run ordinary code.
         match unsafe { fork() } {
             Err(e) => fail(format!("fork: {e}")),
@@ -82,7 +87,7 @@ mod linux {
                 drop(ours);
                 // Fork again and leave, so that the answerer is nobody's surprise child.
                 match unsafe { fork() } {
-                    Ok(ForkResult::Child) => answer(abi, theirs),
+                    Ok(ForkResult::Child) => answer(abi, theirs, program_pid),
                     _ => unsafe { libc::_exit(0) },
                 }
             }
@@ -185,15 +190,20 @@ mod linux {
     }
 
     /// The answerer: says who it is, takes the listener and serves it. Never returns.
-    fn answer(abi: u32, sock: OwnedFd) -> ! {
-        // Keep no pipe of the caller's open but stderr (for diagnostics): a caller reading
-        // PROGRAM's stdout to its end must not wait for us.
-        if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
-            unsafe {
-                libc::dup2(null.as_raw_fd(), 0);
-                libc::dup2(null.as_raw_fd(), 1);
-            }
+    fn answer(abi: u32, sock: OwnedFd, program: libc::pid_t) -> ! {
+        // Keep no pipe of the caller's open but stderr, and that one only while PROGRAM runs
+        // (for diagnostics): a caller reading PROGRAM's output to its end must not wait for
+        // us, or for a descendant PROGRAM left behind that we still serve.
+        let null = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .unwrap_or_else(|e| fail(format!("/dev/null: {e}")));
+        unsafe {
+            libc::dup2(null.as_raw_fd(), 0);
+            libc::dup2(null.as_raw_fd(), 1);
         }
+        let program = pidfd(program);
         let pid = std::process::id() as i32;
         if (&std::fs::File::from(sock.try_clone().unwrap_or_else(|e| fail(format!("dup: {e}")))))
             .write_all(&pid.to_ne_bytes())
@@ -204,20 +214,40 @@ mod linux {
         // No listener: the program side failed before handing it over, and said why.
         let Ok(mut fds) = fdpass::recv_fds(&sock, 1) else { std::process::exit(EMULATOR_FAILED) };
         drop(sock);
-        serve(abi, fds.remove(0));
+        serve(abi, fds.remove(0), program, &null);
         std::process::exit(0)
     }
 
+    /// A pidfd that becomes readable when `pid` exits (None on kernels before 5.3).
+    fn pidfd(pid: libc::pid_t) -> Option<OwnedFd> {
+        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        // SAFETY: the kernel just returned this new descriptor.
+        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+    }
+
     /// Answers notifications until every filtered process is gone (the listener hangs up).
-    fn serve(abi: u32, listener: OwnedFd) {
+    /// When PROGRAM exits (`program` becomes readable), stderr is let go.
+    fn serve(abi: u32, listener: OwnedFd, mut program: Option<OwnedFd>, null: &std::fs::File) {
         let fd = listener.as_raw_fd();
         loop {
-            let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-            if unsafe { libc::poll(&mut pfd, 1, -1) } < 0 {
+            let mut pfds = [
+                libc::pollfd { fd, events: libc::POLLIN, revents: 0 },
+                libc::pollfd { fd: program.as_ref().map_or(-1, |p| p.as_raw_fd()), events: libc::POLLIN, revents: 0 },
+            ];
+            if unsafe { libc::poll(pfds.as_mut_ptr(), 2, -1) } < 0 {
                 if Errno::last() == Errno::EINTR {
                     continue;
                 }
                 fail(format!("poll on the seccomp listener: {}", Errno::last()));
+            }
+            if pfds[1].revents != 0 {
+                unsafe { libc::dup2(null.as_raw_fd(), 2) };
+                program = None;
+            }
+            let pfd = pfds[0];
+            if pfd.revents == 0 {
+                continue;
             }
             if pfd.revents & libc::POLLIN == 0 {
                 return; // POLLHUP: no filtered process left.

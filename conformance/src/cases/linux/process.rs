@@ -268,10 +268,11 @@ fn ptrace_attach_outside_denied(cx: &Ctx) -> CaseResult {
 
     // Control: attaching to its own child is allowed in the same sandbox. The shell starts a
     // child and execs the probe in its place, so the probe is that child's parent (which also
-    // satisfies Yama's ptrace_scope=1). The child polls its parent and ends soon after the
-    // probe does, so nothing is left behind.
+    // satisfies Yama's ptrace_scope=1). The child polls the probe's pid, handed to it before
+    // the fork (its own $PPID would be 1 if the probe were already gone when it started), and
+    // gives up after 10 s in any case, so nothing is left behind.
     let probe = sh_quote(s(&cx.probe));
-    let child = "sh -c 'while kill -0 \"$PPID\" 2>/dev/null; do sleep 0.05; done' </dev/null >/dev/null 2>&1";
+    let child = "sh -c 'n=0; while kill -0 \"$1\" 2>/dev/null && [ $n -lt 200 ]; do n=$((n+1)); sleep 0.05; done' sh \"$$\" </dev/null >/dev/null 2>&1";
     let script = format!("{child} & exec {probe} ptrace-attach \"$!\"");
     let own = cx.run().read_file(&cx.probe).command(["/bin/sh", "-c", &script]).probe()?;
     expect_class(&own, Class::Allowed, "control: ptrace-attach to its own child inside the sandbox")

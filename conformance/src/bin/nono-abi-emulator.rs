@@ -6,7 +6,8 @@
 //! emulator process (becomes PROGRAM)              answerer (double-forked, unfiltered)
 //!   socketpair, fork ───────────────────────────►  sends its pid
 //!   PR_SET_PTRACER(answerer) ◄──── pid ──────────
-//!   no_new_privs; seccomp filter with a
+//!   seccomp filter (no_new_privs first unless
+//!   CAP_SYS_ADMIN) with a
 //!   user-notification listener for the three
 //!   Landlock syscalls
 //!   send the listener ───────── SCM_RIGHTS ─────►  answers each Landlock call of PROGRAM
@@ -130,12 +131,18 @@ mod linux {
         let answerer = i32::from_ne_bytes(pid);
         // Fails with EINVAL without Yama, where ordinary ptrace rules already allow it.
         unsafe { libc::prctl(libc::PR_SET_PTRACER, answerer as libc::c_ulong, 0, 0, 0) };
-        // seccomp filters without CAP_SYS_ADMIN require no_new_privs.
-        if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-            fail(format!("prctl(PR_SET_NO_NEW_PRIVS): {}", Errno::last()));
+        // Without CAP_SYS_ADMIN a seccomp filter needs no_new_privs. Set it only then: the
+        // program must be the one to set it (PROC-NNP-001), or a case could not tell.
+        let listener = match install_filter() {
+            Err(Errno::EACCES) => {
+                if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+                    fail(format!("prctl(PR_SET_NO_NEW_PRIVS): {}", Errno::last()));
+                }
+                install_filter()
+            }
+            other => other,
         }
-        let listener = install_filter()
-            .unwrap_or_else(|e| fail(format!("seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER): {e}")));
+        .unwrap_or_else(|e| fail(format!("seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER): {e}")));
         if let Err(e) = fdpass::send_fds(&sock, &[listener.as_fd()]) {
             fail(format!("handing over the listener: {e}"));
         }

@@ -5,6 +5,11 @@
 //! implementation that "supports" everything but enforces nothing fails here, loudly, and
 //! every sandbox case of the run fails with it.
 //!
+//! On Linux without Landlock (a real old kernel, or `NONO_CONFORMANCE_EMULATE_ABI=0`) no
+//! enforcement can be real; the canary then proves the IUT does not pretend: it refuses
+//! to run the program, which creates nothing. Sandbox cases are skipped there (see
+//! [`crate::cases::all`]), but the ones written for old kernels run on this verdict.
+//!
 //! The verdict is computed once per run (keyed by the runner's `NONO_CONFORMANCE_RUN_ID`
 //! or nextest's `NEXTEST_RUN_ID`, guarded by a file lock) and shared by the per-case
 //! processes.
@@ -23,6 +28,14 @@ pub fn check(cx: &Ctx) -> CaseResult {
     let inside = cx.fx.dir("inside");
     let outside = cx.fx.dir("outside");
     let run = cx.run().allow(&inside);
+    if cfg!(target_os = "linux") && cx.imp.landlock_abi == 0 {
+        let refused = run.probe(["create", inside.join("canary").to_str().unwrap()]);
+        crate::ensure!(
+            refused.probe().is_err() && refused.code != 0 && !cx.fx.exists("inside/canary"),
+            "canary: without Landlock the IUT must refuse to run the program, but it ran it unsandboxed; {refused}"
+        );
+        return Ok(());
+    }
     let allowed = run.op(["create", inside.join("canary").to_str().unwrap()])?;
     expect_class(&allowed, Class::Allowed, "canary: create inside the grant")?;
     crate::ensure!(cx.fx.exists("inside/canary"), "canary: create inside reported ok but no file exists");

@@ -46,9 +46,15 @@ pub enum Requirement {
     LandlockAbiBelow(u32),
     /// The suite runs as root (mknod of devices, ptrace of other users' processes).
     Root,
+    /// An unsandboxed process may ptrace-attach to a process that is not its descendant:
+    /// Yama is absent or `ptrace_scope` is 0, or it is 1 or 2 and the suite is root
+    /// (`CAP_SYS_PTRACE`). Otherwise a ptrace denial inside a sandbox proves nothing: the
+    /// host would deny it without one.
+    PtraceOfNonDescendants,
     /// The case checks the reference library directly (data vectors for a component that
     /// has no black-box interface yet). Against another implementation it would pass
-    /// without testing it, so it is skipped there with this reason.
+    /// without testing it, so it is skipped there with this reason. Whether the IUT is the
+    /// reference is decided from its path, never from what it says about itself.
     ReferenceLibrary,
     /// The case exercises the shim binary on its own, with the suite playing the server.
     /// The shim is `NONO_SHIM`, else the reference's `nono-shim`; without `NONO_SHIM` the
@@ -83,11 +89,12 @@ impl Requirement {
                 Some(format!("only meaningful on kernels below Landlock ABI {n}; this one has {}", imp.landlock_abi))
             }
             Requirement::Root if !nix::unistd::geteuid().is_root() => Some("needs root".into()),
-            Requirement::ReferenceLibrary if !imp.is_reference() => Some(format!(
+            Requirement::PtraceOfNonDescendants => ptrace_of_non_descendants_blocked(),
+            Requirement::ReferenceLibrary if !imp.is_suite_reference => Some(format!(
                 "checks the reference library directly, not the implementation under test ({})",
                 imp.name
             )),
-            Requirement::ShimUnderTest if !imp.is_reference() && std::env::var_os("NONO_SHIM").is_none() => Some(format!(
+            Requirement::ShimUnderTest if !imp.is_suite_reference && std::env::var_os("NONO_SHIM").is_none() => Some(format!(
                 "tests the shim binary alone; set NONO_SHIM to the shim of {} (the default is the reference's)",
                 imp.name
             )),
@@ -96,6 +103,20 @@ impl Requirement {
             }
             _ => None,
         }
+    }
+}
+
+/// Why Yama denies attaching to non-descendants even without a sandbox, or None.
+fn ptrace_of_non_descendants_blocked() -> Option<String> {
+    let scope = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope").ok()?;
+    let root = nix::unistd::geteuid().is_root();
+    match scope.trim() {
+        "0" => None,
+        "1" | "2" if root => None,
+        other => Some(format!(
+            "Yama ptrace_scope is {other}, so the host denies attaching to a non-descendant with or without a sandbox \
+             (run as root, or as root set kernel.yama.ptrace_scope=0 for the run)"
+        )),
     }
 }
 
@@ -250,6 +271,13 @@ impl Ctx {
     pub fn run(&self) -> Run {
         let run = Run::new(&self.imp.path, &self.probe);
         self.imp.settings.env.iter().fold(run, |run, (k, v)| run.env(k, v))
+    }
+
+    /// A bare command starting the implementation under test (for subcommands other than
+    /// `run`), through the ABI emulator when `NONO_CONFORMANCE_EMULATE_ABI` is set, so that
+    /// every start of the IUT sees the same kernel.
+    pub fn iut_command(&self) -> std::process::Command {
+        crate::emulation::command(&self.imp.path, &self.probe)
     }
 }
 

@@ -21,6 +21,7 @@ pub mod canary;
 pub mod case;
 pub mod cases;
 pub mod compare;
+pub mod emulation;
 pub mod executor;
 pub mod manifest;
 pub mod fixture;

@@ -4,7 +4,9 @@
 //! IUT run [grants...] -- nono-probe OP ARGS...
 //! ```
 //!
-//! The sandbox is applied by the IUT in its own child, never in the test process.
+//! The sandbox is applied by the IUT in its own child, never in the test process. With
+//! `NONO_CONFORMANCE_EMULATE_ABI` set, the IUT is started through the ABI emulator
+//! ([`crate::emulation`]); otherwise it is started directly.
 
 use crate::outcome::{Class, ProbeResult};
 use std::ffi::{OsStr, OsString};
@@ -136,7 +138,7 @@ impl Run {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut cmd = Command::new(&self.imp);
+        let mut cmd = crate::emulation::command(&self.imp, &self.probe);
         cmd.arg("run").args(&self.flags).arg("--");
         cmd.args(program_and_args);
         self.execute(cmd)
@@ -149,7 +151,7 @@ impl Run {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut cmd = Command::new(&self.imp);
+        let mut cmd = crate::emulation::command(&self.imp, &self.probe);
         cmd.arg("run").args(&self.flags).arg("--read-file").arg(&self.probe).arg("--");
         cmd.arg(&self.probe).args(op_and_args);
         self.execute(cmd)

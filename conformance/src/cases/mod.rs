@@ -1,6 +1,6 @@
 //! Every case of the suite. Each module is one scenario family and returns its cases.
 
-use crate::case::Case;
+use crate::case::{Case, Platform, Requirement};
 
 pub mod broker;
 pub mod linux;
@@ -32,5 +32,18 @@ pub fn all() -> Vec<Case> {
     out.extend(macos::all());
     out.extend(seatbelt::cases());
     out.extend(session_sockets::cases());
-    out
+    out.into_iter().map(needs_landlock_on_linux).collect()
+}
+
+/// On a kernel without Landlock a conforming IUT refuses every `run` (CORE-APPLY-001), so
+/// a Linux case there would fail for the kernel's reason, not the IUT's: every Linux case
+/// needs ABI 1, except the canary (which then checks the refusal instead) and the cases
+/// written for old kernels ([`Requirement::LandlockAbiBelow`]).
+fn needs_landlock_on_linux(case: Case) -> Case {
+    let for_old_kernels = case.requires.iter().any(|r| matches!(r, Requirement::LandlockAbiBelow(_)));
+    let has_abi_requirement = case.requires.iter().any(|r| matches!(r, Requirement::LandlockAbi(_)));
+    if case.platform != Platform::Linux || case.id == CANARY_ID || for_old_kernels || has_abi_requirement {
+        return case;
+    }
+    case.requires(Requirement::LandlockAbi(1))
 }

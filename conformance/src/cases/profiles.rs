@@ -199,7 +199,7 @@ fn base_env(cx: &Ctx) -> Vec<(String, Option<String>)> {
 
 /// `IUT <args>` with the vector's environment and working directory.
 pub fn command(cx: &Ctx, setup: &Setup, args: &[&str]) -> Command {
-    let mut command = Command::new(&cx.imp.path);
+    let mut command = cx.iut_command();
     command.args(args).current_dir(&setup.workdir);
     for (name, value) in &setup.env {
         match value {

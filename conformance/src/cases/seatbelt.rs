@@ -235,10 +235,14 @@ fn log_vector(cx: &Ctx, v: &Vector) -> CaseResult {
             "expected exactly {rule:?}; {out}"
         );
     } else if expect.get("ignored").is_some() {
+        // Alone, "prints nothing" holds for an IUT that parses nothing at all; next to a
+        // record that gives a rule, the ignored line must add nothing to that rule.
+        let (known_line, known_rule) = rule_giving_record()?;
+        let (out, _) = parse_log(cx, &format!("{known_line}\n{line}\n"));
         crate::ensure!(out.code == 0, "expected success; {out}");
         crate::ensure!(
-            out.stdout.is_empty(),
-            "an ignored line must give no rule; {out}"
+            out.stdout == format!("{known_rule}\n"),
+            "an ignored line must give no rule: after a record giving {known_rule:?}, expected exactly that rule; {out}"
         );
     } else {
         crate::ensure!(
@@ -255,6 +259,14 @@ fn log_vector(cx: &Ctx, v: &Vector) -> CaseResult {
         );
     }
     Ok(())
+}
+
+/// The first deny-log vector that gives a rule: (its line, its rule).
+fn rule_giving_record() -> Result<(String, String), String> {
+    vectors::load("seatbelt-log")
+        .iter()
+        .find_map(|v| Some((v.data["line"].as_str()?.to_string(), v.data["expect"].get("rule")?.as_str()?.to_string())))
+        .ok_or_else(|| "fixtures/seatbelt-log has no vector that gives a rule".to_string())
 }
 
 // ---------------------------------------------------------------------------------------

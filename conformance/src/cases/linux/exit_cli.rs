@@ -286,7 +286,8 @@ fn dry_run_lists_user_and_system_grants(cx: &Ctx) -> CaseResult {
 }
 
 fn conformance_info_json(cx: &Ctx) -> CaseResult {
-    let out = Command::new(&cx.imp.path)
+    let out = cx
+        .iut_command()
         .args(["conformance-info", "--json"])
         .output()
         .map_err(|e| format!("cannot run {} conformance-info --json: {e}", cx.imp.path.display()))?;

@@ -9,6 +9,7 @@
 //! supervisor. Every denial has a granted control under the same flags and, where
 //! something could have changed, a check from outside.
 
+use crate::Requirement;
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::ensure;
 use crate::outcome::{Class, ProbeResult};
@@ -89,13 +90,20 @@ pub fn cases() -> Vec<Case> {
             "Three fds sent in one SCM_RIGHTS message reach a sandboxed program in order and read files its own open() is denied",
             &["IPC-FD-002"],
             three_fds_into_sandbox_in_order,
-        ),
+        )
+        // The three fds are sent by the reference's fdpass and received by the probe: the IUT
+        // only runs the probe, so this checks the reference's sender (and the kernel's
+        // ordering, see docs/platform-notes.md), not another implementation.
+        .requires(Requirement::ReferenceLibrary),
         case(
             "linux.ipc.fd.stdio_fds_from_sandbox_arrive_in_order",
             "A sandboxed program's stdin, stdout and stderr sent in one message arrive in order, work, and are close-on-exec",
             &["IPC-FD-002", "IPC-FD-005"],
             stdio_fds_from_sandbox_arrive_in_order,
-        ),
+        )
+        // Received by the reference's fdpass in the test process: close-on-exec is a property
+        // of that receiver, so the case says nothing about another implementation.
+        .requires(Requirement::ReferenceLibrary),
     ]
 }
 

@@ -104,6 +104,8 @@ pub fn cases() -> Vec<Case> {
                 &["CORE-APPLY-002"],
                 move |cx: &Ctx| refuses_tcp_flag_without_kernel_support(cx, flag),
             )
+            // ABI 1 to 3: without any Landlock the refusal is CORE-APPLY-001's, for another reason.
+            .requires(Requirement::LandlockAbi(1))
             .requires(Requirement::LandlockAbiBelow(4)),
         );
     }
@@ -310,8 +312,13 @@ fn refuses_tcp_flag_without_kernel_support(cx: &Ctx, flag: &[&str]) -> CaseResul
         "the program ran although {flag:?} cannot be enforced on this kernel; {refused}"
     );
     crate::ensure!(refused.probe().is_err(), "the program ran although {flag:?} cannot be enforced; {refused}");
-    crate::ensure!(refused.code != 0, "the IUT exited 0 after refusing; {refused}");
-    crate::ensure!(!refused.stderr.trim().is_empty(), "the IUT refused without a message on stderr; {refused}");
+    crate::ensure!(refused.code == 1, "refusing for a missing kernel feature is exit 1; {refused}");
+    // The missing feature is TCP (network) filtering; the wording is the IUT's.
+    let message = refused.stderr.to_lowercase();
+    crate::ensure!(
+        message.contains("tcp") || message.contains("network"),
+        "the refusal must name the missing feature (TCP or network filtering) on stderr; {refused}"
+    );
 
     // Control: without the network flag the same program runs and leaves its marker.
     let r = cx.run().allow(&out).op(["create", s(&out.join("unfiltered"))])?;

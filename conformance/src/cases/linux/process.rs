@@ -3,7 +3,7 @@
 //! program cannot ptrace-attach to anything outside.
 
 use super::scope::{sh_quote, Victim};
-use crate::case::{case, Case, CaseResult, Ctx};
+use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::outcome::{Class, ProbeResult};
 use crate::runner::expect_class;
 use std::path::{Path, PathBuf};
@@ -92,7 +92,8 @@ pub fn cases() -> Vec<Case> {
             "A sandboxed process cannot ptrace-attach to a process outside its sandbox (EPERM) and the target keeps running, while it can attach to its own child",
             &["PROC-PTRACE-001", "PROC-PTRACE-002"],
             ptrace_attach_outside_denied,
-        ),
+        )
+        .requires(Requirement::PtraceOfNonDescendants),
     ]);
     out
 }
@@ -241,14 +242,19 @@ fn inner_read_grant_cannot_widen_outer(cx: &Ctx) -> CaseResult {
     Ok(())
 }
 
-fn no_new_privs_is_set(cx: &Ctx) -> CaseResult {
-    let outside = Command::new(&cx.probe)
-        .arg("nnp")
+/// Runs the probe directly, outside any sandbox: the control that shows what the host
+/// itself allows.
+fn probe_outside(cx: &Ctx, op_and_args: &[&str]) -> Result<ProbeResult, String> {
+    let out = Command::new(&cx.probe)
+        .args(op_and_args)
         .output()
         .map_err(|e| format!("running the probe outside the sandbox: {e}"))?;
-    let line = String::from_utf8_lossy(&outside.stdout);
-    let outside: ProbeResult =
-        serde_json::from_str(line.trim()).map_err(|e| format!("probe output outside the sandbox {line:?}: {e}"))?;
+    let line = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(line.trim()).map_err(|e| format!("probe output outside the sandbox {line:?}: {e}"))
+}
+
+fn no_new_privs_is_set(cx: &Ctx) -> CaseResult {
+    let outside = probe_outside(cx, &["nnp"])?;
     crate::ensure!(
         outside.int_field("value") == Some(0),
         "control: outside the sandbox no_new_privs is {:?}, not 0, so the sandbox's setting cannot be told apart (is the suite itself running with no_new_privs?)",
@@ -263,6 +269,12 @@ fn no_new_privs_is_set(cx: &Ctx) -> CaseResult {
 
 fn ptrace_attach_outside_denied(cx: &Ctx) -> CaseResult {
     let mut victim = Victim::spawn()?;
+    // Control from outside: the same probe, unsandboxed and just as unrelated to the victim,
+    // may attach to it. Without this, Yama (or anything else on the host) could be what
+    // denies the attach below, and the case would pass for any IUT.
+    let direct = probe_outside(cx, &["ptrace-attach", &victim.pid()])?;
+    expect_class(&direct, Class::Allowed, "control: ptrace-attach to the victim from outside any sandbox")?;
+
     let r = cx.run().op(["ptrace-attach".to_string(), victim.pid()])?;
     expect_class(&r, Class::Denied, "ptrace-attach to a process outside the sandbox")?;
     crate::ensure!(r.str_field("step") == Some("attach"), "denied at step {:?}, not at attach", r.str_field("step"));
@@ -271,10 +283,11 @@ fn ptrace_attach_outside_denied(cx: &Ctx) -> CaseResult {
 
     // Control: attaching to its own child is allowed in the same sandbox. The shell starts a
     // child and execs the probe in its place, so the probe is that child's parent (which also
-    // satisfies Yama's ptrace_scope=1). The child polls its parent and ends soon after the
-    // probe does, so nothing is left behind.
+    // satisfies Yama's ptrace_scope=1). The child polls the probe's pid, handed to it before
+    // the fork (its own $PPID would be 1 if the probe were already gone when it started), and
+    // gives up after 10 s in any case, so nothing is left behind.
     let probe = sh_quote(s(&cx.probe));
-    let child = "sh -c 'while kill -0 \"$PPID\" 2>/dev/null; do sleep 0.05; done' </dev/null >/dev/null 2>&1";
+    let child = "sh -c 'n=0; while kill -0 \"$1\" 2>/dev/null && [ $n -lt 200 ]; do n=$((n+1)); sleep 0.05; done' sh \"$$\" </dev/null >/dev/null 2>&1";
     let script = format!("{child} & exec {probe} ptrace-attach \"$!\"");
     let own = cx.run().read_file(&cx.probe).command(["/bin/sh", "-c", &script]).probe()?;
     expect_class(&own, Class::Allowed, "control: ptrace-attach to its own child inside the sandbox")

@@ -8,7 +8,8 @@
 
 use super::{arg, entries, expect_allowed, expect_denied, expect_eperm, tree};
 use crate::case::{case, Case, CaseResult, Ctx};
-use crate::outcome::Class;
+use crate::outcome::{Class, ProbeResult};
+use std::path::Path;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -113,6 +114,18 @@ pub fn cases() -> Vec<Case> {
             "A read grant on a directory allows executing a program in it",
             &["FS-EXEC-001"],
             read_grant_runs_program,
+        ),
+        case(
+            "macos.fs.exec.ungranted_dir_program_does_not_run",
+            "A program outside every read grant is denied execution (EPERM) and does not run, while the same program under a read grant runs",
+            &["FS-EXEC-001", "FS-EXEC-002"],
+            ungranted_dir_program_does_not_run,
+        ),
+        case(
+            "macos.fs.exec.write_only_dir_program_does_not_run",
+            "A program in a directory granted write-only is denied execution and does not run, while one under a read grant runs",
+            &["FS-EXEC-003"],
+            write_only_dir_program_does_not_run,
         ),
         case(
             "macos.fs.exec.missing_program_is_enoent",
@@ -498,6 +511,49 @@ fn read_grant_runs_program(cx: &Ctx) -> CaseResult {
         r.int_field("exit_code") == Some(7),
         "the program did not run as asked: {r:?}"
     );
+    Ok(())
+}
+
+/// Runs `prog create MARKER` through the probe's `exec` and reports whether the marker
+/// appeared: "did not run" is seen from outside, not taken from an exit code.
+fn exec_leaves_marker(run: &crate::runner::Run, prog: &Path, marker: &Path) -> Result<(ProbeResult, bool), String> {
+    let r = run.op(["exec", arg(prog), "create", arg(marker)])?;
+    Ok((r, marker.exists()))
+}
+
+fn ungranted_dir_program_does_not_run(cx: &Ctx) -> CaseResult {
+    let bin = cx.fx.dir("bin");
+    let granted = cx.fx.copy_executable("bin/prog", &cx.probe);
+    let ungranted = cx.fx.copy_executable("elsewhere/prog", &cx.probe);
+    let out = cx.fx.dir("out");
+    let run = cx.run().read(&bin).allow(&out);
+
+    let (ok, ran) = exec_leaves_marker(&run, &granted, &out.join("from-granted"))?;
+    expect_allowed(&ok, "exec a program beneath a read grant (control)")?;
+    crate::ensure!(ran, "the granted program reported success but created nothing");
+
+    let (denied, ran) = exec_leaves_marker(&run, &ungranted, &out.join("from-ungranted"))?;
+    expect_eperm(&denied, "exec a program outside every read grant")?;
+    crate::ensure!(!ran, "the ungranted program ran: it created its marker although exec was reported {denied}");
+    Ok(())
+}
+
+fn write_only_dir_program_does_not_run(cx: &Ctx) -> CaseResult {
+    let wonly = cx.fx.dir("wonly");
+    let prog = cx.fx.copy_executable("wonly/prog", &cx.probe);
+    let bin = cx.fx.dir("bin");
+    let readable = cx.fx.copy_executable("bin/prog", &cx.probe);
+    // The write-only directory is writable, so a program that did run could leave its
+    // marker there: the control proves it.
+    let run = cx.run().write(&wonly).read(&bin);
+
+    let (ok, ran) = exec_leaves_marker(&run, &readable, &wonly.join("from-readable"))?;
+    expect_allowed(&ok, "exec a program beneath a read grant (control)")?;
+    crate::ensure!(ran, "the readable program reported success but created nothing");
+
+    let (denied, ran) = exec_leaves_marker(&run, &prog, &wonly.join("from-write-only"))?;
+    expect_denied(&denied, "exec a program in a write-only directory")?;
+    crate::ensure!(!ran, "the program in the write-only directory ran and created its marker");
     Ok(())
 }
 

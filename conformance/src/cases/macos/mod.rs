@@ -3,8 +3,9 @@
 //! The same categories as the Linux battery where they apply (reading, writing, file
 //! grants, truncation, renames, symbolic links, executing, network, processes, environment,
 //! exit codes), then Seatbelt's own: the `/tmp` spelling, sensitive paths inside grants and
-//! the rename and directory-swap bypasses, keychain Mach lookups, nesting, and what survives
-//! `execve(2)` (extension tokens versus descriptors).
+//! the rename and directory-swap bypasses, keychain Mach lookups and nesting. (What survives
+//! `execve(2)`, extension tokens versus descriptors, is platform behaviour: see
+//! `docs/platform-notes.md`.)
 //!
 //! Besides these, [`parity`] runs the Linux families whose semantics Seatbelt shares
 //! (reading, writing, file grants, truncation, renames, symbolic links, executing,

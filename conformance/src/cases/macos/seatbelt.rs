@@ -14,6 +14,9 @@
 //! Seatbelt rules name paths, not objects. A denied file whose name (or whose parent's
 //! name) can be changed escapes its rule, which is why a sensitive-path rule must also
 //! lock every directory above the path against renaming.
+//!
+//! What survives `execve(2)` (extension tokens do not, descriptors do) is platform
+//! behaviour, not an implementation's; it is described in `docs/platform-notes.md`.
 
 use super::{arg, expect_allowed, expect_denied, helper, tree};
 use crate::case::{case, Case, CaseResult, Ctx};

@@ -361,7 +361,7 @@ impl<'a> Agent<'a> {
 
     /// The IUT command for `steps` (each step one argument list), stdio not yet set.
     pub fn command(&self, steps: &[&[&str]]) -> Command {
-        let mut cmd = Command::new(&self.cx.imp.path);
+        let mut cmd = self.cx.iut_command();
         cmd.arg("run")
             .args(&self.flags)
             .arg("--")

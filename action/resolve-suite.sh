@@ -11,6 +11,7 @@
 #   ACTION_REF, ACTION_REPOSITORY, ACTION_PATH  github.action_ref/_repository/_path
 # Outputs (to $GITHUB_OUTPUT, or stdout when run by hand):
 #   mode=git|path  source=URL|DIR  commit=SHA  root=INSTALL_DIR  cache-key=KEY
+#   cache-paths (several lines): what the cache holds, the same for restore and save
 #
 # A local action (`uses: ./`, or a checkout of the suite) has no action ref: it installs
 # from its own directory, the commit read from its git checkout.
@@ -65,7 +66,13 @@ outputs="mode=$mode
 source=$source
 commit=$commit
 root=$root
-cache-key=$key"
+cache-key=$key
+cache-paths<<END_OF_PATHS
+$root
+~/.cargo/registry/index
+~/.cargo/registry/cache
+~/.cargo/git/db
+END_OF_PATHS"
 if [ -n "${GITHUB_OUTPUT:-}" ]; then
   echo "$outputs" >>"$GITHUB_OUTPUT"
 else

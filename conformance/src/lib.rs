@@ -22,6 +22,7 @@ pub mod expectations;
 pub mod fixture;
 pub mod harness;
 pub mod implementation;
+pub mod matrix;
 pub mod nonce_vectors;
 pub mod outcome;
 pub mod report;

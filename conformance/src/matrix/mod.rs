@@ -168,3 +168,6 @@ pub fn markdown(results: &[ResultsFile]) -> String {
 pub fn badge(file: &ResultsFile, class: crate::spec::Class) -> String {
     badge::for_class(file, class)
 }
+
+#[cfg(test)]
+mod tests;

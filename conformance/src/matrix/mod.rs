@@ -20,7 +20,8 @@
 //! ## Statement links
 //!
 //! A statement links to its text at [`SPEC_URL`]`#<anchor>`, where the anchor is the
-//! statement ID in lower case (`FS-READ-001` → `#fs-read-001`; see [`spec_anchor`]).
+//! statement ID in lower case (`FS-READ-001` → `#fs-read-001`; see [`crate::spec::anchor`]),
+//! which SPEC.md carries after each bold ID (`scripts/spec-anchors.sh` adds missing ones).
 
 mod badge;
 mod cell;
@@ -40,14 +41,9 @@ use std::path::{Path, PathBuf};
 /// Where statements link to.
 pub const SPEC_URL: &str = "https://github.com/nono-conformance/nono-conformance/blob/main/SPEC.md";
 
-/// The anchor of a statement in SPEC.md: its ID in lower case.
-pub fn spec_anchor(id: &str) -> String {
-    id.to_ascii_lowercase()
-}
-
 /// The link to a statement's text.
 pub fn spec_url(id: &str) -> String {
-    format!("{SPEC_URL}#{}", spec_anchor(id))
+    format!("{SPEC_URL}#{}", crate::spec::anchor(id))
 }
 
 /// Reads results files. An error names the file and, for bad content, the JSON path of

@@ -2,8 +2,8 @@
 # Renders the compatibility matrix of the three sample results files in a real browser
 # (headless Chromium) and checks that every cell of the rendered page shows what the
 # results files say (scripts/matrix-dom-check.py computes each cell from the JSON). Then
-# proves the checker can fail, by showing it a page with one cell removed, and takes the
-# screenshot docs/matrix.png.
+# proves the checker can fail, by showing it the page with one cell removed and with one
+# count changed, and takes the screenshot docs/matrix.png.
 #
 #   scripts/browser-check.sh           check; exit 0 only if the page is right
 #   scripts/browser-check.sh --break   remove one cell from the page first; must exit 1
@@ -33,15 +33,21 @@ trap 'rm -rf "$work"' EXIT
 
 cargo run -q -p nono-conformance --example matrix -- --out "$out" "${samples[@]}" >/dev/null
 
-# Removes the first statement cell of the last implementation from an HTML file, in place.
-remove_a_cell() {
-  python3 - "$1" <<'PY'
+# Mutilates an HTML file in place: `remove` drops the first statement cell of the last
+# implementation, `recount` changes the count shown in the first failing cell.
+mutilate() {
+  python3 - "$1" "$2" <<'PY'
 import re, sys
-path = sys.argv[1]
+how, path = sys.argv[1], sys.argv[2]
 page = open(path, encoding="utf-8").read()
-cells = list(re.finditer(r'<td class="cell [^"]*" data-impl="kipz-0\.42" data-statement="[^"]*".*?</td>', page, re.S))
-assert cells, "no cell to remove"
-page = page[:cells[0].start()] + page[cells[0].end():]
+if how == "remove":
+    cell = re.search(r'<td class="cell [^"]*" data-impl="kipz-0\.42" data-statement="[^"]*".*?</td>', page, re.S)
+    assert cell, "no cell to remove"
+    page = page[:cell.start()] + page[cell.end():]
+else:
+    label = re.search(r'(<td class="cell fail"[^>]*>.*?<span class="label">fail )(\d+)/', page, re.S)
+    assert label, "no failing cell to recount"
+    page = page[:label.start(2)] + str(int(label.group(2)) + 1) + page[label.end(2):]
 open(path, "w", encoding="utf-8").write(page)
 PY
 }
@@ -54,7 +60,7 @@ chromium_run() {
 
 page="$(pwd)/$out/index.html"
 if [ "$mode" = break ]; then
-  remove_a_cell "$page"
+  mutilate remove "$page"
   echo "removed one cell from $page: the check below must fail"
 fi
 
@@ -66,15 +72,17 @@ if [ ! -s "$work/dom.html" ]; then
 fi
 python3 scripts/matrix-dom-check.py "$work/dom.html" "${samples[@]}"
 
-# A checker that cannot fail proves nothing: the same DOM with one cell removed must be
-# rejected.
-cp "$work/dom.html" "$work/broken.html"
-remove_a_cell "$work/broken.html"
-if python3 scripts/matrix-dom-check.py "$work/broken.html" "${samples[@]}" >"$work/negative.txt"; then
-  echo "the checker accepted a page with a cell removed: it cannot fail" >&2
-  exit 1
-fi
-echo "negative control: the checker rejects the page with one cell removed ($(head -1 "$work/negative.txt"))"
+# A checker that cannot fail proves nothing: the same DOM with one cell removed, or with
+# one count changed, must be rejected.
+for how in remove recount; do
+  cp "$work/dom.html" "$work/broken.html"
+  mutilate "$how" "$work/broken.html"
+  if python3 scripts/matrix-dom-check.py "$work/broken.html" "${samples[@]}" >"$work/negative.txt"; then
+    echo "the checker accepted a page mutilated by '$how': it cannot fail" >&2
+    exit 1
+  fi
+  echo "negative control '$how': rejected ($(head -1 "$work/negative.txt"))"
+done
 
 chromium_run --screenshot="$(pwd)/docs/matrix.png" --window-size=1400,900 --hide-scrollbars "file://$page" >/dev/null
 echo "screenshot: docs/matrix.png"

@@ -33,6 +33,15 @@ impl ClassCell {
         }
     }
 
+    /// The mark a class cell shares with statement cells: pass, fail or not claimed.
+    pub fn mark(&self) -> Mark {
+        match self.verdict {
+            Verdict::Pass => Mark::Pass,
+            Verdict::Fail => Mark::Fail,
+            Verdict::NotClaimed => Mark::NotClaimed,
+        }
+    }
+
     /// The one word for the verdict.
     pub fn word(&self) -> &'static str {
         match self.verdict {

@@ -178,11 +178,7 @@ fn summary_table(files: &[ResultsFile], classes: &[Class]) -> String {
 
 fn class_cell(f: &ResultsFile, class: Class) -> String {
     let cell = ClassCell::of(f, class);
-    let (css, symbol) = match cell.verdict {
-        Verdict::Pass => (Mark::Pass.css(), Mark::Pass.symbol()),
-        Verdict::Fail => (Mark::Fail.css(), Mark::Fail.symbol()),
-        Verdict::NotClaimed => (Mark::NotClaimed.css(), Mark::NotClaimed.symbol()),
-    };
+    let (css, symbol) = (cell.mark().css(), cell.mark().symbol());
     let label = match cell.verdict {
         Verdict::NotClaimed => cell.word().to_string(),
         _ => format!("{} {}", cell.word(), cell.counts()),

@@ -15,9 +15,8 @@ pub fn render(files: &[ResultsFile]) -> String {
         for f in files {
             let cell = ClassCell::of(f, class);
             row.push(match cell.verdict {
-                Verdict::Pass => format!("✓ {}", cell.counts()),
-                Verdict::Fail => format!("✗ {}", cell.counts()),
-                Verdict::NotClaimed => "—".to_string(),
+                Verdict::NotClaimed => cell.mark().symbol().to_string(),
+                _ => format!("{} {}", cell.mark().symbol(), cell.counts()),
             });
         }
         rows.push(row);

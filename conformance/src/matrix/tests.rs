@@ -102,6 +102,11 @@ fn missing_files_and_no_files_are_errors() {
     let e = load(&["/nonexistent/results.json"]).unwrap_err();
     assert!(e.starts_with("/nonexistent/results.json: cannot read:"), "{e}");
     assert_eq!(load::<&str>(&[]).unwrap_err(), "no results files given");
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.json");
+    std::fs::write(&cut, r#"{"schema_version": 1, "suite": {"version": "0.2"#).unwrap();
+    let e = load(&[&cut]).unwrap_err();
+    assert!(e.ends_with("cut.json: suite.version: EOF while parsing a string at line 1 column 47"), "{e}");
 }
 
 #[test]

@@ -30,10 +30,13 @@ caption { text-align: left; color: var(--muted); padding-bottom: 6px; }
 th, td { border: 1px solid var(--line); padding: 5px 8px; vertical-align: top; text-align: left; }
 thead th { position: sticky; top: 0; background: #fafafa; z-index: 1; font-weight: 600; }
 thead th small { display: block; font-weight: 400; color: var(--muted); }
+thead th small span { white-space: nowrap; }
 th.corner { width: 44%; }
-table.summary th.corner { width: 18%; }
+table.summary th.corner { width: 25%; }
 tbody th { font-weight: 400; }
 tr.class-head th { background: #f1f3f6; font-weight: 600; font-size: 15px; padding: 8px; }
+tr.class-head small { font-weight: 400; font-size: 13px; color: var(--muted); margin-left: 8px; }
+table.summary tbody th small { display: block; font-size: 12px; color: var(--muted); }
 .stmt a { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-weight: 600; color: #0b57d0; text-decoration: none; }
 .stmt a:hover { text-decoration: underline; }
 .level { font-size: 11px; color: var(--muted); border: 1px solid var(--line); border-radius: 3px; padding: 0 3px; margin-left: 4px; }
@@ -130,16 +133,18 @@ fn header_row(files: &[ResultsFile], corner: &str) -> String {
     for f in files {
         let i = &f.implementation;
         let p = &f.platform;
-        let mut details = format!("{} {}", p.os, p.arch);
+        let mut details = vec![format!("{} {}", p.os, p.arch)];
         if let Some(kernel) = &p.kernel {
-            let _ = write!(details, " · kernel {kernel}");
+            details.push(format!("kernel {kernel}"));
         }
         if let Some(abi) = i.landlock_abi {
-            let _ = write!(details, " · Landlock ABI {abi}");
+            details.push(format!("Landlock ABI {abi}"));
         }
         if f.strict {
-            details.push_str(" · strict");
+            details.push("strict".to_string());
         }
+        // Each fact wraps as a whole, never in the middle.
+        let details: Vec<String> = details.iter().map(|d| format!("<span>{}</span>", esc(d))).collect();
         let hover = format!(
             "binary: {}\nmanifest: {}",
             i.path.as_deref().unwrap_or("(not given)"),
@@ -151,7 +156,7 @@ fn header_row(files: &[ResultsFile], corner: &str) -> String {
             esc(&i.slug),
             esc(&hover),
             esc(&i.name),
-            esc(&details)
+            details.join(" · ")
         );
     }
     out.push_str("</tr>\n</thead>\n");
@@ -166,7 +171,12 @@ fn summary_table(files: &[ResultsFile], classes: &[Class]) -> String {
     out.push_str(&header_row(files, "Class"));
     out.push_str("<tbody>\n");
     for &class in classes {
-        let _ = write!(out, "<tr><th scope=\"row\"><a href=\"#class-{0}\">{0}</a></th>", class.name());
+        let _ = write!(
+            out,
+            "<tr><th scope=\"row\"><a href=\"#class-{0}\">{0}</a><small>{1}</small></th>",
+            class.name(),
+            esc(blurb(class))
+        );
         for f in files {
             out.push_str(&class_cell(f, class));
         }
@@ -174,6 +184,21 @@ fn summary_table(files: &[ResultsFile], classes: &[Class]) -> String {
     }
     out.push_str("</tbody>\n</table>\n");
     out
+}
+
+/// What a class covers, in a few words, for readers who do not know the class names.
+fn blurb(class: Class) -> &'static str {
+    match class {
+        Class::Core => "the run contract: files, exec, network, scopes, environment, exit codes",
+        Class::Profiles => "profile format, extends, merge and expansion, judged by effect",
+        Class::ProfileShow => "the canonical JSON of profile show --json",
+        Class::Supervisor => "capability requests over the supervisor socket",
+        Class::Mediation => "command mediation through shims (kipz fork, level L1)",
+        Class::MediationSeed => "what the seed pull request adds to mediation (level L2)",
+        Class::Seatbelt => "applying Seatbelt profiles on macOS",
+        Class::Tools => "the reference's sandbox-profile and learn tools",
+        Class::Hardening => "stricter choices no source requires",
+    }
 }
 
 fn class_cell(f: &ResultsFile, class: Class) -> String {
@@ -203,13 +228,17 @@ fn statement_table(files: &[ResultsFile], classes: &[Class]) -> String {
     );
     out.push_str(&header_row(files, "Statement"));
     for &class in classes {
+        let statements = statements_of(files, class);
         let _ = writeln!(
             out,
-            "<tbody id=\"class-{0}\">\n<tr class=\"class-head\"><th scope=\"rowgroup\" colspan=\"{1}\">{0}</th></tr>",
+            "<tbody id=\"class-{0}\">\n<tr class=\"class-head\"><th scope=\"rowgroup\" colspan=\"{1}\">{0} <small>{2} · {3} statement{4}</small></th></tr>",
             class.name(),
-            files.len() + 1
+            files.len() + 1,
+            esc(blurb(class)),
+            statements.len(),
+            if statements.len() == 1 { "" } else { "s" }
         );
-        for statement in statements_of(files, class) {
+        for statement in statements {
             let cells: Vec<StatementCell> = files.iter().map(|f| StatementCell::of(f, &statement.id, class)).collect();
             let settled = cells.iter().all(|c| matches!(c.mark, Mark::Pass | Mark::NotClaimed | Mark::NoResult));
             let _ = write!(

@@ -8,6 +8,11 @@
 //! sentence, and last, in brackets, where the statement comes from: a seed file, a notes ID
 //! from the reference notes, or `hardening` for a stricter choice no source requires.
 //!
+//! A statement may carry its link anchor right after the bold ID,
+//! `* **FS-READ-001**<a id="fs-read-001"></a> (MUST, core) ...`: GitHub keeps such an
+//! anchor, so `SPEC.md#fs-read-001` opens at the statement. The anchor is always the ID in
+//! lower case ([`anchor`]); `scripts/spec-anchors.sh` adds the missing ones.
+//!
 //! Tests cite statements by ID; the suite checks that every MUST statement is tested, that
 //! every cited ID exists, and that every statement has a class and a source.
 
@@ -125,6 +130,11 @@ pub struct Statement {
     pub section: String,
 }
 
+/// The link anchor of a statement in SPEC.md: its ID in lower case (`fs-read-001`).
+pub fn anchor(id: &str) -> String {
+    id.to_ascii_lowercase()
+}
+
 /// Parses the statements of a SPEC.md text, keyed by ID. Duplicate IDs, a missing level
 /// and an unknown class are errors naming the line.
 pub fn parse(markdown: &str) -> Result<BTreeMap<String, Statement>, String> {
@@ -138,7 +148,19 @@ pub fn parse(markdown: &str) -> Result<BTreeMap<String, Statement>, String> {
         }
         let Some(rest) = line.trim_start().strip_prefix("* **") else { continue };
         let Some((id, rest)) = rest.split_once("**") else { continue };
-        let rest = rest.trim_start();
+        let rest = match rest.strip_prefix("<a id=\"") {
+            None => rest.trim_start(),
+            Some(tail) => {
+                let want = anchor(id);
+                let Some((given, after)) = tail.split_once("\"></a>") else {
+                    return Err(format!("{}: statement {id} has a malformed anchor (write <a id=\"{want}\"></a>)", at()));
+                };
+                if given != want {
+                    return Err(format!("{}: statement {id} has the anchor {given:?}; it must be {want:?}", at()));
+                }
+                after.trim_start()
+            }
+        };
         let Some((head, text)) = rest.strip_prefix('(').and_then(|r| r.split_once(')')) else {
             return Err(format!("{}: statement {id} has no (MUST)/(SHOULD)/(MAY) level", at()));
         };
@@ -210,6 +232,15 @@ mod tests {
         assert!(parse("* **A-001** One.").is_err());
         assert!(parse("* **A-001** (MUST, kore) One.").unwrap_err().contains("unknown class \"kore\""));
         assert!(parse("* **A-001** (MUST) x\n* **A-001** (MAY) y").is_err());
+    }
+
+    #[test]
+    fn a_statement_may_carry_its_lower_case_anchor_and_no_other() {
+        let s = parse("* **FS-READ-001**<a id=\"fs-read-001\"></a> (MUST, core) One. [source: x]").unwrap();
+        assert_eq!((s["FS-READ-001"].level, s["FS-READ-001"].text.as_str()), (Level::Must, "One."));
+        let e = parse("* **FS-READ-001**<a id=\"read-1\"></a> (MUST) One.").unwrap_err();
+        assert!(e.contains("line 1: statement FS-READ-001 has the anchor \"read-1\"; it must be \"fs-read-001\""), "{e}");
+        assert!(parse("* **FS-READ-001**<a id=\"fs-read-001\"> (MUST) One.").unwrap_err().contains("malformed anchor"));
     }
 
     #[test]

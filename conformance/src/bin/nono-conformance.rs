@@ -24,7 +24,7 @@ use nono_conformance::executor::{self, Options};
 use nono_conformance::harness::{self, Suite};
 use nono_conformance::manifest::Manifest;
 use nono_conformance::report::{self, Detail};
-use nono_conformance::results::{self, ImplementationInfo, PlatformInfo, ResultsFile, Status, SuiteInfo};
+use nono_conformance::results::{ImplementationInfo, PlatformInfo, ResultsFile, SuiteInfo};
 use nono_conformance::spec::{self, Class};
 use nono_conformance::{bless, cases, junit, Case};
 use std::path::{Path, PathBuf};
@@ -468,7 +468,10 @@ fn compare(base: &Path, new: &Path) -> Result<u8, Stop> {
 }
 
 fn matrix(paths: &[PathBuf], out: &Path) -> Result<u8, Stop> {
-    let files: Vec<ResultsFile> = paths.iter().map(|p| ResultsFile::read(p)).collect::<Result<_, _>>().map_err(|e| Stop(USAGE, e))?;
-    let _ = (files, out, Status::Passed, results::SCHEMA_VERSION);
-    Err(Stop(SETUP, "matrix: not built yet".into()))
+    let files = nono_conformance::matrix::load(paths).map_err(|e| Stop(USAGE, e))?;
+    let out = absolute(out);
+    let written = nono_conformance::matrix::write(&files, &out).map_err(|e| Stop(SETUP, e))?;
+    print!("{}", written.summary);
+    println!("page: {}\ntable: {}\nbadges: {} in {}", written.index.display(), written.markdown.display(), written.badges.len(), out.join("badges").display());
+    Ok(0)
 }

@@ -82,7 +82,9 @@ pub enum Verdict {
     Pass,
     /// Claimed, and something failed.
     Fail,
-    /// The implementation does not claim the class.
+    /// The implementation does not claim the class, or claims it but no case of it ran on
+    /// that host (`untested`, e.g. `seatbelt` on Linux): either way a grey cell.
+    #[serde(alias = "untested")]
     NotClaimed,
 }
 

@@ -79,3 +79,27 @@ fn results_schema_is_pinned() {
         path.display()
     );
 }
+
+#[test]
+fn every_statement_has_a_class_and_a_source() {
+    let missing: Vec<String> = spec_statements()
+        .into_values()
+        .filter(|s| s.class.is_none() || s.source.as_deref().is_none_or(str::is_empty))
+        .map(|s| s.id)
+        .collect();
+    assert!(missing.is_empty(), "statements without a class or a [source: ...]: {missing:?}");
+}
+
+#[test]
+fn every_case_counts_for_a_class() {
+    let classless: Vec<String> = cases::all().into_iter().filter(|c| c.class().is_none()).map(|c| c.id).collect();
+    assert!(classless.is_empty(), "cases whose class cannot be derived: {classless:?}");
+}
+
+#[test]
+fn the_fork_example_manifest_is_valid() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/fork-ci/nono-conformance.toml");
+    let m = Manifest::load(path.to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"));
+    let problems = m.check_against(&cases::all());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

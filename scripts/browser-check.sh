@@ -3,7 +3,7 @@
 # (headless Chromium) and checks that every cell of the rendered page shows what the
 # results files say (scripts/matrix-dom-check.py computes each cell from the JSON). Then
 # proves the checker can fail, by showing it the page with one cell removed and with one
-# count changed, and takes the screenshot docs/matrix.png.
+# count changed, and takes the screenshot $out/matrix.png (docs/matrix.png is the real matrix of the three implementations).
 #
 #   scripts/browser-check.sh           check; exit 0 only if the page is right
 #   scripts/browser-check.sh --break   remove one cell from the page first; must exit 1
@@ -84,5 +84,5 @@ for how in remove recount; do
   echo "negative control '$how': rejected ($(head -1 "$work/negative.txt"))"
 done
 
-chromium_run --screenshot="$(pwd)/docs/matrix.png" --window-size=1400,900 --hide-scrollbars "file://$page" >/dev/null
-echo "screenshot: docs/matrix.png"
+chromium_run --screenshot="$(pwd)/$out/matrix.png" --window-size=1400,900 --hide-scrollbars "file://$page" >/dev/null
+echo "screenshot: $out/matrix.png"

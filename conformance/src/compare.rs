@@ -47,13 +47,13 @@ impl Comparison {
         let mut cmp = Comparison::default();
         for (id, now) in &after {
             let Some(was) = before.get(id) else {
-                cmp.added.push((id.to_string(), (*now).clone()));
+                cmp.added.push((id.to_string(), *(*now)));
                 continue;
             };
             if was == now {
                 continue;
             }
-            let change = Change { id: id.to_string(), before: (*was).clone(), after: (*now).clone() };
+            let change = Change { id: id.to_string(), before: *(*was), after: *(*now) };
             if failing(now) && !failing(was) || **now == Status::Failed && **was == Status::ExpectedFail {
                 cmp.newly_failing.push(change);
             } else if **now == Status::Passed && failing(was) {

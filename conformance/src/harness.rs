@@ -127,7 +127,7 @@ pub fn main(paths: SuitePaths, cases: Vec<Case>) -> ! {
             if let Some((status, why)) = not_run {
                 if let (Some(dir), true) = (&results_dir, args.list) {
                     // Cases that do not run never reach a body, so they are recorded at listing time.
-                    results::write(dir, &record(&case, status.clone(), why.clone(), None, 0));
+                    results::write(dir, &record(&case, status, why.clone(), None, 0));
                 }
                 let word = if status == Status::NotClaimed { "not claimed" } else { "skipped" };
                 return Trial::test(case.id.clone(), move || {

@@ -6,21 +6,10 @@ use crate::results::{ResultsFile, Status};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+/// XML text and attribute escaping, shared with the matrix page (control characters, which
+/// XML 1.0 cannot carry, become visible `\x1b`-style escapes).
 fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 cannot carry most control characters, even escaped.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::matrix::escape::markup(s)
 }
 
 /// The JUnit document of a run.

@@ -37,7 +37,7 @@ fn first_line(s: &str) -> &str {
 
 /// Groups the records of one status by reason (the manifest's for expected failures, the
 /// message for skips), largest group first.
-fn grouped<'a>(results: &'a ResultsFile, status: Status) -> Vec<(&'a str, Vec<&'a str>)> {
+fn grouped(results: &ResultsFile, status: Status) -> Vec<(&str, Vec<&str>)> {
     let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for r in results.cases.iter().filter(|r| r.status == status) {
         let key = match (&r.reason, status) {

@@ -423,7 +423,7 @@ pub mod test_support {
                     class: "core".into(),
                     level: "MUST".into(),
                     spec: vec![],
-                    status: status.clone(),
+                    status: *status,
                     message: "it broke\nsecond line".into(),
                     reason: None,
                     millis: 0,

@@ -25,7 +25,7 @@
 
 mod badge;
 mod cell;
-mod escape;
+pub(crate) mod escape;
 mod html;
 mod markdown;
 mod model;

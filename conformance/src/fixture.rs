@@ -201,7 +201,11 @@ mod tests {
             if cfg!(target_os = "macos") {
                 assert!(leaves_room(&base), "{}", base.display());
             } else {
-                assert!(base.starts_with(Path::new(target).canonicalize().unwrap()), "{}", base.display());
+                let target = Path::new(target).canonicalize().unwrap();
+                // A checkout under /tmp (a default-writable zone) falls back to the home cache.
+                if !in_default_writable_zone(&target) {
+                    assert!(base.starts_with(&target), "{}", base.display());
+                }
             }
         }
     }

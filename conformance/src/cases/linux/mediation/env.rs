@@ -8,6 +8,7 @@
 //! `show` is a passthrough command that describes the argv and environment it received;
 //! `vault read` captures the secret `s3cret-42`, so the agent holds only its nonce.
 
+use crate::spec::Class;
 use super::{args_of, capture, env_in, is_nonce, Kit, Session};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::ensure;
@@ -69,13 +70,17 @@ pub fn cases() -> Vec<Case> {
             "A captured nonce alone, inside text and twice back to back in arguments reaches the command as the secret, other bytes kept",
             &["MED-SRV-014", "TOK-REWRITE-001", "TOK-REWRITE-002"],
             nonce_rewritten_in_arguments,
-        ),
+        )
+        // The rewrite inside text is the seed's (TOK-6/7); the develop level replaces whole values only.
+        .in_class(Class::MediationSeed),
         case(
             "linux.mediation.env.nonce_rewritten_in_values",
             "A captured nonce inside a variable's value reaches the command as the secret",
             &["MED-SRV-014", "TOK-ENV-001"],
             nonce_rewritten_in_values,
-        ),
+        )
+        // The rewrite inside text is the seed's (TOK-6/7); the develop level replaces whole values only.
+        .in_class(Class::MediationSeed),
         case(
             "linux.mediation.env.unknown_nonce_stays_literal",
             "A well-formed nonce the session never issued stays literal in arguments and values, next to an issued one that is replaced",
@@ -111,7 +116,9 @@ pub fn cases() -> Vec<Case> {
             "Arguments of an approve-rule command are rewritten too",
             &["MED-SRV-014", "MED-SRV-009", "TOK-REWRITE-001"],
             nonce_rewritten_for_an_approved_command,
-        ),
+        )
+        // The rewrite inside text is the seed's (TOK-6/7); the develop level replaces whole values only.
+        .in_class(Class::MediationSeed),
         case(
             "linux.mediation.env.agent_never_holds_the_secret",
             "After capture and rewrite the agent's own environment and output hold the nonce, never the secret",

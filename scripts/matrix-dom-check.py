@@ -95,7 +95,9 @@ def expected_cells(files):
                          for n in ("passed", "failed", "expected_fail", "skipped")}
                 claimed[k["class"]] = (k["verdict"], total)
         for c in present:
-            if c in claimed:
+            if c in claimed and claimed[c][0] == "untested":
+                out[(slug, "class", c)] = ("untested", "untested", [], [])
+            elif c in claimed:
                 verdict, t = claimed[c]
                 out[(slug, "class", c)] = (verdict, f"{verdict} {t['passed']}/{ran(t)}", [], [])
             else:

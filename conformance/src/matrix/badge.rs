@@ -11,7 +11,7 @@ fn colour(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Pass => "#4c1",
         Verdict::Fail => "#e05d44",
-        Verdict::NotClaimed => "#9f9f9f",
+        Verdict::Untested | Verdict::NotClaimed => "#9f9f9f",
     }
 }
 

@@ -25,19 +25,22 @@ impl ClassCell {
         }
     }
 
-    /// `312/312`, or `not claimed`.
+    /// `312/312`, `untested` or `not claimed`.
     pub fn counts(&self) -> String {
         match self.verdict {
+            Verdict::Untested => "untested".to_string(),
             Verdict::NotClaimed => "not claimed".to_string(),
             _ => format!("{}/{}", self.tally.passed, self.tally.ran()),
         }
     }
 
-    /// The mark a class cell shares with statement cells: pass, fail or not claimed.
+    /// The mark a class cell shares with statement cells: pass, fail, untested or not
+    /// claimed.
     pub fn mark(&self) -> Mark {
         match self.verdict {
             Verdict::Pass => Mark::Pass,
             Verdict::Fail => Mark::Fail,
+            Verdict::Untested => Mark::Untested,
             Verdict::NotClaimed => Mark::NotClaimed,
         }
     }
@@ -47,6 +50,7 @@ impl ClassCell {
         match self.verdict {
             Verdict::Pass => "pass",
             Verdict::Fail => "fail",
+            Verdict::Untested => "untested",
             Verdict::NotClaimed => "not claimed",
         }
     }
@@ -80,6 +84,8 @@ pub enum Mark {
     Pass,
     /// Its cases were all skipped.
     Skipped,
+    /// The class is claimed but none of its cases could run on that host.
+    Untested,
     /// The implementation does not claim the statement's class.
     NotClaimed,
     /// The results file has no outcome for it (an older suite, or no case ran).
@@ -94,6 +100,7 @@ impl Mark {
             Mark::ExpectedFail => "expected fail",
             Mark::Pass => "pass",
             Mark::Skipped => "skipped",
+            Mark::Untested => "untested",
             Mark::NotClaimed => "not claimed",
             Mark::NoResult => "no result",
         }
@@ -106,6 +113,7 @@ impl Mark {
             Mark::ExpectedFail => "!",
             Mark::Pass => "✓",
             Mark::Skipped => "○",
+            Mark::Untested => "?",
             Mark::NotClaimed => "—",
             Mark::NoResult => "·",
         }
@@ -118,6 +126,7 @@ impl Mark {
             Mark::ExpectedFail => "xfail",
             Mark::Pass => "pass",
             Mark::Skipped => "skipped",
+            Mark::Untested => "untested",
             Mark::NotClaimed => "unclaimed",
             Mark::NoResult => "none",
         }
@@ -173,7 +182,7 @@ impl<'a> StatementCell<'a> {
     pub fn label(&self) -> String {
         let t = self.tally;
         let counts = match self.mark {
-            Mark::NotClaimed | Mark::NoResult => return self.mark.word().to_string(),
+            Mark::Untested | Mark::NotClaimed | Mark::NoResult => return self.mark.word().to_string(),
             Mark::Skipped => return format!("skipped {}", t.skipped),
             _ => format!("{} {}/{}", self.mark.word(), t.passed, t.ran()),
         };

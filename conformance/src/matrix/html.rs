@@ -48,6 +48,7 @@ table.summary tbody th small { display: block; font-size: 12px; color: var(--mut
 .fail { background: var(--fail-bg); color: var(--fail); font-weight: 600; }
 .xfail { background: var(--xfail-bg); color: var(--xfail); }
 .skipped { background: var(--skip-bg); color: var(--skip); }
+.untested { background: var(--skip-bg); color: var(--muted); font-style: italic; }
 .unclaimed { background: repeating-linear-gradient(135deg, #fafafa 0 6px, #f2f2f2 6px 12px); color: var(--muted); }
 .none { color: var(--muted); }
 .swatch { display: inline-block; min-width: 1.6em; text-align: center; border-radius: 3px; padding: 0 4px; border: 1px solid var(--line); }
@@ -112,6 +113,7 @@ fn legend() -> String {
         (Mark::Fail, "a case failed"),
         (Mark::ExpectedFail, "failed as the implementation's manifest expects (hover for the reason)"),
         (Mark::Skipped, "did not run here (hover for why)"),
+        (Mark::Untested, "the class is claimed, but none of its cases could run on that host"),
         (Mark::NotClaimed, "the class is not claimed"),
     ];
     for (mark, meaning) in entries {
@@ -205,7 +207,7 @@ fn class_cell(f: &ResultsFile, class: Class) -> String {
     let cell = ClassCell::of(f, class);
     let (css, symbol) = (cell.mark().css(), cell.mark().symbol());
     let label = match cell.verdict {
-        Verdict::NotClaimed => cell.word().to_string(),
+        Verdict::Untested | Verdict::NotClaimed => cell.word().to_string(),
         _ => format!("{} {}", cell.word(), cell.counts()),
     };
     let notes = cell.notes();

@@ -5,11 +5,13 @@ use super::escape::markdown_cell;
 use super::model::{ResultsFile, Verdict};
 use crate::spec::Class;
 
-/// One cell: `✅ 312/312`, `❌ 300/312`, `✅ 41/47 (6 expected failures)`, or `—`.
+/// One cell: `✅ 312/312`, `❌ 300/312`, `✅ 41/47 (6 expected failures)`, `⚪ untested`
+/// (claimed, but nothing of it could run on that host) or `—` (not claimed).
 pub fn cell(cell: &ClassCell) -> String {
     let icon = match cell.verdict {
         Verdict::Pass => "✅",
         Verdict::Fail => "❌",
+        Verdict::Untested => return "⚪ untested".to_string(),
         Verdict::NotClaimed => return "—".to_string(),
     };
     let expected = match cell.tally.expected_fail {
@@ -33,7 +35,7 @@ pub fn table(files: &[ResultsFile]) -> String {
         out.push_str(&row(files, class));
     }
     out.push_str(
-        "\n✅ pass, ❌ fail, — not claimed. Counts are passed/ran; skipped cases did not run and are not counted.\n",
+        "\n✅ pass, ❌ fail, ⚪ claimed but untested on that host, — not claimed. Counts are passed/ran; skipped cases did not run and are not counted.\n",
     );
     out
 }

@@ -82,9 +82,10 @@ pub enum Verdict {
     Pass,
     /// Claimed, and something failed.
     Fail,
-    /// The implementation does not claim the class, or claims it but no case of it ran on
-    /// that host (`untested`, e.g. `seatbelt` on Linux): either way a grey cell.
-    #[serde(alias = "untested")]
+    /// Claimed, but no case of it ran on that host (e.g. `seatbelt` on Linux): neither a
+    /// pass nor a failure, and not to be mistaken for "not claimed".
+    Untested,
+    /// The implementation does not claim the class.
     NotClaimed,
 }
 

@@ -16,6 +16,7 @@ pub fn render(files: &[ResultsFile]) -> String {
             let cell = ClassCell::of(f, class);
             row.push(match cell.verdict {
                 Verdict::NotClaimed => cell.mark().symbol().to_string(),
+                Verdict::Untested => format!("{} untested", cell.mark().symbol()),
                 _ => format!("{} {}", cell.mark().symbol(), cell.counts()),
             });
         }

@@ -19,6 +19,9 @@
 //! starts. The audit log stays in the state directory, which no default grant covers.
 
 use super::audit::AuditLog;
+use super::wire::vars;
+use crate::capability::{AccessMode, FsCapability, Source};
+use crate::seatbelt::{SocketMode, SocketScope, UnixSocketGrant};
 use crate::ipc::socket::Listener;
 use crate::profile::format::Mediation;
 use std::ffi::OsString;
@@ -201,14 +204,49 @@ impl Session {
         search.push(path.unwrap_or_default());
         vec![
             ("PATH".into(), search),
-            ("NONO_MEDIATION_SOCKET".into(), self.mediation.path().into()),
-            ("NONO_SESSION_TOKEN".into(), self.token.clone().into()),
-            ("NONO_SHIM_DIR".into(), self.shim_dir.clone().into()),
-            ("NONO_MEDIATED_COMMANDS".into(), self.mediated_names().into()),
-            ("NONO_AUDIT_SOCKET".into(), self.audit_socket_path.clone().into()),
-            ("NONO_SHIM_SOURCES_DIR".into(), self.sources_dir.clone().into()),
+            (vars::MEDIATION_SOCKET.into(), self.mediation.path().into()),
+            (vars::SESSION_TOKEN.into(), self.token.clone().into()),
+            (vars::SHIM_DIR.into(), self.shim_dir.clone().into()),
+            (vars::MEDIATED_COMMANDS.into(), self.mediated_names().into()),
+            (vars::AUDIT_SOCKET.into(), self.audit_socket_path.clone().into()),
+            (vars::SHIM_SOURCES_DIR.into(), self.sources_dir.clone().into()),
         ]
     }
+    /// The agent's grants on the session: it runs the shims, so it reads them and the
+    /// records of the real binaries, and its shims connect to the two sockets. Landlock does
+    /// not govern connecting to a named Unix socket, but the grants name the sockets for
+    /// every backend (Seatbelt counts a Unix-socket connect as networking, which
+    /// `network.block` denies).
+    pub fn agent_grants(&self) -> crate::Result<Vec<FsCapability>> {
+        let mediation_socket = self.mediation.path().to_path_buf();
+        let grants = [
+            ("mediation shims", &self.shim_dir, false, AccessMode::Read),
+            ("mediation shim records", &self.sources_dir, false, AccessMode::Read),
+            ("mediation shim", &self.shim_binary, true, AccessMode::Read),
+            ("mediation socket", &mediation_socket, true, AccessMode::ReadWrite),
+            ("mediation audit socket", &self.audit_socket_path, true, AccessMode::ReadWrite),
+        ];
+        grants
+            .into_iter()
+            .map(|(label, path, file, access)| {
+                if file {
+                    FsCapability::file(label, path, access, Source::System)
+                } else {
+                    FsCapability::directory(label, path, access, Source::System)
+                }
+            })
+            .collect()
+    }
+}
+
+/// The agent's Seatbelt grant on a mediation session's sockets (seed commit 15,
+/// mediation-spec AGT-2): connecting to the sockets directly inside the session directory
+/// (`mediation.sock`, `control.sock`, `audit.sock`), never deeper. Seatbelt counts that
+/// connect as network-outbound, which a blocked or proxy-only network denies; Landlock does
+/// not filter pathname sockets, so only the Seatbelt backend needs it.
+pub fn socket_grant(session_dir: &Path) -> UnixSocketGrant {
+    let resolved = session_dir.canonicalize().unwrap_or_else(|_| session_dir.to_path_buf());
+    UnixSocketGrant { original: session_dir.to_path_buf(), resolved, scope: SocketScope::DirChildren, mode: SocketMode::Connect }
 }
 
 impl Drop for Session {
@@ -264,5 +302,34 @@ fn remove_orphans(temp: &Path) {
         if ours && !alive {
             let _ = std::fs::remove_dir_all(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capability::CapabilitySet;
+    use crate::seatbelt::{NetworkMode, SeatbeltOptions};
+
+    #[test]
+    fn the_socket_grant_lets_the_agent_reach_the_session_sockets_under_a_closed_network() {
+        let dir = tempfile::tempdir().unwrap();
+        let link_parent = tempfile::tempdir().unwrap();
+        let link = link_parent.path().join("session-link");
+        std::os::unix::fs::symlink(dir.path(), &link).unwrap();
+        let options = SeatbeltOptions {
+            network: NetworkMode::ProxyOnly { port: 3128, bind_ports: vec![] },
+            unix_sockets: vec![socket_grant(&link)],
+            ..Default::default()
+        };
+        let profile = crate::seatbelt::generate(&CapabilitySet::new(), &options).unwrap();
+        let escape = |p: &Path| crate::seatbelt::sbpl::regex_escape(p.to_str().unwrap());
+        let real = dir.path().canonicalize().unwrap();
+        for form in [real.as_path(), link.as_path()] {
+            let rule = format!(r#"(allow network-outbound (regex "^{}/[^/]+$"))"#, escape(form));
+            assert!(profile.lines().any(|l| l == rule), "missing {rule}\n{profile}");
+        }
+        assert!(profile.lines().any(|l| l == "(allow system-socket (socket-domain AF_UNIX))"), "{profile}");
+        assert!(!profile.contains(&format!("(subpath \"{}\")", real.display())), "never the whole subtree\n{profile}");
     }
 }

@@ -12,7 +12,8 @@
 //! 4. [`expand`]: `~`, `$HOME`, `$WORKDIR`, `$TMPDIR`, `$XDG_*` and other `$VARS` in path
 //!    fields are replaced from the environment.
 //!
-//! [`apply`] then turns the result into capabilities and an environment for `run`.
+//! [`apply`] then applies it to the program's environment; its grants become capabilities in
+//! [`crate::policy`].
 //!
 //! ```
 //! use nono_reference::profile::{self, expand::Vars, resolve::Lookup};

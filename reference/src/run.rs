@@ -25,7 +25,7 @@ use crate::cli::RunArgs;
 use crate::error::{Error, Result};
 use crate::ipc::request::{RequestServer, TerminalPrompt};
 use crate::ipc::socket::Listener;
-use crate::mediation::{self, server::Server, session::Session, wire::vars};
+use crate::mediation::{self, server::Server, session::MediationSession, wire::vars};
 use crate::policy::{self, Policy, Spelling, SystemGrants};
 use crate::seatbelt::{NetworkMode, SeatbeltOptions};
 use crate::{describe, env, profile, protected, sandbox, supervisor};
@@ -165,8 +165,8 @@ fn start_session(
     caps: &mut CapabilitySet,
     macos: &mut SeatbeltOptions,
     silent: bool,
-) -> Result<Session> {
-    let session = Session::create(mediation, &shim_binary()?, supervisor_path).map_err(|e| Error::PolicyConflict(e.to_string()))?;
+) -> Result<MediationSession> {
+    let session = MediationSession::create(mediation, &shim_binary()?, supervisor_path).map_err(|e| Error::PolicyConflict(e.to_string()))?;
     warn_all(silent, &session.warnings);
     for grant in session.agent_grants()? {
         caps.add(grant);

@@ -5,7 +5,7 @@
 //! own, so a slow command never delays another answer. A connection that misbehaves
 //! (oversized, truncated or garbage frame, wrong token, missing fds, silence) ends only
 //! itself; it runs nothing and leaves no audit line. The threads live as long as the
-//! supervisor process; the session directory is removed when the [`Session`] drops.
+//! supervisor process; the session directory is removed when the [`MediationSession`] drops.
 //!
 //! No audit line is lost at the end of a session: a mediated request's line is written
 //! before its answer, and an audited shim's datagram is already queued on the audit socket
@@ -20,7 +20,7 @@ use super::audit::{scrub_args, AuditEvent, AuditLog};
 use super::context::{ContextToken, Contexts};
 use super::exec::{self, Plan};
 use super::policy::{self, Decision};
-use super::session::Session;
+use super::session::MediationSession;
 use super::wire::{vars, AuditDatagram, ShimRequest, ShimResponse, MAX_REQUEST};
 use crate::broker::Broker;
 use crate::ipc::{fdpass, frame, socket::Listener};
@@ -63,7 +63,7 @@ pub struct Server {
 
 impl Server {
     /// A server for `session`, answering by `mediation` (expanded).
-    pub fn new(session: &Session, mediation: Mediation, supervisor_path: Option<&std::ffi::OsStr>) -> std::io::Result<Arc<Server>> {
+    pub fn new(session: &MediationSession, mediation: Mediation, supervisor_path: Option<&std::ffi::OsStr>) -> std::io::Result<Arc<Server>> {
         Ok(Arc::new(Server {
             audit_socket: session.audit_socket.try_clone()?,
             audit_turn: Mutex::new(()),

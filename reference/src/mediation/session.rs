@@ -14,7 +14,7 @@
 //! The kipz fork keeps one log for all sessions in `~/.nono/sessions/audit.jsonl`; the
 //! reference keeps one per session, so a session's lines are found by its ID.
 //!
-//! The session directory is removed when the [`Session`] is dropped; directories of
+//! The session directory is removed when the [`MediationSession`] is dropped; directories of
 //! sessions whose supervisor died without cleaning up are removed when the next session
 //! starts. The audit log stays in the state directory, which no default grant covers.
 
@@ -37,8 +37,8 @@ pub struct Resolved {
     pub real_path: PathBuf,
 }
 
-/// A live session.
-pub struct Session {
+/// A live mediation session: its private directory, shims, sockets and audit log.
+pub struct MediationSession {
     /// 16 lower-case hex characters.
     pub id: String,
     /// The private session directory.
@@ -102,10 +102,10 @@ pub fn which(name: &str, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
     })
 }
 
-impl Session {
+impl MediationSession {
     /// Sets a session up for `mediation` (which must be active). `path` is the supervisor's
     /// `PATH`, where real binaries without `binary_path` are looked up.
-    pub fn create(mediation: &Mediation, shim_binary: &Path, path: Option<&std::ffi::OsStr>) -> Result<Session, SetupError> {
+    pub fn create(mediation: &Mediation, shim_binary: &Path, path: Option<&std::ffi::OsStr>) -> Result<MediationSession, SetupError> {
         let mut commands = vec![];
         let mut warnings = vec![];
         for command in &mediation.commands {
@@ -168,7 +168,7 @@ impl Session {
         let audit = Arc::new(AuditLog::open(&state_dir.join("audit.jsonl")).map_err(fail("opening the audit log"))?);
         let token = random_hex(32)?;
         std::mem::forget(guard);
-        Ok(Session {
+        Ok(MediationSession {
             id,
             dir,
             shim_dir,
@@ -249,7 +249,7 @@ pub fn socket_grant(session_dir: &Path) -> UnixSocketGrant {
     UnixSocketGrant { original: session_dir.to_path_buf(), resolved, scope: SocketScope::DirChildren, mode: SocketMode::Connect }
 }
 
-impl Drop for Session {
+impl Drop for MediationSession {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }

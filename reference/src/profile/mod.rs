@@ -2,7 +2,7 @@
 //!
 //! A profile is loaded in four steps, one module each:
 //!
-//! 1. [`format`]: the file is read as JSONC (comments allowed) into typed structs that
+//! 1. [`format`]: the file is read as JSONC (comments allowed, [`jsonc`]) into typed structs that
 //!    reject unknown keys and wrong types, then checked for what types cannot say
 //!    (environment patterns, names a profile may not set, duplicate commands). Every error
 //!    names the file, the JSON path and, where known, the line and column ([`error`]).
@@ -27,6 +27,7 @@ pub mod apply;
 pub mod error;
 pub mod expand;
 pub mod format;
+pub mod jsonc;
 pub mod merge;
 pub mod resolve;
 

@@ -13,7 +13,7 @@
 //! 3. [`sandbox`]: the platform backend (Landlock on Linux; Seatbelt on macOS, with a
 //!    profile from the platform-neutral [`seatbelt`] generator) turns the set into kernel
 //!    rules in the parent, where errors are still clean.
-//! 4. [`env`]: dangerous environment variables are removed.
+//! 4. [`env`](mod@env): dangerous environment variables are removed.
 //! 5. [`supervisor`]: fork; the child enforces the ruleset on itself and execs; the parent
 //!    (the supervisor) waits and maps the child's fate to an exit code.
 //! 6. [`ipc`]: with a request policy, the supervisor keeps a socket to the child and
@@ -37,7 +37,7 @@
 //! | protected paths | [`protected`] |
 //! | sandbox apply (Landlock, Seatbelt) | [`sandbox`] |
 //! | Seatbelt generation, macOS path spelling, deny-log learning | [`seatbelt`] (`sbpl`, `paths`, `log`, `learn`) |
-//! | environment scrubbing | [`env`] |
+//! | environment scrubbing | [`env`](mod@env) |
 //! | fork, exec, exit codes | [`supervisor`] |
 //! | supervisor IPC: framing, fd passing, capability requests | [`ipc`] (`frame`, `fdpass`, `request`) |
 //! | mediation session, server, policy, context tokens, audit | [`mediation`] |

@@ -148,7 +148,7 @@ fn set_vars(env: &mut Vec<(OsString, OsString)>, vars: Vec<(OsString, OsString)>
 fn cap_file(caps: &mut CapabilitySet, silent: bool) -> Result<Option<describe::CapFile>> {
     match describe::CapFile::create(caps) {
         Ok(file) => {
-            caps.add(FsCapability::file("NONO_CAP_FILE", &file.path, AccessMode::Read, Source::System)?);
+            caps.add(FsCapability::file(describe::CAP_FILE_VAR, &file.path, AccessMode::Read, Source::System)?);
             Ok(Some(file))
         }
         Err(err) => {

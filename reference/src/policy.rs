@@ -17,13 +17,14 @@
 //!   refused, because they belong to the Mac the text is for, not to this host.
 //!
 //! The flags only Seatbelt enforces (socket grants, denies, `--proxy-port`) become
-//! [`SeatbeltOptions`] in [`seatbelt_options`], spelled the same way.
+//! [`SeatbeltOptions`] in [`seatbelt_options`], spelled the same way. A mediated command's
+//! own sandbox is built here too ([`command_sandbox`]), from the same grant steps.
 
 use crate::capability::{AccessMode, CapabilitySet, FsCapability, Source};
 use crate::cli::{GrantArgs, RequestArgs, SeatbeltArgs};
 use crate::error::{Error, Result};
 use crate::ipc::request::RequestPolicy;
-use crate::profile::format::{AllowDomain, Profile, WorkdirAccess};
+use crate::profile::format::{AllowDomain, CommandSandbox, Profile, WorkdirAccess};
 use crate::profile::{self, expand::Vars, resolve, resolve::Lookup};
 use crate::seatbelt::paths::Resolution;
 use crate::seatbelt::{DenyPath, NetworkMode, SeatbeltOptions, SocketMode, SocketScope, UnixSocketGrant};
@@ -122,6 +123,37 @@ pub fn build(args: &GrantArgs, spelling: Spelling, system_grants: SystemGrants) 
         ));
     }
     Ok(Policy { caps, profile, warnings, proxy_hosts })
+}
+
+/// The capability set of a mediated command's own sandbox (a profile's
+/// `mediation.commands[].sandbox`): the system grants, its real binary and that binary's
+/// directory, the shim paths (so nested mediated calls work), and the `fs_*` lists. Paths
+/// that do not exist are skipped. `allowed_hosts` closes the network too: the server opens
+/// the port of the command's proxy (see [`crate::proxy`]).
+pub fn command_sandbox(sandbox: &CommandSandbox, real_binary: &Path, shim_paths: &[&Path]) -> Result<CapabilitySet> {
+    let mut policy = Builder::new(Spelling::Host)?;
+    policy.system_grants();
+    if let Some(dir) = real_binary.parent() {
+        policy.grant("mediated binary directory", dir, AccessMode::Read, Kind::Directory, Missing::Skip)?;
+    }
+    policy.grant("mediated binary", real_binary, AccessMode::Read, Kind::File, Missing::Skip)?;
+    for path in shim_paths {
+        policy.grant("mediation shim", path, AccessMode::Read, Kind::Either, Missing::Skip)?;
+    }
+    let lists = [
+        ("sandbox.fs_read", &sandbox.fs_read, AccessMode::Read, Kind::Directory),
+        ("sandbox.fs_read_file", &sandbox.fs_read_file, AccessMode::Read, Kind::File),
+        ("sandbox.fs_write", &sandbox.fs_write, AccessMode::Write, Kind::Directory),
+        ("sandbox.fs_write_file", &sandbox.fs_write_file, AccessMode::Write, Kind::File),
+    ];
+    for (label, paths, access, kind) in lists {
+        for path in paths {
+            policy.grant(label, Path::new(path), access, kind, Missing::Skip)?;
+        }
+    }
+    let mut caps = policy.caps;
+    caps.network.block = sandbox.network.block || !sandbox.network.allowed_hosts.is_empty();
+    Ok(caps)
 }
 
 /// The capability set under construction, and how it spells paths.

@@ -268,7 +268,7 @@ impl Server {
         let sandbox = match sandbox {
             Some(config) => {
                 let shims: Vec<&std::path::Path> = self.shim_paths.iter().map(PathBuf::as_path).collect();
-                let mut caps = exec::sandbox_capabilities(config, &real, &shims).map_err(|e| format!("nono-mediation: exec failed: {e}\n"))?;
+                let mut caps = crate::policy::command_sandbox(config, &real, &shims).map_err(|e| format!("nono-mediation: exec failed: {e}\n"))?;
                 // allowed_hosts without block: the command's own proxy (notes PE-8, SBX-6).
                 if !config.network.block && !config.network.allowed_hosts.is_empty() {
                     let handle = crate::proxy::start(&config.network.allowed_hosts, 0)

@@ -1,6 +1,6 @@
 //! The capability model: what a sandboxed program may touch, independent of any platform.
 //!
-//! A [`CapabilitySet`] is built from flags (or, later, profiles) and handed to a backend
+//! A [`CapabilitySet`] is built from flags and profiles ([`crate::policy`]) and handed to a backend
 //! (Landlock on Linux) which turns it into kernel rules. Everything not in the set is denied.
 //!
 //! Paths are resolved (every symlink followed) when a capability is created, because Landlock

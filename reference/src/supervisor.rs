@@ -20,7 +20,7 @@
 //! (the program and everything it started have exited) or the framing breaks.
 
 use crate::error::{Error, Result};
-use crate::ipc::{self, request::Supervisor};
+use crate::ipc::{self, request::RequestServer};
 use crate::sandbox::Prepared;
 use nix::sys::signal::{self, SigHandler, Signal};
 use nix::sys::wait::{waitpid, WaitStatus};
@@ -98,7 +98,7 @@ pub type AfterFork = Box<dyn FnOnce(u32)>;
 pub fn run_with_requests(
     mut launch: Launch,
     sandbox: Prepared,
-    requests: Option<Supervisor>,
+    requests: Option<RequestServer>,
     after_fork: Option<AfterFork>,
 ) -> Result<i32> {
     use std::os::fd::AsRawFd;

@@ -12,7 +12,7 @@
 //! `ipc::fdpass`.)
 
 use nono_reference::ipc::message;
-use nono_reference::ipc::request::{RequestPolicy, Supervisor};
+use nono_reference::ipc::request::{RequestPolicy, RequestServer};
 use nono_reference::ipc::socket::Listener;
 use nono_reference::ipc::Error;
 use serde_json::Value;
@@ -200,7 +200,7 @@ fn listener_refuses_a_peer_of_another_uid_and_serves_its_own() {
     let same = client_process(&dir, "s.sock", false);
     let (conn, _) = listener.accept_timeout(Duration::from_secs(10)).expect("control: a same-uid peer connects");
     let server = std::thread::spawn(move || {
-        let mut served = Supervisor::new(RequestPolicy::deny_all()).quiet();
+        let mut served = RequestServer::new(RequestPolicy::deny_all()).quiet();
         served.serve(&conn)
     });
     assert_eq!(exit_code(same), 1, "control: a peer of our own uid was not answered");

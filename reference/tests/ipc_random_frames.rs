@@ -7,7 +7,7 @@
 
 use nono_reference::capability::{AccessMode, FsCapability, Source};
 use nono_reference::ipc::frame;
-use nono_reference::ipc::request::{Client, RequestPolicy, Supervisor};
+use nono_reference::ipc::request::{Client, RequestPolicy, RequestServer};
 use nono_reference::ipc::socket::{self, Listener};
 use std::io::{Read, Write};
 use std::net::Shutdown;
@@ -233,7 +233,7 @@ fn ten_thousand_random_frames_never_crash_leak_or_silence_the_supervisor() {
     let server = {
         let stop = stop.clone();
         std::thread::spawn(move || {
-            let mut supervisor = Supervisor::new(policy).quiet();
+            let mut supervisor = RequestServer::new(policy).quiet();
             let mut connections = 0usize;
             loop {
                 let accepted = listener.accept();

@@ -14,7 +14,8 @@
 //! Whatever goes wrong, it exits 127 with a message naming what was missing; it never
 //! falls back to running a mediated command unmediated.
 
-use nono_reference::mediation::wire::{self, ShimRequest};
+use nono_reference::mediation::wire;
+use nono_shim_protocol::{vars, AuditDatagram, ShimRequest};
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::os::fd::AsFd;
@@ -32,7 +33,7 @@ pub fn main() -> i32 {
         .map(|a| Path::new(a).file_name().unwrap_or(a.as_os_str()).to_string_lossy().into_owned())
         .unwrap_or_else(|| "unknown".into());
     let args = &argv[argv.len().min(1)..];
-    let mediated = match std::env::var("NONO_MEDIATED_COMMANDS") {
+    let mediated = match std::env::var(vars::MEDIATED_COMMANDS) {
         Ok(list) => list.split(',').any(|n| n == name),
         Err(_) => true,
     };
@@ -49,11 +50,11 @@ fn fail(message: impl std::fmt::Display) -> i32 {
 }
 
 fn mediate(name: &str, args: &[OsString]) -> i32 {
-    let Some(socket) = std::env::var_os("NONO_MEDIATION_SOCKET") else {
-        return fail("NONO_MEDIATION_SOCKET not set");
+    let Some(socket) = std::env::var_os(vars::MEDIATION_SOCKET) else {
+        return fail(format_args!("{} not set", vars::MEDIATION_SOCKET));
     };
-    let Ok(token) = std::env::var("NONO_SESSION_TOKEN") else {
-        return fail("NONO_SESSION_TOKEN not set");
+    let Ok(token) = std::env::var(vars::SESSION_TOKEN) else {
+        return fail(format_args!("{} not set", vars::SESSION_TOKEN));
     };
     let mut text_args = Vec::with_capacity(args.len());
     for (i, arg) in args.iter().enumerate() {
@@ -93,7 +94,7 @@ fn is_executable_file(path: &Path) -> bool {
 /// The real binary for an audited command: the session's record, else the first match on
 /// `PATH` that is neither in the shim directory nor the shim itself.
 pub fn real_binary(name: &str) -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("NONO_SHIM_SOURCES_DIR") {
+    if let Some(dir) = std::env::var_os(vars::SHIM_SOURCES_DIR) {
         if let Ok(recorded) = std::fs::read_to_string(Path::new(&dir).join(name)) {
             let recorded = PathBuf::from(recorded.trim());
             if is_executable_file(&recorded) {
@@ -101,7 +102,7 @@ pub fn real_binary(name: &str) -> Option<PathBuf> {
             }
         }
     }
-    let shim_dir = std::env::var_os("NONO_SHIM_DIR").map(PathBuf::from);
+    let shim_dir = std::env::var_os(vars::SHIM_DIR).map(PathBuf::from);
     let shim_dir_resolved = shim_dir.as_ref().and_then(|d| d.canonicalize().ok());
     let me = std::env::current_exe().ok().and_then(|p| p.canonicalize().ok());
     std::env::split_paths(&std::env::var_os("PATH")?)
@@ -119,7 +120,7 @@ fn audit_run(name: &str, args: &[OsString]) -> i32 {
         Err(e) => return fail(format!("exec failed for {}: {e}", real.display())),
     };
     let exit_code = status.code().unwrap_or(1);
-    if let Some(socket) = std::env::var_os("NONO_AUDIT_SOCKET") {
+    if let Some(socket) = std::env::var_os(vars::AUDIT_SOCKET) {
         send_audit(&socket, name, args, exit_code);
     }
     exit_code
@@ -128,14 +129,15 @@ fn audit_run(name: &str, args: &[OsString]) -> i32 {
 /// One datagram, errors ignored: auditing never changes the command's outcome.
 fn send_audit(socket: &OsStr, name: &str, args: &[OsString], exit_code: i32) {
     let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let event = serde_json::json!({
-        "command": name,
-        "args": args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>(),
-        "ts": ts,
-        "exit_code": exit_code,
-        "command_pid": std::process::id(),
-    });
+    let event = AuditDatagram {
+        command: name.to_string(),
+        args: args.iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+        ts,
+        exit_code,
+        command_pid: Some(std::process::id()),
+    };
+    let Ok(payload) = serde_json::to_vec(&event) else { return };
     if let Ok(sock) = std::os::unix::net::UnixDatagram::unbound() {
-        let _ = sock.send_to(event.to_string().as_bytes(), socket);
+        let _ = sock.send_to(&payload, socket);
     }
 }

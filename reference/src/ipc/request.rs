@@ -3,7 +3,7 @@
 //!
 //! # Deciding
 //!
-//! [`Supervisor::decide`] checks, in order, and denies with a reason at the first failure:
+//! [`RequestServer::decide`] checks, in order, and denies with a reason at the first failure:
 //!
 //! 1. the `request_id` is non-empty and new in this session (a repeat is a replay; at most
 //!    [`MAX_TRACKED_IDS`] ids are tracked, after which every request is denied);
@@ -123,17 +123,17 @@ impl Prompt for TerminalPrompt {
 }
 
 /// The supervisor's side of the socket: decides requests and answers them.
-pub struct Supervisor {
+pub struct RequestServer {
     policy: RequestPolicy,
     prompt: Option<Box<dyn Prompt>>,
     seen: HashSet<String>,
     quiet: bool,
 }
 
-impl Supervisor {
+impl RequestServer {
     /// A supervisor deciding with `policy` alone.
-    pub fn new(policy: RequestPolicy) -> Supervisor {
-        Supervisor {
+    pub fn new(policy: RequestPolicy) -> RequestServer {
+        RequestServer {
             policy,
             prompt: None,
             seen: HashSet::new(),
@@ -142,13 +142,13 @@ impl Supervisor {
     }
 
     /// Also asks `prompt` about requests the policy does not cover.
-    pub fn with_prompt(mut self, prompt: Box<dyn Prompt>) -> Supervisor {
+    pub fn with_prompt(mut self, prompt: Box<dyn Prompt>) -> RequestServer {
         self.prompt = Some(prompt);
         self
     }
 
     /// Does not report malformed messages on stderr.
-    pub fn quiet(mut self) -> Supervisor {
+    pub fn quiet(mut self) -> RequestServer {
         self.quiet = true;
         self
     }
@@ -494,7 +494,7 @@ mod tests {
     fn grant_opens_with_the_requested_mode_and_nothing_more() {
         let fx = Fixture::new();
         let file = fx.file("req/a.txt", "alpha");
-        let mut sup = Supervisor::new(fx.policy("req", AccessMode::Read));
+        let mut sup = RequestServer::new(fx.policy("req", AccessMode::Read));
         let (fd, decision) = sup.decide(&req("1", &file, AccessMode::Read));
         assert!(decision.is_granted(), "{decision:?}");
         let mut f = std::fs::File::from(fd.unwrap());
@@ -517,7 +517,7 @@ mod tests {
         let inside = fx.file("req/in", "x");
         let outside = fx.file("other/out", "x");
         std::os::unix::fs::symlink(&outside, fx.path("req/link")).unwrap();
-        let mut sup = Supervisor::new(fx.policy("req", AccessMode::ReadWrite));
+        let mut sup = RequestServer::new(fx.policy("req", AccessMode::ReadWrite));
         let cases: [(&str, PathBuf, &str); 5] = [
             ("a", outside.clone(), "not covered"),
             ("b", PathBuf::from("relative/in"), "absolute"),
@@ -542,7 +542,7 @@ mod tests {
         let fifo = fx.path("req/fifo");
         std::fs::create_dir_all(fifo.parent().unwrap()).unwrap();
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
-        let mut sup = Supervisor::new(fx.policy("req", AccessMode::Read));
+        let mut sup = RequestServer::new(fx.policy("req", AccessMode::Read));
         let (fd, decision) = sup.decide(&req("1", &fifo, AccessMode::Read));
         assert!(fd.is_none());
         assert!(reason(&decision).contains("regular file"), "{decision:?}");
@@ -561,13 +561,13 @@ mod tests {
         let fx = Fixture::new();
         let outside = fx.file("other/out", "o");
         let mut yes =
-            Supervisor::new(RequestPolicy::deny_all()).with_prompt(Box::new(Answer(true, 0)));
+            RequestServer::new(RequestPolicy::deny_all()).with_prompt(Box::new(Answer(true, 0)));
         assert!(yes
             .decide(&req("1", &outside, AccessMode::Read))
             .1
             .is_granted());
         let mut no =
-            Supervisor::new(RequestPolicy::deny_all()).with_prompt(Box::new(Answer(false, 0)));
+            RequestServer::new(RequestPolicy::deny_all()).with_prompt(Box::new(Answer(false, 0)));
         assert!(reason(&no.decide(&req("1", &outside, AccessMode::Read)).1).contains("user"));
     }
 
@@ -577,7 +577,7 @@ mod tests {
         let file = fx.file("req/f", "payload");
         let policy = fx.policy("req", AccessMode::ReadWrite);
         let (sup_end, child_end) = super::super::socket::pair().unwrap();
-        let server = std::thread::spawn(move || Supervisor::new(policy).quiet().serve(&sup_end));
+        let server = std::thread::spawn(move || RequestServer::new(policy).quiet().serve(&sup_end));
         let mut client = Client::new(child_end);
 
         let (decision, fd) = client

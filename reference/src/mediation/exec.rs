@@ -9,13 +9,11 @@
 //! A per-command sandbox is prepared here, in the server thread, and enforced in the child
 //! between fork and exec, so a failure to build it is an error before anything runs.
 
-use crate::capability::{AccessMode, CapabilitySet, FsCapability, Source};
-use crate::profile::format::CommandSandbox;
 use crate::sandbox;
 use std::ffi::OsString;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 
@@ -90,46 +88,4 @@ pub fn buffered(mut plan: Plan, started: impl FnOnce(u32)) -> std::io::Result<Ou
     started(child.id());
     let out = child.wait_with_output()?;
     Ok(Output { stdout: out.stdout, stderr: out.stderr, exit_code: exit_code(out.status) })
-}
-
-/// The capability set of a command's own sandbox: the system grants, its real binary's
-/// directory, the shim (so nested mediated calls work), and the profile's `fs_*` lists.
-/// Paths that do not exist are skipped. `allowed_hosts` closes the network too: the
-/// caller opens the port of the command's proxy (see [`crate::proxy`]).
-pub fn sandbox_capabilities(sandbox: &CommandSandbox, real_binary: &Path, shim_paths: &[&Path]) -> crate::Result<CapabilitySet> {
-    let mut caps = CapabilitySet::new();
-    crate::system::add_system_grants(&mut caps);
-    let add = |caps: &mut CapabilitySet, label: &str, path: &Path, access: AccessMode, file: bool| -> crate::Result<()> {
-        let cap = if file {
-            FsCapability::file(label, path, access, Source::User)
-        } else {
-            FsCapability::directory(label, path, access, Source::User)
-        };
-        match cap {
-            Ok(cap) => caps.add(cap),
-            Err(crate::Error::PathNotFound { .. }) => {}
-            Err(other) => return Err(other),
-        }
-        Ok(())
-    };
-    if let Some(dir) = real_binary.parent() {
-        add(&mut caps, "mediated binary directory", dir, AccessMode::Read, false)?;
-    }
-    add(&mut caps, "mediated binary", real_binary, AccessMode::Read, true)?;
-    for path in shim_paths {
-        add(&mut caps, "mediation shim", path, AccessMode::Read, path.is_file())?;
-    }
-    let lists: [(&str, &Vec<String>, AccessMode, bool); 4] = [
-        ("sandbox.fs_read", &sandbox.fs_read, AccessMode::Read, false),
-        ("sandbox.fs_read_file", &sandbox.fs_read_file, AccessMode::Read, true),
-        ("sandbox.fs_write", &sandbox.fs_write, AccessMode::Write, false),
-        ("sandbox.fs_write_file", &sandbox.fs_write_file, AccessMode::Write, true),
-    ];
-    for (label, paths, access, file) in lists {
-        for path in paths {
-            add(&mut caps, label, Path::new(path), access, file)?;
-        }
-    }
-    caps.network.block = sandbox.network.block || !sandbox.network.allowed_hosts.is_empty();
-    Ok(caps)
 }

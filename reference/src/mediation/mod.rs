@@ -5,6 +5,7 @@
 //! * [`wire`]: the shim's request and the server's answer (framing and fd passing from
 //!   [`crate::ipc`]);
 //! * [`policy`]: the server's decision for a request, a pure function;
+//! * [`context`]: the context tokens that tell a command the server started from the agent;
 //! * [`exec`]: running the real binary, streamed or buffered, under its own sandbox;
 //! * [`server`]: the threads that tie these together;
 //! * [`audit`]: the log every decision lands in, scrubbed of secrets;
@@ -12,6 +13,7 @@
 
 pub mod approver;
 pub mod audit;
+pub mod context;
 pub mod exec;
 pub mod policy;
 pub mod server;

@@ -5,7 +5,7 @@
 //! own, so a slow command never delays another answer. A connection that misbehaves
 //! (oversized, truncated or garbage frame, wrong token, missing fds, silence) ends only
 //! itself; it runs nothing and leaves no audit line. The threads live as long as the
-//! supervisor process; the session directory is removed when the [`Session`] drops.
+//! supervisor process; the session directory is removed when the [`MediationSession`] drops.
 //!
 //! No audit line is lost at the end of a session: a mediated request's line is written
 //! before its answer, and an audited shim's datagram is already queued on the audit socket
@@ -17,13 +17,14 @@
 //! goes.
 
 use super::audit::{scrub_args, AuditEvent, AuditLog};
+use super::context::{ContextToken, Contexts};
 use super::exec::{self, Plan};
-use super::policy::{self, Caller, Decision};
-use super::session::{random_hex, Session};
-use super::wire::{ShimRequest, ShimResponse, MAX_REQUEST};
+use super::policy::{self, Decision};
+use super::session::MediationSession;
+use super::wire::{vars, AuditDatagram, ShimRequest, ShimResponse, MAX_REQUEST};
 use crate::broker::Broker;
 use crate::ipc::{fdpass, frame, socket::Listener};
-use crate::profile::format::{Action, Command, Mediation};
+use crate::profile::format::{Action, Command, CommandSandbox, Mediation};
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::os::unix::net::UnixStream;
@@ -54,14 +55,15 @@ pub struct Server {
     /// Authenticated requests not yet logged, and the signal that one finished.
     in_flight: (Mutex<usize>, std::sync::Condvar),
     broker: Mutex<Broker>,
-    /// Context tokens issued to commands the server started: token → (name, pid once known).
-    contexts: Mutex<HashMap<String, (String, Option<u32>)>>,
-    pub sandboxed_pid: AtomicU32,
+    /// Context tokens issued to the commands the server started.
+    contexts: Contexts,
+    /// The agent's pid, once forked.
+    sandboxed_pid: AtomicU32,
 }
 
 impl Server {
     /// A server for `session`, answering by `mediation` (expanded).
-    pub fn new(session: &Session, mediation: Mediation, supervisor_path: Option<&std::ffi::OsStr>) -> std::io::Result<Arc<Server>> {
+    pub fn new(session: &MediationSession, mediation: Mediation, supervisor_path: Option<&std::ffi::OsStr>) -> std::io::Result<Arc<Server>> {
         Ok(Arc::new(Server {
             audit_socket: session.audit_socket.try_clone()?,
             audit_turn: Mutex::new(()),
@@ -77,14 +79,15 @@ impl Server {
             base_env: std::env::vars_os().collect(),
             audit: session.audit.clone(),
             broker: Mutex::new(Broker::new()),
-            contexts: Mutex::new(HashMap::new()),
+            contexts: Contexts::default(),
             sandboxed_pid: AtomicU32::new(0),
         }))
     }
 
-    /// Starts the threads on the session's sockets. Call after the agent was forked (a
-    /// process must not fork while it has threads).
-    pub fn start(self: &Arc<Self>, listener: Arc<Listener>) -> std::io::Result<()> {
+    /// Starts the threads on the session's sockets, serving the agent `agent_pid`. Call
+    /// after the agent was forked (a process must not fork while it has threads).
+    pub fn start(self: &Arc<Self>, agent_pid: u32, listener: Arc<Listener>) -> std::io::Result<()> {
+        self.sandboxed_pid.store(agent_pid, Ordering::SeqCst);
         let server = self.clone();
         std::thread::Builder::new().name("nono-mediation".into()).spawn(move || server.accept_loop(listener))?;
         let server = self.clone();
@@ -129,7 +132,7 @@ impl Server {
         };
         let stdio: [std::os::fd::OwnedFd; 3] = stdio.try_into().expect("recv_fds returns exactly three");
         let _logging = InFlight::enter(&self.in_flight);
-        let caller = self.caller(&request, peer_pid);
+        let caller = self.contexts.caller(request.env.get(vars::SANDBOX_CONTEXT).map(String::as_str), peer_pid);
         let decision = policy::evaluate(&self.mediation, &caller, &request.command, &request.args);
         let action_type = decision.action_type();
         let response = self.decide(&request, decision, stdio);
@@ -159,36 +162,14 @@ impl Server {
         }
     }
 
-    /// The agent, unless the request carries a context this server issued and (on Linux)
-    /// the connecting process descends from the command it was issued to.
-    fn caller(&self, request: &ShimRequest, peer_pid: Option<u32>) -> Caller {
-        let Some(context) = request.env.get("NONO_SANDBOX_CONTEXT") else { return Caller::Agent };
-        // A command can call back before the server has recorded its pid (the record is made
-        // right after spawn returns): wait for it rather than judge without it.
-        let deadline = std::time::Instant::now() + Duration::from_secs(2);
-        loop {
-            let contexts = self.contexts.lock().unwrap_or_else(|p| p.into_inner());
-            match contexts.get(context) {
-                None => return Caller::Agent,
-                Some((name, Some(owner))) => {
-                    return if descends_from(peer_pid, *owner) { Caller::Parent(name.clone()) } else { Caller::Agent };
-                }
-                Some((_, None)) if std::time::Instant::now() >= deadline => return Caller::Agent,
-                Some((_, None)) => {}
-            }
-            drop(contexts);
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
-
     fn decide(&self, request: &ShimRequest, decision: Decision<'_>, stdio: [std::os::fd::OwnedFd; 3]) -> ShimResponse {
         match decision {
             Decision::Unknown => {
                 ShimResponse::error(127, format!("nono-mediation: command '{}' not configured\n", request.command))
             }
             Decision::Denied(why) => ShimResponse::error(126, format!("nono-mediation: {why}\n")),
-            Decision::Direct(command) => self.stream(request, command, false, stdio),
-            Decision::Passthrough { command, .. } => self.stream(request, command, true, stdio),
+            Decision::Direct(command) => self.stream(request, command, None, stdio),
+            Decision::Passthrough { command, sandbox } => self.stream(request, command, sandbox, stdio),
             Decision::Intercept { command, action, admin } => {
                 drop(stdio);
                 let approver = || super::approver::find(self.supervisor_path.as_deref());
@@ -200,14 +181,14 @@ impl Server {
         }
     }
 
-    fn stream(&self, request: &ShimRequest, command: &Command, sandboxed: bool, stdio: [std::os::fd::OwnedFd; 3]) -> ShimResponse {
-        let plan = match self.plan(request, command, None, sandboxed) {
+    /// Runs the real binary streamed, under `sandbox` when the decision gave one.
+    fn stream(&self, request: &ShimRequest, command: &Command, sandbox: Option<&CommandSandbox>, stdio: [std::os::fd::OwnedFd; 3]) -> ShimResponse {
+        let (context, plan) = match self.plan(request, command, None, sandbox) {
             Ok(plan) => plan,
             Err(message) => return ShimResponse::error(1, message),
         };
-        let (context, plan) = plan;
-        let result = exec::streaming(plan, stdio, |pid| self.bind_context(&context, pid));
-        self.forget_context(&context);
+        let result = exec::streaming(plan, stdio, |pid| context.bind(pid));
+        drop(context);
         match result {
             Ok(code) => ShimResponse { exit_code: code, ..Default::default() },
             Err(e) => ShimResponse::error(1, format!("nono-mediation: exec failed: {e}\n")),
@@ -222,12 +203,13 @@ impl Server {
             Action::Capture { script } => (script.as_deref(), true),
             Action::Approve { script } => (script.as_deref(), false),
         };
-        let (context, plan) = match self.plan(request, command, script, false) {
+        // Intercept actions run unsandboxed, as in the seed pull request.
+        let (context, plan) = match self.plan(request, command, script, None) {
             Ok(plan) => plan,
             Err(message) => return ShimResponse::error(1, message),
         };
-        let result = exec::buffered(plan, |pid| self.bind_context(&context, pid));
-        self.forget_context(&context);
+        let result = exec::buffered(plan, |pid| context.bind(pid));
+        drop(context);
         let output = match result {
             Ok(output) => output,
             Err(e) => return ShimResponse::error(1, format!("nono-mediation: exec failed: {e}\n")),
@@ -245,8 +227,9 @@ impl Server {
         }
     }
 
-    /// Program, arguments (nonces rewritten), environment, working directory and sandbox.
-    fn plan(&self, request: &ShimRequest, command: &Command, script: Option<&str>, sandboxed: bool) -> Result<(String, Plan), String> {
+    /// Program, arguments (nonces rewritten), environment, working directory and sandbox,
+    /// and the context token the command's own calls will carry.
+    fn plan(&self, request: &ShimRequest, command: &Command, script: Option<&str>, sandbox: Option<&CommandSandbox>) -> Result<(ContextToken<'_>, Plan), String> {
         let real = self.real_paths.get(&command.name).cloned().ok_or_else(|| {
             format!("nono-mediation: no real binary for '{}'\n", command.name)
         })?;
@@ -267,13 +250,12 @@ impl Server {
         let mut env = broker.rewrite_env(env, &[] as &[&str]);
         let args = broker.rewrite_args(&request.args);
         drop(broker);
-        let context = random_hex(32).map_err(|e| format!("nono-mediation: {e}\n"))?;
-        self.contexts.lock().unwrap_or_else(|p| p.into_inner()).insert(context.clone(), (command.name.clone(), None));
+        let context = self.contexts.issue(&command.name).map_err(|e| format!("nono-mediation: {e}\n"))?;
         for (name, value) in &self.shim_env {
             env.retain(|(k, _)| k != name);
             env.push((name.clone(), value.clone()));
         }
-        env.push(("NONO_SANDBOX_CONTEXT".into(), context.clone().into()));
+        env.push((vars::SANDBOX_CONTEXT.into(), context.value().into()));
         // The caller's directory; else ours, as the fork does for older shims.
         let cwd = request
             .cwd
@@ -283,10 +265,10 @@ impl Server {
             .or_else(|| std::env::current_dir().ok())
             .unwrap_or_else(|| PathBuf::from("/"));
         let mut proxy = None;
-        let sandbox = match (&command.sandbox, sandboxed) {
-            (Some(config), true) => {
+        let sandbox = match sandbox {
+            Some(config) => {
                 let shims: Vec<&std::path::Path> = self.shim_paths.iter().map(PathBuf::as_path).collect();
-                let mut caps = exec::sandbox_capabilities(config, &real, &shims).map_err(|e| format!("nono-mediation: exec failed: {e}\n"))?;
+                let mut caps = crate::policy::command_sandbox(config, &real, &shims).map_err(|e| format!("nono-mediation: exec failed: {e}\n"))?;
                 // allowed_hosts without block: the command's own proxy (notes PE-8, SBX-6).
                 if !config.network.block && !config.network.allowed_hosts.is_empty() {
                     let handle = crate::proxy::start(&config.network.allowed_hosts, 0)
@@ -300,17 +282,13 @@ impl Server {
                 }
                 Some(crate::sandbox::prepare(&caps).map_err(|e| format!("nono-mediation: exec failed: {e}\n"))?)
             }
-            _ => None,
+            None => None,
         };
         let (program, args) = match script {
             Some(script) => (PathBuf::from("/bin/sh"), vec!["-c".into(), script.into()]),
             None => (real, args),
         };
-        Ok((context.clone(), Plan { program, args, env, cwd, sandbox, proxy }))
-    }
-
-    fn forget_context(&self, context: &str) {
-        self.contexts.lock().unwrap_or_else(|p| p.into_inner()).remove(context);
+        Ok((context, Plan { program, args, env, cwd, sandbox, proxy }))
     }
 
     /// Events from audited shims: waits until one is queued, then takes and writes every
@@ -360,7 +338,7 @@ impl Server {
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(_) => return,
             };
-            let Ok(sent) = serde_json::from_slice::<AuditEvent>(&buf[..n]) else { continue };
+            let Ok(sent) = serde_json::from_slice::<AuditDatagram>(&buf[..n]) else { continue };
             let event = AuditEvent {
                 command: sent.command,
                 args: scrub_args(&sent.args),
@@ -371,13 +349,6 @@ impl Server {
                 ..self.event_base()
             };
             let _ = self.audit.append(&event);
-        }
-    }
-
-    /// Records the pid of a command the server started, once known (see [`Server::caller`]).
-    pub fn bind_context(&self, context: &str, pid: u32) {
-        if let Some(entry) = self.contexts.lock().unwrap_or_else(|p| p.into_inner()).get_mut(context) {
-            entry.1 = Some(pid);
         }
     }
 }
@@ -420,31 +391,4 @@ fn invocation(request: &ShimRequest) -> String {
 /// Compares without an early exit, so timing does not tell how much of a token was right.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Does process `pid` descend from (or equal) `ancestor`? Read from `/proc` on Linux;
-/// elsewhere the context token alone decides.
-fn descends_from(pid: Option<u32>, ancestor: u32) -> bool {
-    if !cfg!(target_os = "linux") {
-        return true;
-    }
-    let mut current = match pid {
-        Some(pid) => pid,
-        None => return false,
-    };
-    for _ in 0..64 {
-        if current == ancestor {
-            return true;
-        }
-        if current <= 1 {
-            return false;
-        }
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{current}/stat")) else { return false };
-        // The command name may hold spaces and parentheses: the fields follow the last ')'.
-        let Some(ppid) = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).and_then(|p| p.parse().ok()) else {
-            return false;
-        };
-        current = ppid;
-    }
-    false
 }

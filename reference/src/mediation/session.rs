@@ -14,11 +14,14 @@
 //! The kipz fork keeps one log for all sessions in `~/.nono/sessions/audit.jsonl`; the
 //! reference keeps one per session, so a session's lines are found by its ID.
 //!
-//! The session directory is removed when the [`Session`] is dropped; directories of
+//! The session directory is removed when the [`MediationSession`] is dropped; directories of
 //! sessions whose supervisor died without cleaning up are removed when the next session
 //! starts. The audit log stays in the state directory, which no default grant covers.
 
 use super::audit::AuditLog;
+use super::wire::vars;
+use crate::capability::{AccessMode, FsCapability, Source};
+use crate::seatbelt::{SocketMode, SocketScope, UnixSocketGrant};
 use crate::ipc::socket::Listener;
 use crate::profile::format::Mediation;
 use std::ffi::OsString;
@@ -34,8 +37,8 @@ pub struct Resolved {
     pub real_path: PathBuf,
 }
 
-/// A live session.
-pub struct Session {
+/// A live mediation session: its private directory, shims, sockets and audit log.
+pub struct MediationSession {
     /// 16 lower-case hex characters.
     pub id: String,
     /// The private session directory.
@@ -99,10 +102,10 @@ pub fn which(name: &str, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
     })
 }
 
-impl Session {
+impl MediationSession {
     /// Sets a session up for `mediation` (which must be active). `path` is the supervisor's
     /// `PATH`, where real binaries without `binary_path` are looked up.
-    pub fn create(mediation: &Mediation, shim_binary: &Path, path: Option<&std::ffi::OsStr>) -> Result<Session, SetupError> {
+    pub fn create(mediation: &Mediation, shim_binary: &Path, path: Option<&std::ffi::OsStr>) -> Result<MediationSession, SetupError> {
         let mut commands = vec![];
         let mut warnings = vec![];
         for command in &mediation.commands {
@@ -165,7 +168,7 @@ impl Session {
         let audit = Arc::new(AuditLog::open(&state_dir.join("audit.jsonl")).map_err(fail("opening the audit log"))?);
         let token = random_hex(32)?;
         std::mem::forget(guard);
-        Ok(Session {
+        Ok(MediationSession {
             id,
             dir,
             shim_dir,
@@ -201,17 +204,52 @@ impl Session {
         search.push(path.unwrap_or_default());
         vec![
             ("PATH".into(), search),
-            ("NONO_MEDIATION_SOCKET".into(), self.mediation.path().into()),
-            ("NONO_SESSION_TOKEN".into(), self.token.clone().into()),
-            ("NONO_SHIM_DIR".into(), self.shim_dir.clone().into()),
-            ("NONO_MEDIATED_COMMANDS".into(), self.mediated_names().into()),
-            ("NONO_AUDIT_SOCKET".into(), self.audit_socket_path.clone().into()),
-            ("NONO_SHIM_SOURCES_DIR".into(), self.sources_dir.clone().into()),
+            (vars::MEDIATION_SOCKET.into(), self.mediation.path().into()),
+            (vars::SESSION_TOKEN.into(), self.token.clone().into()),
+            (vars::SHIM_DIR.into(), self.shim_dir.clone().into()),
+            (vars::MEDIATED_COMMANDS.into(), self.mediated_names().into()),
+            (vars::AUDIT_SOCKET.into(), self.audit_socket_path.clone().into()),
+            (vars::SHIM_SOURCES_DIR.into(), self.sources_dir.clone().into()),
         ]
+    }
+    /// The agent's grants on the session: it runs the shims, so it reads them and the
+    /// records of the real binaries, and its shims connect to the two sockets. Landlock does
+    /// not govern connecting to a named Unix socket, but the grants name the sockets for
+    /// every backend (Seatbelt counts a Unix-socket connect as networking, which
+    /// `network.block` denies).
+    pub fn agent_grants(&self) -> crate::Result<Vec<FsCapability>> {
+        let mediation_socket = self.mediation.path().to_path_buf();
+        let grants = [
+            ("mediation shims", &self.shim_dir, false, AccessMode::Read),
+            ("mediation shim records", &self.sources_dir, false, AccessMode::Read),
+            ("mediation shim", &self.shim_binary, true, AccessMode::Read),
+            ("mediation socket", &mediation_socket, true, AccessMode::ReadWrite),
+            ("mediation audit socket", &self.audit_socket_path, true, AccessMode::ReadWrite),
+        ];
+        grants
+            .into_iter()
+            .map(|(label, path, file, access)| {
+                if file {
+                    FsCapability::file(label, path, access, Source::System)
+                } else {
+                    FsCapability::directory(label, path, access, Source::System)
+                }
+            })
+            .collect()
     }
 }
 
-impl Drop for Session {
+/// The agent's Seatbelt grant on a mediation session's sockets (seed commit 15,
+/// mediation-spec AGT-2): connecting to the sockets directly inside the session directory
+/// (`mediation.sock`, `control.sock`, `audit.sock`), never deeper. Seatbelt counts that
+/// connect as network-outbound, which a blocked or proxy-only network denies; Landlock does
+/// not filter pathname sockets, so only the Seatbelt backend needs it.
+pub fn socket_grant(session_dir: &Path) -> UnixSocketGrant {
+    let resolved = session_dir.canonicalize().unwrap_or_else(|_| session_dir.to_path_buf());
+    UnixSocketGrant { original: session_dir.to_path_buf(), resolved, scope: SocketScope::DirChildren, mode: SocketMode::Connect }
+}
+
+impl Drop for MediationSession {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -264,5 +302,34 @@ fn remove_orphans(temp: &Path) {
         if ours && !alive {
             let _ = std::fs::remove_dir_all(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capability::CapabilitySet;
+    use crate::seatbelt::{NetworkMode, SeatbeltOptions};
+
+    #[test]
+    fn the_socket_grant_lets_the_agent_reach_the_session_sockets_under_a_closed_network() {
+        let dir = tempfile::tempdir().unwrap();
+        let link_parent = tempfile::tempdir().unwrap();
+        let link = link_parent.path().join("session-link");
+        std::os::unix::fs::symlink(dir.path(), &link).unwrap();
+        let options = SeatbeltOptions {
+            network: NetworkMode::ProxyOnly { port: 3128, bind_ports: vec![] },
+            unix_sockets: vec![socket_grant(&link)],
+            ..Default::default()
+        };
+        let profile = crate::seatbelt::generate(&CapabilitySet::new(), &options).unwrap();
+        let escape = |p: &Path| crate::seatbelt::sbpl::regex_escape(p.to_str().unwrap());
+        let real = dir.path().canonicalize().unwrap();
+        for form in [real.as_path(), link.as_path()] {
+            let rule = format!(r#"(allow network-outbound (regex "^{}/[^/]+$"))"#, escape(form));
+            assert!(profile.lines().any(|l| l == rule), "missing {rule}\n{profile}");
+        }
+        assert!(profile.lines().any(|l| l == "(allow system-socket (socket-domain AF_UNIX))"), "{profile}");
+        assert!(!profile.contains(&format!("(subpath \"{}\")", real.display())), "never the whole subtree\n{profile}");
     }
 }

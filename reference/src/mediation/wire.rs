@@ -8,57 +8,16 @@
 //! Requests are at most [`MAX_REQUEST`] bytes (the agent's whole environment travels in
 //! them); a longer claimed length ends the connection before anything is allocated.
 //! Framing and fd passing are the supervisor IPC's ([`crate::ipc`]).
+//!
+//! The message types, the session variable names ([`vars`]) and the audited shim's
+//! [`AuditDatagram`] live in the dependency-free `nono-shim-protocol` crate, which the shim
+//! shares; they are re-exported here.
 
 use crate::ipc::{fdpass, frame};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+pub use nono_shim_protocol::{vars, AuditDatagram, ShimRequest, ShimResponse, MAX_REQUEST, MAX_RESPONSE};
 use std::os::fd::BorrowedFd;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-
-/// Largest request frame: 1 MiB.
-pub const MAX_REQUEST: usize = 1024 * 1024;
-
-/// Largest response frame: 64 MiB (buffered output of `approve` and failed `capture`).
-pub const MAX_RESPONSE: usize = 64 * 1024 * 1024;
-
-/// What a shim asks.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ShimRequest {
-    /// The command name (the shim's `argv[0]` file name).
-    pub command: String,
-    /// `argv[1..]`.
-    pub args: Vec<String>,
-    /// `NONO_SESSION_TOKEN`.
-    pub session_token: String,
-    /// The shim's whole environment.
-    #[serde(default)]
-    pub env: BTreeMap<String, String>,
-    /// The shim's pid.
-    #[serde(default)]
-    pub pid: u32,
-    /// The shim's working directory, when it could be read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cwd: Option<String>,
-}
-
-/// The server's answer.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ShimResponse {
-    /// Written by the shim to its fd 1.
-    pub stdout: String,
-    /// Written by the shim to its fd 2.
-    pub stderr: String,
-    /// The shim's exit code.
-    pub exit_code: i32,
-}
-
-impl ShimResponse {
-    /// An answer with only a message on stderr.
-    pub fn error(exit_code: i32, message: impl Into<String>) -> ShimResponse {
-        ShimResponse { stdout: String::new(), stderr: message.into(), exit_code }
-    }
-}
 
 /// Why an exchange failed, from the shim's side.
 #[derive(Debug)]

@@ -1,98 +1,10 @@
-//! Turning a resolved, expanded profile into what `run` enforces: filesystem and network
-//! capabilities, and the program's environment.
+//! Applying a resolved, expanded profile to the program's environment.
 //!
-//! A profile path that does not exist is skipped with a warning (profiles are shared
-//! between machines; `~/.pyenv` is absent on many), whereas a command-line flag naming a
-//! missing path is an error. Anything else wrong with a path (a file where a directory is
-//! required) is an error, and so is a `deny` entry that a grant covers: Landlock cannot
-//! carve a hole out of a granted directory, so the run is refused rather than weaker.
+//! The profile's grants (filesystem, working directory, network) become capabilities in
+//! [`crate::policy`], together with the flags', by one path for every command.
 
-use super::format::{Profile, WorkdirAccess};
-use crate::capability::{AccessMode, CapabilitySet, FsCapability, Source};
-use crate::error::{Error, Result};
+use super::format::Profile;
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
-
-/// Adds the profile's grants to `caps`; returns warnings for skipped paths.
-pub fn add_capabilities(profile: &Profile, caps: &mut CapabilitySet, workdir: &Path) -> Result<Vec<String>> {
-    let mut warnings = vec![];
-    let fs = &profile.filesystem;
-    let lists: [(&str, &Vec<String>, AccessMode, Kind); 6] = [
-        ("allow", &fs.allow, AccessMode::ReadWrite, Kind::Directory),
-        ("read", &fs.read, AccessMode::Read, Kind::Either),
-        ("write", &fs.write, AccessMode::Write, Kind::Directory),
-        ("allow_file", &fs.allow_file, AccessMode::ReadWrite, Kind::File),
-        ("read_file", &fs.read_file, AccessMode::Read, Kind::File),
-        ("write_file", &fs.write_file, AccessMode::Write, Kind::File),
-    ];
-    for (key, paths, access, kind) in lists {
-        for (i, path) in paths.iter().enumerate() {
-            let label = format!("profile filesystem.{key}[{i}]");
-            let path = Path::new(path);
-            let is_file = match kind {
-                Kind::Directory => false,
-                Kind::File => true,
-                Kind::Either => path.is_file(),
-            };
-            let cap = if is_file {
-                FsCapability::file(&label, path, access, Source::User)
-            } else {
-                FsCapability::directory(&label, path, access, Source::User)
-            };
-            match cap {
-                Ok(cap) => caps.add(cap),
-                Err(Error::PathNotFound { flag, path }) => {
-                    warnings.push(format!("{flag} {}: path does not exist; skipped", path.display()))
-                }
-                Err(other) => return Err(other),
-            }
-        }
-    }
-    let workdir_access = match profile.workdir.access {
-        WorkdirAccess::None => None,
-        WorkdirAccess::Read => Some(AccessMode::Read),
-        WorkdirAccess::Write => Some(AccessMode::Write),
-        WorkdirAccess::Readwrite => Some(AccessMode::ReadWrite),
-    };
-    if let Some(access) = workdir_access {
-        caps.add(FsCapability::directory("profile workdir.access", workdir, access, Source::User)?);
-    }
-    check_denies(&fs.deny, caps)?;
-    caps.network.block |= profile.network.block;
-    for port in &profile.network.connect_port {
-        if !caps.network.connect_ports.contains(port) {
-            caps.network.connect_ports.push(*port);
-        }
-    }
-    for port in &profile.network.listen_port {
-        if !caps.network.bind_ports.contains(port) {
-            caps.network.bind_ports.push(*port);
-        }
-    }
-    Ok(warnings)
-}
-
-enum Kind {
-    Directory,
-    File,
-    Either,
-}
-
-/// A deny path inside (or equal to) any granted path is a conflict Landlock cannot enforce.
-fn check_denies(denies: &[String], caps: &CapabilitySet) -> Result<()> {
-    for (i, deny) in denies.iter().enumerate() {
-        let deny_path = Path::new(deny);
-        let resolved: PathBuf = deny_path.canonicalize().unwrap_or_else(|_| deny_path.to_path_buf());
-        if let Some(grant) = caps.fs.iter().find(|c| resolved.starts_with(&c.resolved)) {
-            return Err(Error::PolicyConflict(format!(
-                "profile filesystem.deny[{i}] {deny} lies inside the grant {} (from {}); Landlock cannot deny part of a granted directory, so the run is refused",
-                grant.resolved.display(),
-                grant.original.display()
-            )));
-        }
-    }
-    Ok(())
-}
 
 /// The program's environment under the profile, applied in this order to the (already
 /// scrubbed) inherited variables: names in `mediation.env.block` and matches of
@@ -129,6 +41,7 @@ pub fn matches(pattern: &str, name: &str) -> bool {
 mod tests {
     use super::*;
     use crate::profile::format::parse;
+    use std::path::Path;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
         pairs.iter().map(|(k, v)| (k.into(), v.into())).collect()

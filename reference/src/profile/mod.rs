@@ -2,7 +2,7 @@
 //!
 //! A profile is loaded in four steps, one module each:
 //!
-//! 1. [`format`]: the file is read as JSONC (comments allowed) into typed structs that
+//! 1. [`format`]: the file is read as JSONC (comments allowed, [`jsonc`]) into typed structs that
 //!    reject unknown keys and wrong types, then checked for what types cannot say
 //!    (environment patterns, names a profile may not set, duplicate commands). Every error
 //!    names the file, the JSON path and, where known, the line and column ([`error`]).
@@ -12,7 +12,8 @@
 //! 4. [`expand`]: `~`, `$HOME`, `$WORKDIR`, `$TMPDIR`, `$XDG_*` and other `$VARS` in path
 //!    fields are replaced from the environment.
 //!
-//! [`apply`] then turns the result into capabilities and an environment for `run`.
+//! [`apply`] then applies it to the program's environment; its grants become capabilities in
+//! [`crate::policy`].
 //!
 //! ```
 //! use nono_reference::profile::{self, expand::Vars, resolve::Lookup};
@@ -26,6 +27,7 @@ pub mod apply;
 pub mod error;
 pub mod expand;
 pub mod format;
+pub mod jsonc;
 pub mod merge;
 pub mod resolve;
 

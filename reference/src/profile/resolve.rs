@@ -13,7 +13,8 @@
 //! (a diamond) is fine.
 
 use super::error::{ErrorClass, ProfileError};
-use super::format::{line_column, locate, parse, strip_comments, Profile};
+use super::format::{parse, Profile};
+use super::jsonc::{line_column, locate, strip_comments};
 use super::merge::merge;
 use std::path::{Component, Path, PathBuf};
 

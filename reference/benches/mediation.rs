@@ -81,12 +81,13 @@ fn main() {
     let shim = &shims[0].1;
     let direct = figure(run(shim, &["latency", "/bin/true", &calls]));
     println!("mediation, measured inside the sandbox (median of {CALLS} calls each)");
-    println!("  direct /bin/true                    {direct:8.3} ms");
+    println!("  {:<34} {direct:8.3} ms", "direct /bin/true");
     for (label, shim) in &shims {
         let respond = figure(run(shim, &["latency", "respond-true", &calls]));
         let passthrough = figure(run(shim, &["latency", "pass-true", &calls]));
-        println!("  respond ({label:<11})            {respond:8.3} ms   {:.2}x direct (goal <= 1.3x)", respond / direct);
-        println!("  passthrough /bin/true ({label:<11}) {passthrough:8.3} ms   {:.2}x direct (goal <= 2x)", passthrough / direct);
+        let (respond_row, passthrough_row) = (format!("respond ({label})"), format!("passthrough /bin/true ({label})"));
+        println!("  {respond_row:<34} {respond:8.3} ms   {:.2}x direct (goal <= 1.3x)", respond / direct);
+        println!("  {passthrough_row:<34} {passthrough:8.3} ms   {:.2}x direct (goal <= 2x)", passthrough / direct);
     }
     let bytes = STREAM_BYTES.to_string();
     let cat_direct = figure(run(shim, &["stream", "/bin/cat", &bytes]));

@@ -69,22 +69,44 @@ pub fn grant_lines(caps: &CapabilitySet) -> Vec<String> {
 
 /// nono's sandbox state for `caps`.
 pub fn state_json(caps: &CapabilitySet) -> Value {
-    let fs: Vec<Value> = caps
-        .fs
-        .iter()
-        .map(|cap| {
-            // `resolved` as in nono 0.66, `path` and `source` as in nono 0.81.
-            json!({
-                "original": cap.original,
-                "resolved": cap.resolved,
-                "path": cap.resolved,
-                "access": cap.access.label(),
-                "is_file": cap.is_file,
-                "source": cap.source.label(),
+    serde_json::to_value(State::of(caps)).expect("the state always serialises")
+}
+
+/// The state file's shape, serialised straight from the capability set (no intermediate
+/// JSON tree: the file is written on every run).
+#[derive(serde::Serialize)]
+struct State<'a> {
+    fs: Vec<StateGrant<'a>>,
+    net_blocked: bool,
+}
+
+/// One grant: `resolved` as in nono 0.66, `path` and `source` as in nono 0.81.
+#[derive(serde::Serialize)]
+struct StateGrant<'a> {
+    original: &'a Path,
+    resolved: &'a Path,
+    path: &'a Path,
+    access: &'static str,
+    is_file: bool,
+    source: &'static str,
+}
+
+impl<'a> State<'a> {
+    fn of(caps: &'a CapabilitySet) -> State<'a> {
+        let fs = caps
+            .fs
+            .iter()
+            .map(|cap| StateGrant {
+                original: &cap.original,
+                resolved: &cap.resolved,
+                path: &cap.resolved,
+                access: cap.access.label(),
+                is_file: cap.is_file,
+                source: cap.source.label(),
             })
-        })
-        .collect();
-    json!({ "fs": fs, "net_blocked": caps.network.block })
+            .collect();
+        State { fs, net_blocked: caps.network.block }
+    }
 }
 
 /// The state file of one run; removed when dropped.
@@ -106,7 +128,7 @@ impl CapFile {
         let path = dir.unwrap_or_else(|| PathBuf::from("/tmp")).join(name);
         let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).map_err(io)?;
         let written = CapFile { path };
-        file.write_all(state_json(caps).to_string().as_bytes()).map_err(io)?;
+        file.write_all(&serde_json::to_vec(&State::of(caps)).expect("the state always serialises")).map_err(io)?;
         Ok(written)
     }
 }

@@ -50,6 +50,7 @@ pub mod broker;
 pub mod capability;
 pub mod cli;
 pub mod describe;
+pub mod entry;
 pub mod env;
 pub mod error;
 pub mod mediation;

@@ -152,6 +152,10 @@ pub fn run_with_requests(
                     unsafe { libc::_exit(EXIT_SANDBOX_FAILED) };
                 }
             }
+            // The supervisor ignores SIGPIPE (see `crate::entry`); an ignored signal stays
+            // ignored across exec, and the program must start with the default.
+            // SAFETY: resetting a disposition to the default is async-signal-safe.
+            unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
             let err = nix::unistd::execve(&program, &argv, &envp).unwrap_err();
             eprintln!("nono-ref: cannot execute {display_name}: {}", std::io::Error::from(err));
             unsafe { libc::_exit(EXIT_EXEC_FAILED) }

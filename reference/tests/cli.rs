@@ -129,3 +129,15 @@ fn run_refuses_seatbelt_only_options_on_linux() {
         .code(1)
         .stderr(predicate::str::contains("--deny"));
 }
+
+/// `nono-ref` ignores SIGPIPE itself (a dead client must not kill the supervisor), and an
+/// ignored signal stays ignored across exec: the program must get the default back.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_program_starts_with_sigpipe_at_its_default() {
+    let out = nono_ref().args(["run", "-s", "--", "/bin/cat", "/proc/self/status"]).assert().success().get_output().stdout.clone();
+    let status = String::from_utf8(out).unwrap();
+    let ignored = status.lines().find_map(|l| l.strip_prefix("SigIgn:")).expect("no SigIgn line");
+    let mask = u64::from_str_radix(ignored.trim(), 16).unwrap();
+    assert_eq!(mask & (1 << (libc::SIGPIPE - 1)), 0, "SIGPIPE is ignored in the program: SigIgn {ignored}");
+}

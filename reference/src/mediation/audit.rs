@@ -5,7 +5,8 @@
 //! passwords in URLs become `<redacted>`. Output (`stdout`, `stderr`) is never logged.
 //!
 //! Lines are appended with one `write` each on a file opened with `O_APPEND` and guarded by
-//! a mutex, so concurrent commands never interleave or lose lines.
+//! a mutex, so concurrent commands never interleave or lose lines; a line a full disk cuts
+//! short is removed again, so the log only ever holds whole lines.
 
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
@@ -71,11 +72,18 @@ impl AuditLog {
     }
 
     /// Appends one event as one line, in a single write.
+    ///
+    /// A line that cannot be written whole (a full file system writes what fits, then
+    /// fails) is cut off again, so no fragment is left for the next line to glue itself to
+    /// (MED-AUDIT-010). Shrinking a file needs no space.
     pub fn append(&self, event: &AuditEvent) -> std::io::Result<()> {
         let mut line = serde_json::to_vec(event).expect("an audit event always serialises");
         line.push(b'\n');
         let mut file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        file.write_all(&line)
+        let whole = file.metadata()?.len();
+        file.write_all(&line).inspect_err(|_| {
+            let _ = file.set_len(whole);
+        })
     }
 }
 

@@ -147,8 +147,17 @@ impl Server {
             command_pid: peer_pid.or(Some(request.pid)),
             ..self.event_base()
         };
-        let _ = self.audit.append(&event);
+        self.log(&event);
         let _ = respond(&mut conn, &response);
+    }
+
+    /// Writes one audit line. A line that cannot be written (a full disk) is reported on
+    /// the supervisor's stderr, never the program's stdout (MED-AUDIT-009); the request is
+    /// still answered, and the log keeps only whole lines (MED-AUDIT-010).
+    fn log(&self, event: &AuditEvent) {
+        if let Err(e) = self.audit.append(event) {
+            eprintln!("nono-ref: cannot write the audit line for '{}' to {}: {e}", event.command, self.audit.path().display());
+        }
     }
 
     fn event_base(&self) -> AuditEvent {
@@ -348,7 +357,7 @@ impl Server {
                 command_pid: sent.command_pid,
                 ..self.event_base()
             };
-            let _ = self.audit.append(&event);
+            self.log(&event);
         }
     }
 }

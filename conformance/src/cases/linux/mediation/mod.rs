@@ -25,7 +25,7 @@
 //!
 //! Families: [`session`], [`shim`] (the suite plays the server), [`server`] (the suite plays
 //! the shim), [`actions`], [`matching`], [`caller`], [`passthrough`], [`sandbox`], [`cwd`],
-//! [`env`], [`audit`], [`admin`], [`exit`].
+//! [`env`], [`audit`], [`bad_input`], [`admin`], [`exit`].
 
 use crate::case::{Case, Ctx};
 use serde_json::{json, Value};
@@ -40,6 +40,7 @@ use std::time::Duration;
 mod actions;
 mod admin;
 mod audit;
+mod bad_input;
 mod caller;
 mod cwd;
 mod env;
@@ -67,6 +68,7 @@ pub fn cases() -> Vec<Case> {
         cwd::cases,
         env::cases,
         audit::cases,
+        bad_input::cases,
         admin::cases,
         exit::cases,
         nonce::cases,
@@ -284,14 +286,20 @@ fn session_tmpdir() -> Option<&'static Path> {
 /// Where the reference keeps its audit logs, as a `settings.audit_log` template.
 pub const REFERENCE_AUDIT_LOG: &str = "{state_home}/nono-ref/sessions/{session_id}/audit.jsonl";
 
+/// The manifest's `settings.audit_log` template with the case's `{home}` and
+/// `{state_home}` filled in (`{session_id}` is left for the caller).
+pub fn audit_log_template(cx: &Ctx) -> String {
+    let template = cx.imp.settings.audit_log.as_deref().unwrap_or(REFERENCE_AUDIT_LOG);
+    let root = cx.fx.root();
+    template
+        .replace("{home}", s(&root.join("home")))
+        .replace("{state_home}", s(&root.join("state")))
+}
+
 /// The case's audit log files, found through the manifest's template (`{home}`,
 /// `{state_home}`, and `{session_id}` for any one directory level), sorted.
 pub fn audit_files(cx: &Ctx) -> Vec<PathBuf> {
-    let template = cx.imp.settings.audit_log.as_deref().unwrap_or(REFERENCE_AUDIT_LOG);
-    let root = cx.fx.root();
-    let filled = template
-        .replace("{home}", s(&root.join("home")))
-        .replace("{state_home}", s(&root.join("state")));
+    let filled = audit_log_template(cx);
     let mut files: Vec<PathBuf> = match filled.split_once("{session_id}") {
         None => vec![PathBuf::from(filled)],
         Some((before, after)) => std::fs::read_dir(before)

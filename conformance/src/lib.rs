@@ -28,6 +28,7 @@ pub mod fixture;
 pub mod harness;
 pub mod implementation;
 pub mod junit;
+pub mod kit;
 pub mod matrix;
 pub mod nonce_vectors;
 pub mod outcome;

@@ -21,6 +21,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 use nix::errno::Errno;
+use nono_conformance::kit::wire;
 use nix::sys::socket::{bind, connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
 use serde_json::{json, Map, Value};
 
@@ -1193,9 +1194,7 @@ fn supervisor_fd(op: &str) -> Result<libc::c_int, Outcome> {
 
 /// Writes one frame: 4-byte big-endian length, then the payload.
 fn send_frame(fd: libc::c_int, payload: &[u8]) -> Result<(), i32> {
-    let mut bytes = (payload.len() as u32).to_be_bytes().to_vec();
-    bytes.extend_from_slice(payload);
-    write_all_raw(fd, &bytes)
+    write_all_raw(fd, &wire::frame(payload))
 }
 
 fn request_json(id: &str, path: &str, access: &str) -> Vec<u8> {
@@ -1266,28 +1265,10 @@ fn read_fd_report(op: &str, fd: libc::c_int) -> Outcome {
 
 /// Receives one `recvmsg` of one byte with room for `room` fds: (bytes, byte, fds).
 fn recv_with_fds(sock: libc::c_int, room: usize) -> Result<(usize, u8, Vec<libc::c_int>), (&'static str, i32)> {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned};
+    use std::os::fd::IntoRawFd;
     let mut byte = [0u8; 1];
-    let space = unsafe { libc::CMSG_SPACE((room * std::mem::size_of::<libc::c_int>()) as u32) };
-    let mut cmsg = vec![0u8; space as usize];
-    let mut iov = [std::io::IoSliceMut::new(&mut byte)];
-    let (bytes, fds) = loop {
-        match recvmsg::<()>(sock, &mut iov, Some(&mut cmsg), cloexec_recv_flag()) {
-            Ok(msg) => {
-                let mut fds = vec![];
-                let cmsgs = msg.cmsgs().map_err(|e| ("cmsgs", e as i32))?;
-                for c in cmsgs {
-                    if let ControlMessageOwned::ScmRights(got) = c {
-                        fds.extend(got);
-                    }
-                }
-                break (msg.bytes, fds);
-            }
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(("recvmsg", e as i32)),
-        }
-    };
-    Ok((bytes, byte[0], fds))
+    let got = wire::recv_fds(sock, &mut byte, room).map_err(|e| ("recvmsg", e as i32))?;
+    Ok((got.bytes, byte[0], got.fds.into_iter().map(IntoRawFd::into_raw_fd).collect()))
 }
 
 /// One answer from the supervisor: its JSON and the fd passed before it, if any.
@@ -1507,16 +1488,6 @@ fn op_request_oversize(op: &str) -> Result<Done, Usage> {
 }
 
 /// Received fds close-on-exec, atomically where the platform can (Linux).
-#[cfg(target_os = "linux")]
-fn cloexec_recv_flag() -> nix::sys::socket::MsgFlags {
-    nix::sys::socket::MsgFlags::MSG_CMSG_CLOEXEC
-}
-
-#[cfg(not(target_os = "linux"))]
-fn cloexec_recv_flag() -> nix::sys::socket::MsgFlags {
-    nix::sys::socket::MsgFlags::empty()
-}
-
 /// Connects a Unix stream socket to `path`; Err is a finished outcome.
 fn unix_stream(op: &str, path: &str) -> Result<std::os::fd::OwnedFd, Outcome> {
     let addr = UnixAddr::new(path).map_err(|e| Outcome::fail_at(op, "socket", e as i32))?;
@@ -1554,16 +1525,12 @@ fn op_recv_fds_unix(op: &str, path: &str, n: usize) -> Result<Done, Usage> {
 }
 
 fn op_send_fds_unix(op: &str, path: &str, fds: &[libc::c_int]) -> Result<Done, Usage> {
-    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
     use std::os::fd::AsRawFd;
     let sock = match unix_stream(op, path) {
         Ok(fd) => fd,
         Err(o) => return Ok(Done::Report(o)),
     };
-    let byte = [0u8];
-    let iov = [std::io::IoSlice::new(&byte)];
-    let cmsg = [ControlMessage::ScmRights(fds)];
-    if let Err(e) = sendmsg::<UnixAddr>(sock.as_raw_fd(), &iov, &cmsg, MsgFlags::empty(), None) {
+    if let Err(e) = wire::send_fds(sock.as_raw_fd(), fds) {
         return Ok(Done::Report(Outcome::fail_at(op, "sendmsg", e as i32)));
     }
     // Hold everything open until the peer is done with it.
@@ -1575,7 +1542,6 @@ fn op_send_fds_unix(op: &str, path: &str, fds: &[libc::c_int]) -> Result<Done, U
 }
 
 fn op_echo_fd_unix(op: &str, path: &str, n: usize) -> Result<Done, Usage> {
-    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
     use std::os::fd::AsRawFd;
     let sock = match unix_stream(op, path) {
         Ok(fd) => fd,
@@ -1590,10 +1556,7 @@ fn op_echo_fd_unix(op: &str, path: &str, n: usize) -> Result<Done, Usage> {
         Err((step, e)) => return Ok(Done::Report(Outcome::fail_at(op, step, e))),
     };
     let copies = vec![fd; n];
-    let byte = [0u8];
-    let iov = [std::io::IoSlice::new(&byte)];
-    let cmsg = [ControlMessage::ScmRights(&copies)];
-    let sent = sendmsg::<UnixAddr>(sock.as_raw_fd(), &iov, &cmsg, MsgFlags::empty(), None);
+    let sent = wire::send_fds(sock.as_raw_fd(), &copies);
     close_raw(fd);
     if let Err(e) = sent {
         return Ok(Done::Report(Outcome::fail_at(op, "sendmsg", e as i32)));

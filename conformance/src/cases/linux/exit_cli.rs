@@ -5,7 +5,9 @@
 //! would have created a marker file in a writable grant, and a control run without the
 //! offending flag shows that it does.
 
+use crate::kit::expect::expect_not_executed_naming;
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
+use crate::kit::spawn;
 use crate::outcome::Class;
 use crate::runner::{expect_class, Run, RunOutput};
 use std::path::Path;
@@ -161,17 +163,6 @@ fn program_killed_by_signal(cx: &Ctx, sig: i32) -> CaseResult {
     Ok(())
 }
 
-/// Exit 1 (refused before the program starts) or 127 (exec failed), nothing run, and the
-/// program named on stderr.
-fn expect_not_executed_naming(out: &RunOutput, name: &str) -> CaseResult {
-    crate::ensure!(
-        out.code == 1 || out.code == 127,
-        "a program that cannot be executed must give exit 1 (refused before starting it) or 127 (exec failed); {out}"
-    );
-    crate::ensure!(out.stderr.contains(name), "stderr must name the program {name:?}; {out}");
-    Ok(())
-}
-
 fn missing_program_path_is_127(cx: &Ctx) -> CaseResult {
     let bin = cx.fx.dir("bin");
     let missing = bin.join("no-such-program");
@@ -286,10 +277,9 @@ fn dry_run_lists_user_and_system_grants(cx: &Ctx) -> CaseResult {
 }
 
 fn conformance_info_json(cx: &Ctx) -> CaseResult {
-    let out = cx
-        .iut_command()
-        .args(["conformance-info", "--json"])
-        .output()
+    let mut info = cx.iut_command();
+    info.args(["conformance-info", "--json"]);
+    let out = spawn::output(info)
         .map_err(|e| format!("cannot run {} conformance-info --json: {e}", cx.imp.path.display()))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     crate::ensure!(out.status.success(), "conformance-info --json failed ({}); stdout {stdout:?}", out.status);
@@ -322,9 +312,9 @@ fn refuses_to_run_without_landlock(cx: &Ctx) -> CaseResult {
     crate::ensure!(!refused.stderr.trim().is_empty(), "the IUT refused without a message; {refused}");
 
     // Control: the probe itself, run outside any sandbox, does create the marker.
-    let direct = Command::new(&cx.probe)
-        .args(["create", s(&out.join("direct"))])
-        .output()
+    let mut probe = Command::new(&cx.probe);
+    probe.args(["create", s(&out.join("direct"))]);
+    let direct = spawn::output(probe)
         .map_err(|e| format!("running the probe directly: {e}"))?;
     crate::ensure!(
         cx.fx.exists("out/direct"),

@@ -7,6 +7,7 @@
 //!
 //! Landlock does not restrict `stat(2)`, so no case here asserts that metadata is hidden.
 
+use crate::kit::expect::expect_refused;
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::{Class, ProbeResult};
 use crate::runner::expect_class;
@@ -74,15 +75,6 @@ pub(super) fn tree(dir: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     walk(dir, dir, &mut out);
     out
-}
-
-/// Fails unless the outcome is a denial or a cross-directory denial (`EXDEV`), which
-/// Landlock uses for links and renames that would change a file's rights.
-pub(super) fn expect_refused(r: &ProbeResult, what: &str) -> CaseResult {
-    match r.class() {
-        Class::Denied | Class::CrossDevice => Ok(()),
-        other => Err(format!("{what}: expected Denied or CrossDevice, got {other:?} ({r})")),
-    }
 }
 
 pub fn cases() -> Vec<Case> {

@@ -4,6 +4,7 @@
 
 use super::scope::{sh_quote, Victim};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
+use crate::kit::spawn;
 use crate::outcome::{Class, ProbeResult};
 use crate::runner::expect_class;
 use std::path::{Path, PathBuf};
@@ -245,10 +246,9 @@ fn inner_read_grant_cannot_widen_outer(cx: &Ctx) -> CaseResult {
 /// Runs the probe directly, outside any sandbox: the control that shows what the host
 /// itself allows.
 fn probe_outside(cx: &Ctx, op_and_args: &[&str]) -> Result<ProbeResult, String> {
-    let out = Command::new(&cx.probe)
-        .args(op_and_args)
-        .output()
-        .map_err(|e| format!("running the probe outside the sandbox: {e}"))?;
+    let mut probe = Command::new(&cx.probe);
+    probe.args(op_and_args);
+    let out = spawn::output(probe).map_err(|e| format!("running the probe outside the sandbox: {e}"))?;
     let line = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(line.trim()).map_err(|e| format!("probe output outside the sandbox {line:?}: {e}"))
 }

@@ -8,6 +8,7 @@
 
 use crate::case::{CaseResult, Ctx, Family};
 use crate::ensure;
+use crate::kit::spawn;
 use crate::runner::{Run, RunOutput};
 use crate::spec::Class;
 use crate::Case;
@@ -46,10 +47,9 @@ fn s(p: &Path) -> &str {
 /// What the probe prints for a successful `create`, run directly outside any sandbox.
 fn expected_create_output(cx: &Ctx) -> Result<String, String> {
     let direct = cx.fx.dir("direct");
-    let out = Command::new(&cx.probe)
-        .args(["create", s(&direct.join("file"))])
-        .output()
-        .map_err(|e| format!("running the probe directly: {e}"))?;
+    let mut probe = Command::new(&cx.probe);
+    probe.args(["create", s(&direct.join("file"))]);
+    let out = spawn::output(probe).map_err(|e| format!("running the probe directly: {e}"))?;
     let text = String::from_utf8(out.stdout).map_err(|e| format!("the probe printed non-UTF-8: {e}"))?;
     ensure!(text.ends_with('\n') && text.contains("\"ok\":true"), "the probe run directly did not succeed: {text:?}");
     Ok(text)

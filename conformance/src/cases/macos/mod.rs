@@ -20,9 +20,9 @@
 //! file (Seatbelt's `file-write*` includes `file-write-unlink`), so file-grant cases check
 //! only the file's siblings; hard links are not covered (`file-link` is never granted).
 
+pub(crate) use crate::kit::expect::{expect_allowed, expect_denied, expect_eperm};
 use crate::case::{case, Case, CaseResult, Ctx};
-use crate::outcome::{Class, ProbeResult};
-use crate::runner::expect_class;
+use crate::outcome::ProbeResult;
 use std::path::{Path, PathBuf};
 
 mod fs;
@@ -89,23 +89,6 @@ pub(crate) fn helper(cx: &Ctx) -> PathBuf {
 /// A fixture path as an argument.
 pub(crate) fn arg(path: &Path) -> &str {
     path.to_str().expect("fixture paths are UTF-8")
-}
-
-pub(crate) fn expect_allowed(r: &ProbeResult, what: &str) -> CaseResult {
-    expect_class(r, Class::Allowed, what)
-}
-
-pub(crate) fn expect_denied(r: &ProbeResult, what: &str) -> CaseResult {
-    expect_class(r, Class::Denied, what)
-}
-
-/// Denied, and with Seatbelt's errno.
-pub(crate) fn expect_eperm(r: &ProbeResult, what: &str) -> CaseResult {
-    crate::ensure!(
-        r.errno.as_deref() == Some("EPERM"),
-        "{what}: expected EPERM (Seatbelt's denial), got {r}"
-    );
-    Ok(())
 }
 
 /// The entries of a `readdir` result.

@@ -28,13 +28,11 @@
 //! [`env`], [`audit`], [`admin`], [`exit`].
 
 use crate::case::{Case, Ctx};
+use crate::kit::spawn::{Input, Launch, Started};
 use serde_json::{json, Value};
 use std::ffi::OsString;
-use std::io::Read;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 mod actions;
@@ -378,40 +376,23 @@ impl<'a> Agent<'a> {
         if let Some(dir) = &self.cwd {
             cmd.current_dir(dir);
         }
-        // Its own process group, so a hung run can be killed with everything it started.
-        cmd.process_group(0);
         cmd
     }
 
-    /// Starts the run in the background.
+    /// Starts the run in the background (own process group, [`RUN_DEADLINE`]).
     pub fn spawn(&self, steps: &[&[&str]]) -> Running<'a> {
         // A second run of the same agent reports afresh.
         std::fs::write(&self.report, "").expect("emptying the agent's report file");
-        let mut cmd = self.command(steps);
-        let command_line = format!("{cmd:?}");
-        cmd.stdin(if self.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {command_line}: {e}"));
-        if let Some(bytes) = self.stdin.clone() {
-            let mut pipe = child.stdin.take().expect("stdin pipe");
-            std::thread::spawn(move || {
-                use std::io::Write;
-                let _ = pipe.write_all(&bytes);
-            });
-        }
-        Running {
-            child,
-            command_line,
-            report: self.report.clone(),
-            cx: self.cx,
-        }
+        let input = match &self.stdin {
+            Some(bytes) => Input::Bytes(bytes.clone()),
+            None => Input::Null,
+        };
+        let started = Launch::new(self.command(steps))
+            .input(input)
+            .deadline(RUN_DEADLINE)
+            .start()
+            .unwrap_or_else(|e| panic!("{e}"));
+        Running { started, report: self.report.clone(), cx: self.cx }
     }
 
     /// Runs to the end.
@@ -422,65 +403,32 @@ impl<'a> Agent<'a> {
 
 /// A run in progress.
 pub struct Running<'a> {
-    pub child: Child,
-    command_line: String,
+    started: Started,
     report: PathBuf,
     cx: &'a Ctx,
 }
 
 impl Running<'_> {
     /// Waits (at most [`RUN_DEADLINE`]) and collects what happened.
-    pub fn wait(mut self) -> Result<Session, String> {
-        let pid = self.child.id();
-        let mut out = self.child.stdout.take().expect("stdout pipe");
-        let mut err = self.child.stderr.take().expect("stderr pipe");
-        let out_reader = std::thread::spawn(move || {
-            let mut buf = vec![];
-            let _ = out.read_to_end(&mut buf);
-            buf
-        });
-        let err_reader = std::thread::spawn(move || {
-            let mut buf = vec![];
-            let _ = err.read_to_end(&mut buf);
-            buf
-        });
-        let (tx, rx) = mpsc::channel();
-        let mut child = self.child;
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait());
-        });
-        let status = match rx.recv_timeout(RUN_DEADLINE) {
-            Ok(status) => status.map_err(|e| format!("waiting for {}: {e}", self.command_line))?,
-            Err(_) => {
-                unsafe { libc::killpg(pid as i32, libc::SIGKILL) };
-                return Err(format!(
-                    "{} did not finish within {RUN_DEADLINE:?}; killed",
-                    self.command_line
-                ));
-            }
-        };
-        let stdout = out_reader.join().unwrap_or_default();
-        let stderr = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
-        let code = status
-            .code()
-            .unwrap_or_else(|| -status.signal().unwrap_or(0));
+    pub fn wait(self) -> Result<Session, String> {
+        let done = self.started.wait()?;
         let text = std::fs::read_to_string(&self.report).unwrap_or_default();
         let parsed: Vec<Value> = text
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .collect();
         Ok(Session {
-            code,
+            code: done.code,
             ops: parsed
                 .iter()
                 .filter(|v| v.get("op").is_some())
                 .cloned()
                 .collect(),
-            stdout,
-            stderr,
+            stderr: done.stderr_text(),
+            stdout: done.stdout,
             audit: audit_lines(self.cx),
-            iut_pid: pid,
-            command_line: self.command_line,
+            iut_pid: done.pid,
+            command_line: done.command_line,
         })
     }
 }

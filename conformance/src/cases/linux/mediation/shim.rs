@@ -12,11 +12,12 @@
 use super::{s, Kit};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::ensure;
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+use crate::kit::spawn::{Input, Launch};
+use crate::kit::wire;
 use serde_json::{json, Value};
-use std::io::{IoSliceMut, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::{UnixDatagram, UnixListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -208,21 +209,11 @@ impl Server {
             stream
                 .set_read_timeout(Some(WAIT))
                 .map_err(|e| e.to_string())?;
-            let mut len = [0u8; 4];
-            stream
-                .read_exact(&mut len)
-                .map_err(|e| format!("reading the length prefix: {e}"))?;
-            let length_prefix = u32::from_be_bytes(len);
-            if length_prefix > 1 << 20 {
-                return Err(format!("the shim claims a {length_prefix}-byte request"));
-            }
-            let mut body = vec![0u8; length_prefix as usize];
-            stream
-                .read_exact(&mut body)
-                .map_err(|e| format!("reading the {length_prefix}-byte request: {e}"))?;
+            let body = wire::read_frame(&mut stream, 1 << 20).map_err(|e| format!("reading the request: {e}"))?;
             let request: Value = serde_json::from_slice(&body)
                 .map_err(|e| format!("the request is not JSON: {e}"))?;
-            let (data_bytes, cmsg_count, fds) = receive_fds(&stream)?;
+            let got = wire::recv_fds(stream.as_raw_fd(), &mut [0u8; 16], 8).map_err(|e| format!("recvmsg: {e}"))?;
+            let (data_bytes, cmsg_count, fds) = (got.bytes, got.cmsgs, got.fds);
             let received = Received {
                 request,
                 data_bytes,
@@ -230,11 +221,7 @@ impl Server {
                 cmsg_count,
             };
             if let Some(reply) = answer(&received.request, &fds) {
-                let body = reply.to_string();
-                let mut frame = (body.len() as u32).to_be_bytes().to_vec();
-                frame.extend_from_slice(body.as_bytes());
-                stream
-                    .write_all(&frame)
+                wire::write_frame(&mut stream, reply.to_string().as_bytes())
                     .map_err(|e| format!("answering: {e}"))?;
             }
             drop(fds);
@@ -261,44 +248,6 @@ impl Server {
     }
 }
 
-/// One `recvmsg` with room for 1 byte and up to 8 descriptors.
-/// Received fds are close-on-exec where the platform can do it atomically (this battery runs
-/// on Linux; the fallback only keeps it compiling elsewhere).
-#[cfg(target_os = "linux")]
-fn recv_flags() -> MsgFlags {
-    MsgFlags::MSG_CMSG_CLOEXEC
-}
-
-#[cfg(not(target_os = "linux"))]
-fn recv_flags() -> MsgFlags {
-    MsgFlags::empty()
-}
-
-fn receive_fds(stream: &UnixStream) -> Result<(usize, usize, Vec<OwnedFd>), String> {
-    let mut data = [0u8; 16];
-    let mut iov = [IoSliceMut::new(&mut data)];
-    let mut space = nix::cmsg_space!([RawFd; 8]);
-    let msg = recvmsg::<()>(
-        stream.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        recv_flags(),
-    )
-    .map_err(|e| format!("recvmsg: {e}"))?;
-    let mut fds = vec![];
-    let mut cmsgs = 0;
-    for cmsg in msg.cmsgs().map_err(|e| e.to_string())? {
-        cmsgs += 1;
-        if let ControlMessageOwned::ScmRights(list) = cmsg {
-            fds.extend(
-                list.into_iter()
-                    .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
-            );
-        }
-    }
-    Ok((msg.bytes, cmsgs, fds))
-}
-
 /// `shims/<name>` → the shim under test.
 fn shim_link(cx: &Ctx, name: &str) -> Result<PathBuf, String> {
     if !cx.shim.is_file() {
@@ -322,31 +271,16 @@ fn run_shim(
     stdin: Stdio,
     cwd: &Path,
 ) -> Result<(u32, Output), String> {
-    let child = Command::new(program)
-        .args(args)
+    let mut cmd = Command::new(program);
+    cmd.args(args)
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k, v)))
-        .current_dir(cwd)
-        .stdin(stdin)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("starting the shim {}: {e}", program.display()))?;
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(WAIT) {
-        Ok(out) => Ok((pid, out.map_err(|e| e.to_string())?)),
-        Err(_) => {
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            Err(format!(
-                "the shim {} did not finish within {WAIT:?}",
-                program.display()
-            ))
-        }
-    }
+        .current_dir(cwd);
+    let done = Launch::new(cmd)
+        .input(Input::Given(stdin))
+        .deadline(WAIT)
+        .run()?;
+    Ok((done.pid, done.into()))
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -25,71 +25,8 @@ use nono_conformance::kit::wire;
 use nix::sys::socket::{bind, connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
 use serde_json::{json, Map, Value};
 
-/// Result of one attempted operation.
-struct Outcome {
-    op: String,
-    ok: bool,
-    errno: Option<i32>,
-    extra: Map<String, Value>,
-}
-
-impl Outcome {
-    fn ok(op: &str) -> Self {
-        Outcome {
-            op: op.to_string(),
-            ok: true,
-            errno: None,
-            extra: Map::new(),
-        }
-    }
-
-    fn fail(op: &str, errno: i32) -> Self {
-        Outcome {
-            op: op.to_string(),
-            ok: false,
-            errno: Some(errno),
-            extra: Map::new(),
-        }
-    }
-
-    /// Failure at a named step of a multi-syscall op.
-    fn fail_at(op: &str, step: &str, errno: i32) -> Self {
-        Outcome::fail(op, errno).with("step", step)
-    }
-
-    /// Ok or errno, for single-syscall ops.
-    fn from_result(op: &str, res: Result<(), i32>) -> Self {
-        match res {
-            Ok(()) => Outcome::ok(op),
-            Err(e) => Outcome::fail(op, e),
-        }
-    }
-
-    fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.extra.insert(key.to_string(), value.into());
-        self
-    }
-
-    fn to_json(&self) -> String {
-        let mut obj = Map::new();
-        obj.insert("op".into(), json!(self.op));
-        obj.insert("ok".into(), json!(self.ok));
-        match self.errno {
-            Some(n) => {
-                obj.insert("errno".into(), json!(format!("{:?}", Errno::from_raw(n))));
-                obj.insert("errno_num".into(), json!(n));
-            }
-            None => {
-                obj.insert("errno".into(), Value::Null);
-                obj.insert("errno_num".into(), Value::Null);
-            }
-        }
-        for (k, v) in &self.extra {
-            obj.insert(k.clone(), v.clone());
-        }
-        Value::Object(obj).to_string()
-    }
-}
+/// Result of one attempted operation: the probe's JSON line, shared with the cases.
+use nono_conformance::outcome::ProbeResult as Outcome;
 
 /// What the dispatcher decided.
 enum Done {
@@ -1076,13 +1013,7 @@ fn op_landlock_abi(op: &str) -> Result<Done, Usage> {
             };
             Outcome::ok(op).with("value", value)
         }
-        Err(e) => Outcome {
-            op: op.to_string(),
-            ok: false,
-            errno: None,
-            extra: Map::new(),
-        }
-        .with("error", e.to_string()),
+        Err(e) => Outcome::ok(op).failed_with(None).with("error", e.to_string()),
     }))
 }
 
@@ -1179,10 +1110,8 @@ fn fail_msg(op: &str, step: &str, msg: impl Into<String>) -> Outcome {
 }
 
 /// Marks an outcome as failed with an errno at a step.
-fn failed(mut o: Outcome, step: &str, errno: i32) -> Outcome {
-    o.ok = false;
-    o.errno = Some(errno);
-    o.with("step", step)
+fn failed(o: Outcome, step: &str, errno: i32) -> Outcome {
+    o.failed_with(Some(errno)).with("step", step)
 }
 
 fn supervisor_fd(op: &str) -> Result<libc::c_int, Outcome> {

@@ -32,6 +32,7 @@ pub mod kit;
 pub mod matrix;
 pub mod nonce_vectors;
 pub mod outcome;
+pub mod probe;
 pub mod report;
 pub mod results;
 pub mod runner;

@@ -16,6 +16,7 @@
 //! | [`expect_connected`] / [`expect_connect_denied`] | the connect's class and the listener agree |
 //! | [`expect_request_granted`] / [`expect_request_denied`] | a supervisor answer, with or without an fd |
 //! | [`expect_not_executed_naming`] | exit 1 or 127 and stderr names the program |
+//! | [`expect_not_run`] | the program's marker is absent and it printed nothing |
 //! | [`expect_refused_run`] | exit 1 before the program ran, stderr names the grant |
 
 use crate::outcome::{Class, ProbeResult};
@@ -133,6 +134,14 @@ pub fn expect_request_denied(r: &ProbeResult, what: &str) -> CaseResult {
         r.extra
     );
     crate::ensure!(field(r, "fd_received") == &Value::Bool(false), "{what}: an fd came with the denial: {:?}", r.extra);
+    Ok(())
+}
+
+/// The program did not run: its `create MARKER` (relative to the case's root) did not
+/// happen, and it printed no result.
+pub fn expect_not_run(cx: &crate::Ctx, out: &RunOutput, marker_rel: &str, why: &str) -> CaseResult {
+    crate::ensure!(!cx.fx.exists(marker_rel), "{why}: the program ran (its marker {marker_rel} exists); {out}");
+    crate::ensure!(out.probe().is_err(), "{why}: the program ran and printed a result; {out}");
     Ok(())
 }
 

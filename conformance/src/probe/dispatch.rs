@@ -89,14 +89,9 @@ pub(crate) fn run_op(args: &[String]) -> Result<Done, Usage> {
         "mksock" => {
             want(op, rest, 1, "PATH")?;
             let addr = UnixAddr::new(rest[0].as_str()).map_err(|e| format!("bad PATH: {}", e))?;
-            let fd = match socket(
-                AddressFamily::Unix,
-                SockType::Stream,
-                SockFlag::empty(),
-                None,
-            ) {
+            let fd = match unix_socket(op) {
                 Ok(fd) => fd,
-                Err(e) => return Ok(Done::Report(Outcome::fail_at(op, "socket", e as i32))),
+                Err(o) => return Ok(Done::Report(o)),
             };
             Ok(Done::Report(
                 match bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr) {

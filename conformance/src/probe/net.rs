@@ -143,14 +143,9 @@ pub(crate) fn tcp_bind(addr: std::net::SocketAddr) -> Result<(), (&'static str, 
 
 /// AF_UNIX stream connect to `addr`; step "socket" or "connect".
 pub(crate) fn unix_connect(op: &str, addr: &UnixAddr) -> Outcome {
-    let fd = match socket(
-        AddressFamily::Unix,
-        SockType::Stream,
-        SockFlag::empty(),
-        None,
-    ) {
+    let fd = match unix_socket(op) {
         Ok(fd) => fd,
-        Err(e) => return Outcome::fail_at(op, "socket", e as i32),
+        Err(o) => return o,
     };
     match connect(std::os::fd::AsRawFd::as_raw_fd(&fd), addr) {
         Ok(()) => Outcome::ok(op),

@@ -52,47 +52,6 @@ pub(crate) fn request_json(id: &str, path: &str, access: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Reads until `buf` is full or the stream ends; returns the bytes read.
-pub(crate) fn read_full_raw(fd: libc::c_int, buf: &mut [u8]) -> Result<usize, i32> {
-    let mut got = 0;
-    while got < buf.len() {
-        let rest = &mut buf[got..];
-        let n = unsafe { libc::read(fd, rest.as_mut_ptr() as *mut libc::c_void, rest.len()) };
-        if n < 0 {
-            let e = last_errno();
-            if e == libc::EINTR {
-                continue;
-            }
-            return Err(e);
-        }
-        if n == 0 {
-            break;
-        }
-        got += n as usize;
-    }
-    Ok(got)
-}
-
-/// Reads everything from `fd` (up to 4096 bytes are reported as "content").
-pub(crate) fn read_all_fd(fd: libc::c_int) -> Result<Vec<u8>, i32> {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
-        if n < 0 {
-            let e = last_errno();
-            if e == libc::EINTR {
-                continue;
-            }
-            return Err(e);
-        }
-        if n == 0 {
-            return Ok(data);
-        }
-        data.extend_from_slice(&buf[..n as usize]);
-    }
-}
-
 pub(crate) fn read_fd_report(op: &str, fd: libc::c_int) -> Outcome {
     match read_all_fd(fd) {
         Ok(data) => {

@@ -140,3 +140,47 @@ pub(crate) fn path_syscall(
     let res = check(call(p.as_ptr())).map(drop);
     Ok(Done::Report(Outcome::from_result(op, res)))
 }
+
+/// One `read(2)` from a raw fd, retrying `EINTR`; 0 is the end of the stream.
+pub(crate) fn read_raw(fd: libc::c_int, buf: &mut [u8]) -> Result<usize, i32> {
+    loop {
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = last_errno();
+        if e != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+/// Reads until `buf` is full or the stream ends; returns the bytes read.
+pub(crate) fn read_full_raw(fd: libc::c_int, buf: &mut [u8]) -> Result<usize, i32> {
+    let mut got = 0;
+    while got < buf.len() {
+        match read_raw(fd, &mut buf[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}
+
+/// Reads everything from `fd` until the end of the stream.
+pub(crate) fn read_all_fd(fd: libc::c_int) -> Result<Vec<u8>, i32> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match read_raw(fd, &mut buf)? {
+            0 => return Ok(data),
+            n => data.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// A new AF_UNIX stream socket; Err is a finished outcome at step "socket".
+pub(crate) fn unix_socket(op: &str) -> Result<std::os::fd::OwnedFd, Outcome> {
+    socket(AddressFamily::Unix, SockType::Stream, SockFlag::empty(), None)
+        .map_err(|e| Outcome::fail_at(op, "socket", e as i32))
+}

@@ -7,6 +7,7 @@
 //!
 //! Landlock does not restrict `stat(2)`, so no case here asserts that metadata is hidden.
 
+pub(super) use crate::kit::arg;
 use crate::kit::expect::expect_refused;
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::{Class, ProbeResult};
@@ -14,11 +15,6 @@ use crate::runner::expect_class;
 use std::collections::BTreeMap;
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
-
-/// A fixture path as a probe argument.
-pub(super) fn arg(path: &Path) -> &str {
-    path.to_str().expect("fixture paths are UTF-8")
-}
 
 /// The `entries` of a `readdir` result (empty when absent).
 pub(super) fn entries(r: &ProbeResult) -> Vec<String> {

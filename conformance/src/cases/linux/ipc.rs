@@ -9,6 +9,7 @@
 //! supervisor. Every denial has a granted control under the same flags and, where
 //! something could have changed, a check from outside.
 
+use crate::kit::arg as s;
 use crate::kit::expect::{expect_request_denied, expect_request_granted};
 use crate::Requirement;
 use crate::case::{case, Case, CaseResult, Ctx};
@@ -108,10 +109,6 @@ pub fn cases() -> Vec<Case> {
         // as above.
         .requires(Requirement::ReferenceLibrary),
     ]
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
 }
 
 /// `run --request-read DIR` (and the like): the supervisor grants on request only.

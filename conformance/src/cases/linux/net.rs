@@ -5,6 +5,7 @@
 //! sandboxed connect reached a listener is checked from outside with a non-blocking
 //! `accept`: an allowed connect leaves a connection in the queue, a denied one leaves none.
 
+pub(super) use crate::kit::arg as s;
 use crate::kit::expect::{expect_bind_denied, expect_connect_denied, expect_connected, took_connection};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::outcome::Class;
@@ -110,10 +111,6 @@ pub fn cases() -> Vec<Case> {
         );
     }
     out
-}
-
-pub(super) fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
 }
 
 /// A non-blocking listener on `ip` port 0, created outside the sandbox.

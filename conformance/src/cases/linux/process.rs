@@ -2,6 +2,7 @@
 //! `execve`; running the IUT again inside cannot widen it; `no_new_privs` is set; and the
 //! program cannot ptrace-attach to anything outside.
 
+use crate::kit::arg as s;
 use super::scope::{sh_quote, Victim};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::kit::spawn;
@@ -97,10 +98,6 @@ pub fn cases() -> Vec<Case> {
         .requires(Requirement::PtraceOfNonDescendants),
     ]);
     out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
 }
 
 fn with_prefix(prefix: &[&str], op: &[&str]) -> Vec<String> {

@@ -7,6 +7,7 @@
 //! root too, and runs the probe under `--profile`. Every denial has an allow under the same
 //! profile, and side effects are checked from outside.
 
+use crate::kit::arg as s;
 use crate::kit::expect::took_connection;
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::ensure;
@@ -14,7 +15,7 @@ use crate::outcome::Class;
 use crate::runner::{expect_class, Run};
 use serde_json::{json, Value};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -147,10 +148,6 @@ pub fn cases() -> Vec<Case> {
             invalid_profile_runs_nothing,
         ),
     ]
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
 }
 
 /// Writes `NAME.json` into the case's user profile directory.

@@ -6,6 +6,7 @@
 //! from running the probe directly, outside any sandbox, and every case compares the IUT's
 //! stdout with them exactly, while making the IUT do something it might talk about.
 
+use crate::kit::arg as s;
 use crate::case::{CaseResult, Ctx, Family};
 use crate::ensure;
 use crate::kit::spawn;
@@ -13,7 +14,6 @@ use crate::runner::{Run, RunOutput};
 use crate::spec::Class;
 use crate::Case;
 use serde_json::json;
-use std::path::Path;
 use std::process::Command;
 
 pub fn cases() -> Vec<Case> {
@@ -38,10 +38,6 @@ pub fn cases() -> Vec<Case> {
             refused_run,
         ),
     ]
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
 }
 
 /// What the probe prints for a successful `create`, run directly outside any sandbox.

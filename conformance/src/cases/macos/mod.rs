@@ -21,7 +21,8 @@
 //! only the file's siblings; hard links are not covered (`file-link` is never granted).
 
 pub(crate) use crate::kit::expect::{expect_allowed, expect_denied, expect_eperm};
-use crate::case::{case, Case, CaseResult, Ctx};
+pub(crate) use crate::kit::arg;
+use crate::case::{Case, CaseResult, Ctx};
 use crate::outcome::ProbeResult;
 use std::path::{Path, PathBuf};
 
@@ -33,31 +34,11 @@ mod seatbelt;
 
 /// All macOS cases, the canary first.
 pub fn all() -> Vec<Case> {
-    let mut out = vec![case(
-        super::MACOS_CANARY_ID,
-        "Enforcement is real on macOS: a create outside the grants fails with EPERM and leaves nothing, one inside succeeds",
-        &["CORE-CANARY-001", "SB-APPLY-001"],
-        canary,
-    )];
+    let mut out = vec![crate::canary::macos_case()];
     for family in [fs::cases, net::cases, process::cases, seatbelt::cases, parity::cases] {
         out.extend(family());
     }
     out
-}
-
-fn canary(cx: &Ctx) -> CaseResult {
-    crate::canary::check(cx)?;
-    let outside = cx.fx.dir("outside-eperm");
-    let r = cx
-        .run()
-        .allow(cx.fx.dir("inside-eperm"))
-        .op(["create", arg(&outside.join("f"))])?;
-    expect_eperm(&r, "create outside every grant")?;
-    crate::ensure!(
-        !cx.fx.exists("outside-eperm/f"),
-        "a file was created outside every grant"
-    );
-    Ok(())
 }
 
 /// Seatbelt cannot nest. A suite that itself runs inside a Seatbelt sandbox (an agent's
@@ -84,11 +65,6 @@ pub fn suite_is_not_sandboxed(cx: &Ctx) -> CaseResult {
 pub(crate) fn helper(cx: &Ctx) -> PathBuf {
     cx.probe
         .with_file_name(format!("nono-macos-helper{}", std::env::consts::EXE_SUFFIX))
-}
-
-/// A fixture path as an argument.
-pub(crate) fn arg(path: &Path) -> &str {
-    path.to_str().expect("fixture paths are UTF-8")
 }
 
 /// The entries of a `readdir` result.

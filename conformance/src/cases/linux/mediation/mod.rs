@@ -27,6 +27,7 @@
 //! the shim), [`actions`], [`matching`], [`caller`], [`passthrough`], [`sandbox`], [`cwd`],
 //! [`env`], [`audit`], [`admin`], [`exit`].
 
+pub use crate::kit::arg as s;
 use crate::case::{Case, Ctx};
 use crate::kit::spawn::{Input, Launch, Started};
 use serde_json::{json, Value};
@@ -42,6 +43,7 @@ mod caller;
 mod cwd;
 mod env;
 mod exit;
+mod fake_server;
 mod matching;
 mod nonce;
 mod passthrough;
@@ -85,11 +87,6 @@ pub fn client(cx: &Ctx) -> PathBuf {
 /// The fake real binary (`nono-mediated`), next to the probe.
 pub fn mediated(cx: &Ctx) -> PathBuf {
     cx.probe.with_file_name("nono-mediated")
-}
-
-/// Path as `&str` (fixture paths are UTF-8).
-pub fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
 }
 
 /// True when `text` is exactly a nonce: `nono_` and 64 lower-case hex digits (TOK-FMT-001).
@@ -396,7 +393,7 @@ impl<'a> Agent<'a> {
     }
 
     /// Runs to the end.
-    pub fn run(&self, steps: &[&[&str]]) -> Result<Session, String> {
+    pub fn run(&self, steps: &[&[&str]]) -> Result<AgentRun, String> {
         self.spawn(steps).wait()
     }
 }
@@ -410,14 +407,14 @@ pub struct Running<'a> {
 
 impl Running<'_> {
     /// Waits (at most [`RUN_DEADLINE`]) and collects what happened.
-    pub fn wait(self) -> Result<Session, String> {
+    pub fn wait(self) -> Result<AgentRun, String> {
         let done = self.started.wait()?;
         let text = std::fs::read_to_string(&self.report).unwrap_or_default();
         let parsed: Vec<Value> = text
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .collect();
-        Ok(Session {
+        Ok(AgentRun {
             code: done.code,
             ops: parsed
                 .iter()
@@ -433,8 +430,11 @@ impl Running<'_> {
     }
 }
 
+/// The former name of [`AgentRun`] ("session" is the IUT's session directory, not a run).
+pub type Session = AgentRun;
+
 /// What one run did, seen from outside.
-pub struct Session {
+pub struct AgentRun {
     /// The IUT's exit code (`-N` for a raw signal death of the IUT itself).
     pub code: i32,
     /// Everything on the IUT's stdout, raw (the agent's reports are not there).
@@ -450,7 +450,7 @@ pub struct Session {
     command_line: String,
 }
 
-impl std::fmt::Display for Session {
+impl std::fmt::Display for AgentRun {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let stdout = String::from_utf8_lossy(&self.stdout);
         let cut = |t: &str| t.chars().take(1500).collect::<String>();
@@ -465,7 +465,7 @@ impl std::fmt::Display for Session {
     }
 }
 
-impl Session {
+impl AgentRun {
     /// Step `i` (0-based) of the agent, or an error saying the agent never got there.
     pub fn op(&self, i: usize) -> Result<&Value, String> {
         self.ops

@@ -16,6 +16,7 @@
 //! | [`expect_connected`] / [`expect_connect_denied`] | the connect's class and the listener agree |
 //! | [`expect_request_granted`] / [`expect_request_denied`] | a supervisor answer, with or without an fd |
 //! | [`expect_not_executed_naming`] | exit 1 or 127 and stderr names the program |
+//! | [`expect_gave_up`] | a helper program (the shim) exited 127 and said why, naming what it must |
 //! | [`expect_not_run`] | the program's marker is absent and it printed nothing |
 //! | [`expect_refused_run`] | exit 1 before the program ran, stderr names the grant |
 
@@ -168,5 +169,18 @@ pub fn expect_refused_run(out: &RunOutput, grant: &Path, needle: &str, what: &st
         grant.display()
     );
     crate::ensure!(out.stderr.contains(needle), "{what}: the message does not contain {needle:?}; {out}");
+    Ok(())
+}
+
+/// A helper program that cannot do its job (the shim without its server, its variables or
+/// the real binary) gives up the way a missing command does: exit 127 and a reason on
+/// stderr, naming `naming` when given.
+pub fn expect_gave_up(out: &std::process::Output, naming: Option<&str>, what: &str) -> CaseResult {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    crate::ensure!(out.status.code() == Some(127), "{what}: the program must exit 127: {:?}, stderr {stderr:?}", out.status);
+    crate::ensure!(!stderr.trim().is_empty(), "{what}: the program must say why on stderr");
+    if let Some(name) = naming {
+        crate::ensure!(stderr.contains(name), "{what}: the message must name {name}: {stderr:?}");
+    }
     Ok(())
 }

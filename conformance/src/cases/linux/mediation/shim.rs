@@ -13,6 +13,7 @@ use super::fake_server::{answer, run_shim, shim_link, text, Server, TOKEN};
 use super::{s, Kit};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::ensure;
+use crate::kit::expect::expect_gave_up;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -333,16 +334,7 @@ fn missing_variable(cx: &Ctx, name: &str) -> CaseResult {
         .filter(|(k, _)| k != name)
         .collect();
     let (_, out) = run_shim(&gh, &["x"], &env, Stdio::null(), &cx.fx.dir("work"))?;
-    ensure!(
-        out.status.code() == Some(127),
-        "without {name} the shim must exit 127: {:?}",
-        out.status
-    );
-    ensure!(
-        text(&out.stderr).contains(name),
-        "the message must name {name}: {:?}",
-        text(&out.stderr)
-    );
+    expect_gave_up(&out, Some(name), &format!("without {name}"))?;
     if name == "NONO_SESSION_TOKEN" {
         // It may connect, but it must not send a request without a token.
         if let Ok((mut stream, _)) = server.listener.accept() {
@@ -390,15 +382,7 @@ fn connection_failure_is_127(cx: &Ctx) -> CaseResult {
         }
     }
     let (_, out) = run_shim(&gh, &["x"], &env, Stdio::null(), &cx.fx.dir("work"))?;
-    ensure!(
-        out.status.code() == Some(127),
-        "a failed connection must make the shim exit 127: {:?}",
-        out.status
-    );
-    ensure!(
-        !text(&out.stderr).trim().is_empty(),
-        "the shim must say why on stderr"
-    );
+    expect_gave_up(&out, None, "a failed connection")?;
     Ok(())
 }
 
@@ -414,15 +398,7 @@ fn hang_up_without_answer_is_127(cx: &Ctx) -> CaseResult {
         &cx.fx.dir("work"),
     )?;
     server.received(handle)?;
-    ensure!(
-        out.status.code() == Some(127),
-        "a hang-up without an answer must make the shim exit 127: {:?}",
-        out.status
-    );
-    ensure!(
-        !text(&out.stderr).trim().is_empty(),
-        "the shim must say why on stderr"
-    );
+    expect_gave_up(&out, None, "a hang-up without an answer")?;
     Ok(())
 }
 
@@ -608,17 +584,7 @@ fn audited_without_real_binary_is_127(cx: &Ctx) -> CaseResult {
     env.push(("PATH".into(), format!("{}:/usr/bin:/bin", s(&shims))));
     env.push(("NONO_SHIM_DIR".into(), s(&shims).into()));
     let (_, out) = run_shim(&tool, &["x"], &env, Stdio::null(), &cx.fx.dir("work"))?;
-    ensure!(
-        out.status.code() == Some(127),
-        "no real binary: the shim must exit 127: {:?}, stderr {:?}",
-        out.status,
-        text(&out.stderr)
-    );
-    ensure!(
-        text(&out.stderr).contains(name),
-        "the message must name {name}: {:?}",
-        text(&out.stderr)
-    );
+    expect_gave_up(&out, Some(name), "no real binary")?;
     ensure!(
         !server.was_contacted(),
         "the audited shim must not send a request"

@@ -6,8 +6,8 @@
 #
 # PATH_TO_NONO_CHECKOUT  a checkout of always-further/nono (its tests/integration/*.sh are
 #                        run from there; nothing is copied into this repository)
-# IMPL                   the binary under test (default: target/debug/nono-ref of this
-#                        repository, built when missing)
+# IMPL                   the binary under test (default: debug/nono-ref in this repository's
+#                        target directory, $CARGO_TARGET_DIR or target/, built when missing)
 #
 # The suites read the user's dotfiles (~/.ssh, ~/.aws, ~/.bashrc, ...) and expect the
 # sandbox to refuse them. They run here with a fake HOME holding harmless stand-ins for
@@ -48,7 +48,11 @@ checkout="$(cd "$1" 2>/dev/null && pwd)" || { echo "$0: no such directory: $1" >
 if [[ $# -eq 2 ]]; then
   impl="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
 else
-  impl="$repo_root/target/debug/nono-ref"
+  # Where cargo puts the build: CARGO_TARGET_DIR (a relative one is taken from the repository
+  # root, where the build below runs) or target/.
+  target_dir="${CARGO_TARGET_DIR:-target}"
+  [[ "$target_dir" = /* ]] || target_dir="$repo_root/$target_dir"
+  impl="$target_dir/debug/nono-ref"
   if [[ ! -x "$impl" ]]; then
     echo "building $impl" >&2
     (cd "$repo_root" && cargo build -q -p nono-reference --bin nono-ref)

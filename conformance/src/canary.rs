@@ -10,15 +10,73 @@
 //! to run the program, which creates nothing. Sandbox cases are skipped there (see
 //! [`crate::cases::all`]), but the ones written for old kernels run on this verdict.
 //!
+//! Everything about the canary lives here: its IDs, its two cases (Linux and macOS, which
+//! also requires Seatbelt's EPERM), and the gate every sandbox case passes through first
+//! ([`verdict`], called by the harness with [`check_for`]).
+//!
 //! The verdict is computed once per run (keyed by the runner's `NONO_CONFORMANCE_RUN_ID`
 //! or nextest's `NEXTEST_RUN_ID`, guarded by a file lock) and shared by the per-case
 //! processes.
 
-use crate::case::{CaseResult, Ctx};
+use crate::case::{case, Case, CaseResult, Ctx, Platform};
+use crate::kit::arg;
+use crate::kit::expect::{expect_class, expect_eperm};
 use crate::outcome::Class;
-use crate::runner::expect_class;
 use nix::fcntl::{Flock, FlockArg};
 use std::path::Path;
+
+/// The Linux canary's ID: it runs without waiting for its own verdict.
+pub const CANARY_ID: &str = "linux.canary.enforcement_is_real";
+
+/// The macOS canary's ID.
+pub const MACOS_CANARY_ID: &str = "macos.canary.enforcement_is_real";
+
+/// The canary that `platform`'s sandbox cases wait for.
+pub fn canary_id(platform: Platform) -> &'static str {
+    match platform {
+        Platform::MacOs => MACOS_CANARY_ID,
+        _ => CANARY_ID,
+    }
+}
+
+/// The Linux canary case (first of the Linux battery).
+pub fn linux_case() -> Case {
+    case(
+        CANARY_ID,
+        "Enforcement is real: a write outside the grants is denied, one inside allowed",
+        &["CORE-CANARY-001"],
+        check,
+    )
+}
+
+/// The macOS canary case (first of the macOS battery).
+pub fn macos_case() -> Case {
+    case(
+        MACOS_CANARY_ID,
+        "Enforcement is real on macOS: a create outside the grants fails with EPERM and leaves nothing, one inside succeeds",
+        &["CORE-CANARY-001", "SB-APPLY-001"],
+        check_macos,
+    )
+}
+
+/// The check the gate runs for `platform`'s sandbox cases: the same body as that
+/// platform's canary case.
+pub fn check_for(platform: Platform) -> fn(&Ctx) -> CaseResult {
+    match platform {
+        Platform::MacOs => check_macos,
+        _ => check,
+    }
+}
+
+/// [`check`], and on macOS the denial must carry Seatbelt's EPERM.
+pub fn check_macos(cx: &Ctx) -> CaseResult {
+    check(cx)?;
+    let outside = cx.fx.dir("outside-eperm");
+    let r = cx.run().allow(cx.fx.dir("inside-eperm")).op(["create", arg(&outside.join("f"))])?;
+    expect_eperm(&r, "create outside every grant")?;
+    crate::ensure!(!cx.fx.exists("outside-eperm/f"), "a file was created outside every grant");
+    Ok(())
+}
 
 /// The canary itself. On macOS it first makes sure the suite is not itself inside a
 /// Seatbelt sandbox, which cannot nest (see `cases::macos::suite_is_not_sandboxed`).

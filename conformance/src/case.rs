@@ -279,6 +279,21 @@ impl Ctx {
     pub fn iut_command(&self) -> std::process::Command {
         crate::emulation::command(&self.imp.path, &self.probe)
     }
+
+    /// Runs the implementation under test with `args` (a subcommand other than `run`:
+    /// `sandbox-profile`, `profile validate`, `learn`, ...) in the case's root, with `env`
+    /// added, and captures it (process group and deadline: [`crate::kit::spawn`]).
+    pub fn invoke<I, S>(&self, args: I, env: &[(String, String)]) -> crate::runner::RunOutput
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut cmd = self.iut_command();
+        cmd.args(args).current_dir(self.fx.root());
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
+        let done = crate::kit::spawn::Launch::new(cmd).run().unwrap_or_else(|e| panic!("{e}"));
+        done.into()
+    }
 }
 
 /// Returns `Err(message)` from the enclosing case body unless the condition holds.

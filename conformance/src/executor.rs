@@ -7,6 +7,7 @@
 
 use crate::case::{Case, Platform};
 use crate::harness::{self, Suite};
+use crate::kit::spawn;
 use crate::results::{Record, Status};
 use std::io::{IsTerminal, Write};
 use std::os::unix::process::CommandExt;
@@ -169,18 +170,12 @@ fn tail(path: &Path) -> String {
 /// Waits for `child`; past `deadline` kills its whole process group (the implementation and
 /// anything the case started) and says so.
 fn wait_with_deadline(mut child: Child, deadline: Duration) -> Result<String, String> {
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Ok(status.to_string()),
-            Ok(None) if started.elapsed() > deadline => {
-                let group = nix::unistd::Pid::from_raw(child.id() as i32);
-                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-                let _ = child.wait();
-                return Err(format!("timed out after {} s; its process group was killed", deadline.as_secs()));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(format!("waiting for the case process: {e}")),
+    match spawn::wait_until(&mut child, Instant::now() + deadline) {
+        Ok(status) => Ok(status.to_string()),
+        Err(_) => {
+            spawn::kill_group(child.id());
+            let _ = child.wait();
+            Err(format!("timed out after {} s; its process group was killed", deadline.as_secs()))
         }
     }
 }

@@ -244,7 +244,8 @@ fn run_case(
     let new_ctx = || Ctx { imp: imp.clone(), probe: probe.clone(), fx: Fixture::new(base), shim: shim.to_path_buf() };
     let is_sandbox_case = case.platform != Platform::Any;
     if is_sandbox_case && case.id != crate::cases::canary_id(case.platform) {
-        crate::canary::verdict(base, || guarded(|| crate::canary::check(&new_ctx())))?;
+        let check = crate::canary::check_for(case.platform);
+        crate::canary::verdict(base, || guarded(|| check(&new_ctx())))?;
     }
     let ctx = new_ctx();
     guarded(|| (case.body)(&ctx))

@@ -10,6 +10,7 @@
 //! skip the cases it fails. The probe is measured under the same ABI emulation as the IUT
 //! runs ([`crate::emulation`]).
 
+use crate::kit::spawn;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -67,9 +68,9 @@ impl Implementation {
                 path,
             };
         }
-        let version_line = Command::new(&path)
-            .arg("--version")
-            .output()
+        let mut version = Command::new(&path);
+        version.arg("--version");
+        let version_line = spawn::output(version)
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
             .unwrap_or_default();
         let (name, slug) = name_and_slug(&version_line, &path);
@@ -95,7 +96,9 @@ fn is_built_reference(path: &Path, built: &Path) -> bool {
 }
 
 fn conformance_info(path: &Path) -> Option<InfoJson> {
-    let out = Command::new(path).args(["conformance-info", "--json"]).output().ok()?;
+    let mut info = Command::new(path);
+    info.args(["conformance-info", "--json"]);
+    let out = spawn::output(info).ok()?;
     if !out.status.success() {
         return None;
     }
@@ -122,7 +125,9 @@ fn name_and_slug(version_line: &str, path: &Path) -> (String, String) {
 /// only itself; under the ABI emulator when emulation is on) and returns the ABI it
 /// reports; 0 when Landlock is unavailable.
 pub fn measure_landlock_abi(probe: &Path) -> u32 {
-    let out = crate::emulation::command(probe, probe).arg("landlock-abi").output();
+    let mut measure = crate::emulation::command(probe, probe);
+    measure.arg("landlock-abi");
+    let out = spawn::output(measure);
     let value = out
         .as_ref()
         .ok()

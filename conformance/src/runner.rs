@@ -6,13 +6,15 @@
 //!
 //! The sandbox is applied by the IUT in its own child, never in the test process. With
 //! `NONO_CONFORMANCE_EMULATE_ABI` set, the IUT is started through the ABI emulator
-//! ([`crate::emulation`]); otherwise it is started directly.
+//! ([`crate::emulation`]); otherwise it is started directly. Either way it starts through
+//! [`crate::kit::spawn`]: its own process group and a deadline.
 
-use crate::outcome::{Class, ProbeResult};
+use crate::kit::spawn::{Finished, Input, Launch};
+use crate::outcome::ProbeResult;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// What a sandboxed command did, seen from outside.
 #[derive(Debug)]
@@ -176,36 +178,25 @@ impl Run {
         if let Some(dir) = &self.cwd {
             cmd.current_dir(dir);
         }
-        let command_line = format!("{cmd:?}");
-        cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {command_line}: {e}"));
-        if let Some(bytes) = &self.stdin {
-            use std::io::Write;
-            let mut pipe = child.stdin.take().expect("stdin pipe");
-            let bytes = bytes.clone();
-            std::thread::spawn(move || {
-                let _ = pipe.write_all(&bytes);
-            });
-        }
-        let out = child.wait_with_output().expect("waiting for the implementation");
-        use std::os::unix::process::ExitStatusExt;
-        let code = out.status.code().unwrap_or_else(|| -out.status.signal().unwrap_or(0));
+        let input = match &self.stdin {
+            Some(bytes) => Input::Bytes(bytes.clone()),
+            None => Input::Null,
+        };
+        let done = Launch::new(cmd).input(input).run().unwrap_or_else(|e| panic!("{e}"));
+        RunOutput::from(done)
+    }
+}
+
+impl From<Finished> for RunOutput {
+    fn from(done: Finished) -> RunOutput {
         RunOutput {
-            code,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            command_line,
+            code: done.code,
+            stdout: done.stdout_text(),
+            stderr: done.stderr_text(),
+            command_line: done.command_line,
         }
     }
 }
 
-/// Fails unless `result` is in `class`; the message names the operation and what happened.
-pub fn expect_class(result: &ProbeResult, class: Class, what: &str) -> Result<(), String> {
-    if result.class() == class {
-        Ok(())
-    } else {
-        Err(format!("{what}: expected {class:?}, got {result}"))
-    }
-}
+/// Kept here for callers written before the kit; the assertion lives in [`crate::kit::expect`].
+pub use crate::kit::expect::expect_class;

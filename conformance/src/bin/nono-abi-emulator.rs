@@ -50,9 +50,9 @@ mod linux {
     use nix::sys::wait::waitpid;
     use nix::unistd::{fork, ForkResult};
     use nono_conformance::emulation::{self, Answer, Call};
-    use nono_reference::ipc::fdpass;
+    use nono_conformance::kit::wire;
     use std::ffi::{CString, OsString};
-    use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
     use std::io::{Read, Write};
     use std::os::unix::ffi::OsStringExt;
 
@@ -143,7 +143,7 @@ mod linux {
             other => other,
         }
         .unwrap_or_else(|e| fail(format!("seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER): {e}")));
-        if let Err(e) = fdpass::send_fds(&sock, &[listener.as_fd()]) {
+        if let Err(e) = wire::send_fds(sock.as_raw_fd(), &[listener.as_raw_fd()]) {
             fail(format!("handing over the listener: {e}"));
         }
         drop(listener);
@@ -219,7 +219,10 @@ mod linux {
             std::process::exit(EMULATOR_FAILED);
         }
         // No listener: the program side failed before handing it over, and said why.
-        let Ok(mut fds) = fdpass::recv_fds(&sock, 1) else { std::process::exit(EMULATOR_FAILED) };
+        let mut fds = match wire::recv_fds(sock.as_raw_fd(), &mut [0u8; 1], 1) {
+            Ok(got) if got.fds.len() == 1 => got.fds,
+            _ => std::process::exit(EMULATOR_FAILED),
+        };
         drop(sock);
         serve(abi, fds.remove(0), program, &null);
         std::process::exit(0)

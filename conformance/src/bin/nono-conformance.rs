@@ -287,15 +287,9 @@ fn preflight_implementation(imp: &Path, probe: &Path) -> Result<(), Stop> {
     if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
         return Err(Stop(SETUP, format!("--impl {}: not an executable file", imp.display())));
     }
-    let out = std::process::Command::new(imp)
-        .arg("run")
-        .arg("--read-file")
-        .arg(probe)
-        .arg("--")
-        .arg(probe)
-        .args(["exit", "7"])
-        .stdin(std::process::Stdio::null())
-        .output()
+    let mut contract = std::process::Command::new(imp);
+    contract.arg("run").arg("--read-file").arg(probe).arg("--").arg(probe).args(["exit", "7"]);
+    let out = nono_conformance::kit::spawn::output(contract)
         .map_err(|e| Stop(SETUP, format!("--impl {}: cannot start it: {e}", imp.display())))?;
     if out.status.code() != Some(7) {
         let stderr = String::from_utf8_lossy(&out.stderr);

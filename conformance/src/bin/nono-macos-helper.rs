@@ -22,53 +22,15 @@
 //! case, never the test process.
 
 use nix::errno::Errno;
-use serde_json::{json, Map, Value};
 use std::ffi::CString;
 use std::io::Write;
 
-struct Outcome {
-    op: String,
-    ok: bool,
-    errno: Option<i32>,
-    extra: Map<String, Value>,
-}
+/// The probe's JSON line, shared with the probe and the cases.
+use nono_conformance::outcome::ProbeResult as Outcome;
 
-impl Outcome {
-    fn ok(op: &str) -> Outcome {
-        Outcome {
-            op: op.into(),
-            ok: true,
-            errno: None,
-            extra: Map::new(),
-        }
-    }
-
-    fn fail(op: &str, errno: Option<i32>) -> Outcome {
-        Outcome {
-            op: op.into(),
-            ok: false,
-            errno,
-            extra: Map::new(),
-        }
-    }
-
-    fn with(mut self, key: &str, value: impl Into<Value>) -> Outcome {
-        self.extra.insert(key.into(), value.into());
-        self
-    }
-
-    fn print(&self) {
-        let mut obj = Map::new();
-        obj.insert("op".into(), json!(self.op));
-        obj.insert("ok".into(), json!(self.ok));
-        obj.insert(
-            "errno".into(),
-            json!(self.errno.map(|n| format!("{:?}", Errno::from_raw(n)))),
-        );
-        obj.insert("errno_num".into(), json!(self.errno));
-        obj.extend(self.extra.clone());
-        println!("{}", Value::Object(obj));
-    }
+/// A failure with an errno when there is one.
+fn failure(op: &str, errno: Option<i32>) -> Outcome {
+    Outcome::ok(op).failed_with(errno)
 }
 
 /// What to do after an operation.
@@ -85,7 +47,7 @@ fn main() {
     loop {
         match dispatch(&current) {
             Ok(Next::Report(outcome)) => {
-                outcome.print();
+                println!("{}", outcome.to_json());
                 break;
             }
             Ok(Next::Then(rest)) => current = rest,
@@ -126,7 +88,7 @@ fn dispatch(args: &[String]) -> Result<Next, String> {
                 Ok(text) => text,
                 Err(e) => {
                     return Ok(Next::Report(
-                        Outcome::fail(op, e.raw_os_error()).with("step", "read-profile"),
+                        failure(op, e.raw_os_error()).with("step", "read-profile"),
                     ))
                 }
             };
@@ -148,7 +110,7 @@ fn dispatch(args: &[String]) -> Result<Next, String> {
                 Ok(bytes) => {
                     Outcome::ok(op).with("content", String::from_utf8_lossy(&bytes).into_owned())
                 }
-                Err(e) => Outcome::fail(op, e.raw_os_error()),
+                Err(e) => failure(op, e.raw_os_error()),
             }))
         }
         "read-fd" => {
@@ -180,7 +142,7 @@ fn dispatch(args: &[String]) -> Result<Next, String> {
             let _ = std::io::stdout().flush();
             let err = nix::unistd::execv(&argv[0], &argv).unwrap_err();
             Ok(Next::Report(
-                Outcome::fail(op, Some(err as i32)).with("step", "execv"),
+                failure(op, Some(err as i32)).with("step", "execv"),
             ))
         }
         _ => Err(format!("unknown op {op:?}")),
@@ -195,7 +157,7 @@ fn read_fd(op: &str, fd: i32) -> Outcome {
             Ok(0) => break,
             Ok(n) => data.extend_from_slice(&buf[..n]),
             Err(Errno::EINTR) => continue,
-            Err(e) => return Outcome::fail(op, Some(e as i32)),
+            Err(e) => return failure(op, Some(e as i32)),
         }
     }
     Outcome::ok(op).with("content", String::from_utf8_lossy(&data).into_owned())
@@ -210,7 +172,7 @@ fn recv_fd(op: &str, socket: &str) -> Result<i32, Outcome> {
     use std::io::IoSliceMut;
     use std::os::fd::AsRawFd;
     let fail =
-        |step: &str, e: Errno| Outcome::fail(op, Some(e as i32)).with("step", step.to_string());
+        |step: &str, e: Errno| failure(op, Some(e as i32)).with("step", step.to_string());
     let addr = UnixAddr::new(socket).map_err(|e| fail("address", e))?;
     let sock = new_socket(
         AddressFamily::Unix,
@@ -237,7 +199,7 @@ fn recv_fd(op: &str, socket: &str) -> Result<i32, Outcome> {
             ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
             _ => None,
         })
-        .ok_or_else(|| Outcome::fail(op, None).with("step", "no SCM_RIGHTS descriptor"))?;
+        .ok_or_else(|| failure(op, None).with("step", "no SCM_RIGHTS descriptor"))?;
     // Keep it across exec: that is the point of the test.
     if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } == -1 {
         return Err(fail("fcntl", Errno::last()));
@@ -247,7 +209,7 @@ fn recv_fd(op: &str, socket: &str) -> Result<i32, Outcome> {
 
 #[cfg(target_os = "macos")]
 mod platform {
-    use super::Outcome;
+    use super::{failure, Outcome};
     use std::ffi::{c_char, c_int, CStr, CString};
 
     extern "C" {
@@ -287,7 +249,7 @@ mod platform {
         Ok(if kr == 0 {
             Outcome::ok(op)
         } else {
-            Outcome::fail(op, None).with("kern_return", kr)
+            failure(op, None).with("kern_return", kr)
         })
     }
 
@@ -297,7 +259,7 @@ mod platform {
         // SAFETY: both arguments are NUL-terminated; the returned token is malloc'd.
         let token = unsafe { sandbox_extension_issue_file(class.as_ptr(), path_c.as_ptr(), 0) };
         if token.is_null() {
-            return Ok(Outcome::fail(
+            return Ok(failure(
                 op,
                 Some(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)),
             ));
@@ -327,7 +289,7 @@ mod platform {
             text
         };
         Ok(Some(
-            Outcome::fail(op, None)
+            failure(op, None)
                 .with("step", "sandbox_init")
                 .with("error", why),
         ))
@@ -338,7 +300,7 @@ mod platform {
         // SAFETY: the token is NUL-terminated; the handle is not released (process-lifetime).
         let handle = unsafe { sandbox_extension_consume(token.as_ptr()) };
         Ok((handle < 0).then(|| {
-            Outcome::fail(op, None)
+            failure(op, None)
                 .with("step", "consume")
                 .with("handle", handle)
         }))
@@ -347,14 +309,14 @@ mod platform {
 
 #[cfg(not(target_os = "macos"))]
 mod platform {
-    use super::Outcome;
+    use super::{failure, Outcome};
 
     fn unsupported<T>(op: &str) -> Result<T, String> {
         Err(format!("{op}: macOS only"))
     }
 
     pub fn sandboxed(op: &str) -> Outcome {
-        Outcome::fail(op, None).with("error", "macOS only")
+        failure(op, None).with("error", "macOS only")
     }
 
     pub fn mach_lookup(op: &str, _name: &str) -> Result<Outcome, String> {

@@ -35,7 +35,7 @@
 //! `frame-only`, `two-fds`, `connect-only`, `hold`.
 
 use std::collections::BTreeMap;
-use std::io::{IoSlice, Read, Write};
+use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixDatagram, UnixStream};
@@ -44,23 +44,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+use nono_conformance::kit::wire;
 use serde_json::{json, Map, Value};
 
 /// How long a wire op waits for an answer before reporting `timeout`.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A vanished server is a result to report, not a SIGPIPE to die of (Linux; the fallback
-/// only keeps the client compiling elsewhere).
-#[cfg(target_os = "linux")]
-fn send_flags() -> MsgFlags {
-    MsgFlags::MSG_NOSIGNAL
-}
-
-#[cfg(not(target_os = "linux"))]
-fn send_flags() -> MsgFlags {
-    MsgFlags::empty()
-}
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -479,27 +467,9 @@ fn request(rest: &[String], token: String) -> Result<Value, Value> {
     }))
 }
 
-fn frame(body: &[u8]) -> Vec<u8> {
-    let mut out = (body.len() as u32).to_be_bytes().to_vec();
-    out.extend_from_slice(body);
-    out
-}
-
 /// One `sendmsg` with one data byte and `fds` as `SCM_RIGHTS` (none: a plain byte).
 fn send_fds(stream: &UnixStream, fds: &[RawFd]) -> Result<(), Value> {
-    let data = [0u8];
-    let iov = [IoSlice::new(&data)];
-    let rights = [ControlMessage::ScmRights(fds)];
-    let cmsgs: &[ControlMessage] = if fds.is_empty() { &[] } else { &rights };
-    sendmsg::<()>(
-        stream.as_raw_fd(),
-        &iov,
-        cmsgs,
-        send_flags(),
-        None,
-    )
-    .map(drop)
-    .map_err(|e| json!({"error": format!("sendmsg: {e}")}))
+    wire::send_fds(stream.as_raw_fd(), fds).map_err(|e| json!({"error": format!("sendmsg: {e}")}))
 }
 
 /// Reads the server's answer: a frame, or end of stream (`eof`), or nothing in time.
@@ -589,7 +559,7 @@ fn wire_op(op: &str, rest: &[String]) -> Result<Value, Value> {
         "valid" => {
             send(
                 &mut stream,
-                &frame(request(rest, token())?.to_string().as_bytes()),
+                &wire::frame(request(rest, token())?.to_string().as_bytes()),
             );
             send_fds(&stream, &STDIO)?;
         }
@@ -602,7 +572,7 @@ fn wire_op(op: &str, rest: &[String]) -> Result<Value, Value> {
             let wrong = String::from_utf8(wrong).unwrap_or_default();
             send(
                 &mut stream,
-                &frame(request(rest, wrong)?.to_string().as_bytes()),
+                &wire::frame(request(rest, wrong)?.to_string().as_bytes()),
             );
             let _ = send_fds(&stream, &STDIO);
         }
@@ -620,7 +590,7 @@ fn wire_op(op: &str, rest: &[String]) -> Result<Value, Value> {
             req["env"]["NONO_CONFORMANCE_PADDING"] = json!("x".repeat(pad));
             let body = req.to_string();
             assert_eq!(body.len(), target);
-            send(&mut stream, &frame(body.as_bytes()));
+            send(&mut stream, &wire::frame(body.as_bytes()));
             send_fds(&stream, &STDIO)?;
         }
         "oversize" => {
@@ -635,19 +605,19 @@ fn wire_op(op: &str, rest: &[String]) -> Result<Value, Value> {
         }
         "truncated-payload" => {
             let body = request(rest, token())?.to_string();
-            let mut bytes = frame(body.as_bytes());
+            let mut bytes = wire::frame(body.as_bytes());
             bytes.truncate(4 + body.len() / 2);
             send(&mut stream, &bytes);
             half_close(&stream);
         }
         "garbage-json" => {
-            send(&mut stream, &frame(b"{\"command\": \"this is not json"));
+            send(&mut stream, &wire::frame(b"{\"command\": \"this is not json"));
             let _ = send_fds(&stream, &STDIO);
         }
         "not-a-request" => {
             send(
                 &mut stream,
-                &frame(
+                &wire::frame(
                     json!({"hello": "server", "session_token": token()})
                         .to_string()
                         .as_bytes(),
@@ -658,7 +628,7 @@ fn wire_op(op: &str, rest: &[String]) -> Result<Value, Value> {
         "no-fds" => {
             send(
                 &mut stream,
-                &frame(request(rest, token())?.to_string().as_bytes()),
+                &wire::frame(request(rest, token())?.to_string().as_bytes()),
             );
             send_fds(&stream, &[])?;
             half_close(&stream);
@@ -666,14 +636,14 @@ fn wire_op(op: &str, rest: &[String]) -> Result<Value, Value> {
         "frame-only" => {
             send(
                 &mut stream,
-                &frame(request(rest, token())?.to_string().as_bytes()),
+                &wire::frame(request(rest, token())?.to_string().as_bytes()),
             );
             half_close(&stream);
         }
         "two-fds" => {
             send(
                 &mut stream,
-                &frame(request(rest, token())?.to_string().as_bytes()),
+                &wire::frame(request(rest, token())?.to_string().as_bytes()),
             );
             send_fds(&stream, &STDIO[..2])?;
             half_close(&stream);

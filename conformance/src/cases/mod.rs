@@ -9,19 +9,8 @@ pub mod macos;
 pub mod seatbelt;
 pub mod session_sockets;
 
-/// The canary's ID: it runs without waiting for its own verdict.
-pub const CANARY_ID: &str = "linux.canary.enforcement_is_real";
-
-/// The macOS canary's ID.
-pub const MACOS_CANARY_ID: &str = "macos.canary.enforcement_is_real";
-
-/// The canary that `platform`'s sandbox cases wait for.
-pub fn canary_id(platform: crate::case::Platform) -> &'static str {
-    match platform {
-        crate::case::Platform::MacOs => MACOS_CANARY_ID,
-        _ => CANARY_ID,
-    }
-}
+/// The canary's IDs live with the canary ([`crate::canary`]).
+pub use crate::canary::{canary_id, CANARY_ID, MACOS_CANARY_ID};
 
 /// All cases, in a stable order.
 pub fn all() -> Vec<Case> {

@@ -22,10 +22,12 @@
 
 use crate::case::{Case, CaseResult, Ctx};
 use crate::ensure;
+use crate::kit::spawn;
 use crate::spec::{self, Class};
 use crate::vectors::{self, Vector};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::ffi::OsStr;
 use std::process::{Command, Output};
 
 /// Every profile vector, as cases `profile.merge.*`, `profile.expand.*`, `profile.invalid.*`
@@ -91,14 +93,13 @@ fn sandbox_profile_uses_the_profile(cx: &Ctx) -> CaseResult {
     let file = cx.fx.dir("profiles").join("mac.json");
     std::fs::write(&file, r#"{ "filesystem": { "read": ["/Users/alice/src"] }, "network": { "block": true } }"#).unwrap();
     let generate = |with_profile: bool| -> Result<String, String> {
-        let mut command = Command::new(&cx.imp.path);
-        command.args(["sandbox-profile", "--platform", "macos", "--no-system-grants"]);
+        let mut args = vec!["sandbox-profile".to_string(), "--platform".into(), "macos".into(), "--no-system-grants".into()];
         if with_profile {
-            command.arg("--profile").arg(&file);
+            args.extend(["--profile".to_string(), file.display().to_string()]);
         }
-        let out = command.env("HOME", cx.fx.dir("home")).output().map_err(|e| format!("starting {}: {e}", cx.imp.path.display()))?;
-        ensure!(out.status.success(), "sandbox-profile exited {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        let out = cx.invoke(args, &[("HOME".into(), cx.fx.dir("home").display().to_string())]);
+        ensure!(out.code == 0, "sandbox-profile exited {}: {}", out.code, out.stderr);
+        Ok(out.stdout)
     };
     let read_rule = r#"(allow file-read* (subpath "/Users/alice/src"))"#;
     let with = generate(true)?;
@@ -116,20 +117,16 @@ fn validate_reports(cx: &Ctx) -> CaseResult {
     let bad = dir.join("bad.json");
     std::fs::write(&good, r#"{ "filesystem": { "read": ["/usr/share"] }, "network": { "block": true } }"#).unwrap();
     std::fs::write(&bad, "{\n  \"network\": { \"block\": \"yes\" }\n}\n").unwrap();
-    let validate = |file: &Path| {
-        Command::new(&cx.imp.path)
-            .args(["profile", "validate"])
-            .arg(file)
-            .env("HOME", cx.fx.dir("home"))
-            .env("XDG_CONFIG_HOME", cx.fx.dir("config"))
-            .output()
-            .map_err(|e| format!("starting {}: {e}", cx.imp.path.display()))
-    };
-    let ok = validate(&good)?;
-    ensure!(ok.status.code() == Some(0), "a valid profile must validate with exit 0: {:?} {}", ok.status.code(), String::from_utf8_lossy(&ok.stderr));
-    let refused = validate(&bad)?;
-    let said = format!("{}{}", String::from_utf8_lossy(&refused.stdout), String::from_utf8_lossy(&refused.stderr));
-    ensure!(refused.status.code() == Some(1), "an invalid profile must fail validation with exit 1: {:?} {said}", refused.status.code());
+    let env = [
+        ("HOME".to_string(), cx.fx.dir("home").display().to_string()),
+        ("XDG_CONFIG_HOME".to_string(), cx.fx.dir("config").display().to_string()),
+    ];
+    let validate = |file: &Path| cx.invoke([OsStr::new("profile"), OsStr::new("validate"), file.as_os_str()], &env);
+    let ok = validate(&good);
+    ensure!(ok.code == 0, "a valid profile must validate with exit 0: {} {}", ok.code, ok.stderr);
+    let refused = validate(&bad);
+    let said = format!("{}{}", refused.stdout, refused.stderr);
+    ensure!(refused.code == 1, "an invalid profile must fail validation with exit 1: {} {said}", refused.code);
     ensure!(!said.trim().is_empty(), "an invalid profile must be reported, not only given exit 1");
     Ok(())
 }
@@ -225,7 +222,7 @@ fn show(cx: &Ctx, setup: &Setup) -> Result<Output, String> {
     let args = show_args(cx, &target);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // `$WORKDIR` is the current directory, which `command` sets to the vector's workdir.
-    command(cx, setup, &args).output().map_err(|e| format!("starting {}: {e}", cx.imp.path.display()))
+    spawn::output(command(cx, setup, &args))
 }
 
 fn check_show(cx: &Ctx, vector: &Vector) -> CaseResult {
@@ -338,7 +335,7 @@ fn run_marker(cx: &Ctx, setup: &Setup, with_profile: bool) -> Result<Output, Str
         args.extend(["--profile", &target]);
     }
     args.extend(["--allow", &dir, "--read-file", &probe, "--", &probe, "create", &marker]);
-    command(cx, setup, &args).output().map_err(|e| format!("starting {}: {e}", cx.imp.path.display()))
+    spawn::output(command(cx, setup, &args))
 }
 
 /// `run --profile` with the vector's profile (which should be refused).

@@ -15,7 +15,6 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// `HOME` for profile vectors that do not set it, so the host's never leaks in.
 const VECTOR_HOME: &str = "/Users/nono-vector-home";
@@ -34,23 +33,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let mut cmd = Command::new(&cx.imp.path);
-    cmd.args(args)
-        .current_dir(cx.fx.root())
-        .stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let command_line = format!("{cmd:?}");
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot start {command_line}: {e}"));
-    RunOutput {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        command_line,
-    }
+    cx.invoke(args, env)
 }
 
 fn strings(value: Option<&Value>) -> Vec<String> {

@@ -5,10 +5,11 @@
 //! creates a marker file in a writable directory, so "the program did not run" is checked
 //! from outside the sandbox, not taken from an exit code.
 
+use crate::kit::arg as s;
+use crate::kit::expect::expect_ran;
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::Class;
 use crate::runner::expect_class;
-use std::path::Path;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -43,17 +44,6 @@ pub fn cases() -> Vec<Case> {
             ungranted_program_given_to_run_does_not_run,
         ),
     ]
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
-}
-
-/// Checks that an `exec` of a probe copy succeeded and that the copy exited 0.
-fn expect_ran(r: &crate::outcome::ProbeResult, what: &str) -> CaseResult {
-    expect_class(r, Class::Allowed, what)?;
-    crate::ensure!(r.int_field("exit_code") == Some(0), "{what}: the program ran but reported {:?}", r.extra);
-    Ok(())
 }
 
 fn read_grant_runs_program_ungranted_dir_does_not(cx: &Ctx) -> CaseResult {

@@ -5,11 +5,11 @@
 //! would have created a marker file in a writable grant, and a control run without the
 //! offending flag shows that it does.
 
-use crate::case::{case, Case, CaseResult, Ctx, Requirement};
+use crate::kit::arg as s;
+use crate::kit::expect::{expect_not_executed_naming, expect_not_run};
+use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::Class;
-use crate::runner::{expect_class, Run, RunOutput};
-use std::path::Path;
-use std::process::Command;
+use crate::runner::{expect_class, Run};
 
 pub fn cases() -> Vec<Case> {
     let mut out = vec![];
@@ -105,38 +105,14 @@ pub fn cases() -> Vec<Case> {
             &["CLI-DRY-002"],
             dry_run_lists_user_and_system_grants,
         ),
-        case(
-            "linux.core.conformance_info_json",
-            "conformance-info --json answers a JSON object with name, version, platform, backend, Landlock ABI and feature names",
-            &["CORE-INFO-001"],
-            conformance_info_json,
-        ),
-        case(
-            "linux.core.refuses_to_run_without_landlock",
-            "On a kernel without Landlock the IUT exits 1 with a message and never runs the program",
-            &["CORE-APPLY-001"],
-            refuses_to_run_without_landlock,
-        )
-        .requires(Requirement::LandlockAbiBelow(1)),
     ]);
     out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
 }
 
 /// A run whose working directory is inside the fixture (so nothing, not even a core file,
 /// lands elsewhere).
 fn run_in_fixture(cx: &Ctx) -> Run {
     cx.run().current_dir(cx.fx.dir("cwd"))
-}
-
-/// The program's `create MARKER` must not have happened.
-fn expect_not_run(cx: &Ctx, out: &RunOutput, marker_rel: &str, why: &str) -> CaseResult {
-    crate::ensure!(!cx.fx.exists(marker_rel), "{why}: the program ran (its marker {marker_rel} exists); {out}");
-    crate::ensure!(out.probe().is_err(), "{why}: the program ran and printed a result; {out}");
-    Ok(())
 }
 
 /// Control: under `run` the probe creates `marker_rel`, so its absence elsewhere means
@@ -158,17 +134,6 @@ fn program_killed_by_signal(cx: &Ctx, sig: i32) -> CaseResult {
     let out = run_in_fixture(cx).probe(["kill-self".to_string(), sig.to_string()]);
     crate::ensure!(out.probe().is_err(), "the probe survived signal {sig}; {out}");
     crate::ensure!(out.code == 128 + sig, "the program died of signal {sig}; the IUT must exit {}; {out}", 128 + sig);
-    Ok(())
-}
-
-/// Exit 1 (refused before the program starts) or 127 (exec failed), nothing run, and the
-/// program named on stderr.
-fn expect_not_executed_naming(out: &RunOutput, name: &str) -> CaseResult {
-    crate::ensure!(
-        out.code == 1 || out.code == 127,
-        "a program that cannot be executed must give exit 1 (refused before starting it) or 127 (exec failed); {out}"
-    );
-    crate::ensure!(out.stderr.contains(name), "stderr must name the program {name:?}; {out}");
     Ok(())
 }
 
@@ -282,54 +247,5 @@ fn dry_run_lists_user_and_system_grants(cx: &Ctx) -> CaseResult {
         crate::ensure!(text.contains(s(p)), "--dry-run output does not list the granted path {}; {out}", p.display());
     }
     crate::ensure!(text.contains("/usr"), "--dry-run output does not list the system grant on /usr; {out}");
-    Ok(())
-}
-
-fn conformance_info_json(cx: &Ctx) -> CaseResult {
-    let out = cx
-        .iut_command()
-        .args(["conformance-info", "--json"])
-        .output()
-        .map_err(|e| format!("cannot run {} conformance-info --json: {e}", cx.imp.path.display()))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    crate::ensure!(out.status.success(), "conformance-info --json failed ({}); stdout {stdout:?}", out.status);
-    let v: serde_json::Value = serde_json::from_str(stdout.trim())
-        .map_err(|e| format!("conformance-info output is not JSON ({e}): {stdout:?}"))?;
-    let nonempty_str = |key: &str| v.get(key).and_then(|x| x.as_str()).filter(|x| !x.is_empty());
-    for key in ["implementation", "version", "platform", "backend"] {
-        crate::ensure!(nonempty_str(key).is_some(), "conformance-info lacks a non-empty string {key:?}: {v}");
-    }
-    crate::ensure!(nonempty_str("platform") == Some("linux"), "platform must be \"linux\" here: {v}");
-    crate::ensure!(nonempty_str("backend") == Some("landlock"), "backend must be \"landlock\" on this kernel: {v}");
-    let measured = crate::implementation::measure_landlock_abi(&cx.probe);
-    crate::ensure!(
-        v.get("landlock_abi").and_then(|x| x.as_u64()) == Some(measured as u64),
-        "landlock_abi must be the kernel's ABI ({measured}, measured by the probe): {v}"
-    );
-    let features = v.get("features").and_then(|x| x.as_array()).ok_or_else(|| format!("no features array: {v}"))?;
-    crate::ensure!(
-        !features.is_empty() && features.iter().all(|f| f.as_str().is_some_and(|f| !f.is_empty())),
-        "features must be a non-empty list of feature names: {v}"
-    );
-    Ok(())
-}
-
-fn refuses_to_run_without_landlock(cx: &Ctx) -> CaseResult {
-    let out = cx.fx.dir("out");
-    let refused = cx.run().allow(&out).probe(["create", s(&out.join("marker"))]);
-    expect_not_run(cx, &refused, "out/marker", "no Landlock")?;
-    crate::ensure!(refused.code == 1, "without Landlock the IUT must exit 1; {refused}");
-    crate::ensure!(!refused.stderr.trim().is_empty(), "the IUT refused without a message; {refused}");
-
-    // Control: the probe itself, run outside any sandbox, does create the marker.
-    let direct = Command::new(&cx.probe)
-        .args(["create", s(&out.join("direct"))])
-        .output()
-        .map_err(|e| format!("running the probe directly: {e}"))?;
-    crate::ensure!(
-        cx.fx.exists("out/direct"),
-        "control: the probe run directly did not create its marker: {}",
-        String::from_utf8_lossy(&direct.stdout)
-    );
     Ok(())
 }

@@ -7,17 +7,14 @@
 //!
 //! Landlock does not restrict `stat(2)`, so no case here asserts that metadata is hidden.
 
+pub(super) use crate::kit::arg;
+use crate::kit::expect::expect_refused;
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::{Class, ProbeResult};
 use crate::runner::expect_class;
 use std::collections::BTreeMap;
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
-
-/// A fixture path as a probe argument.
-pub(super) fn arg(path: &Path) -> &str {
-    path.to_str().expect("fixture paths are UTF-8")
-}
 
 /// The `entries` of a `readdir` result (empty when absent).
 pub(super) fn entries(r: &ProbeResult) -> Vec<String> {
@@ -74,15 +71,6 @@ pub(super) fn tree(dir: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     walk(dir, dir, &mut out);
     out
-}
-
-/// Fails unless the outcome is a denial or a cross-directory denial (`EXDEV`), which
-/// Landlock uses for links and renames that would change a file's rights.
-pub(super) fn expect_refused(r: &ProbeResult, what: &str) -> CaseResult {
-    match r.class() {
-        Class::Denied | Class::CrossDevice => Ok(()),
-        other => Err(format!("{what}: expected Denied or CrossDevice, got {other:?} ({r})")),
-    }
 }
 
 pub fn cases() -> Vec<Case> {

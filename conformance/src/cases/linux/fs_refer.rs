@@ -3,7 +3,8 @@
 //! had where it came from is refused, with `EACCES` or with `EXDEV` (which the spec counts as
 //! a cross-directory denial), and must leave both sides as they were.
 
-use super::fs_read::{arg, expect_refused, tree};
+use super::fs_read::{arg, tree};
+use crate::kit::expect::expect_refused;
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::outcome::Class;
 use crate::runner::expect_class;

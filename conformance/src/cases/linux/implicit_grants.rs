@@ -5,6 +5,7 @@
 //! `/var/tmp` is deliberately outside the fixture base: the point is a place some sandboxes
 //! open by default. The case makes its own directory there and removes it afterwards.
 
+use crate::kit::arg as s;
 use crate::case::{CaseResult, Ctx, Family};
 use crate::ensure;
 use crate::outcome::Class as Outcome;
@@ -40,10 +41,6 @@ impl Drop for VarTmpDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
 }
 
 fn expect_create_denied(run: &Run, file: &Path, what: &str) -> CaseResult {

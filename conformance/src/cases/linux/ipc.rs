@@ -9,17 +9,19 @@
 //! supervisor. Every denial has a granted control under the same flags and, where
 //! something could have changed, a check from outside.
 
+use crate::kit::arg as s;
+use crate::kit::expect::{expect_request_denied, expect_request_granted};
 use crate::Requirement;
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::ensure;
 use crate::outcome::{Class, ProbeResult};
 use crate::runner::{expect_class, Run, RunOutput};
-use nono_reference::ipc::{
-    fdpass, socket::Listener,
-};
+use crate::kit::wire;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixListener;
 use serde_json::Value;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -91,9 +93,10 @@ pub fn cases() -> Vec<Case> {
             &["IPC-FD-002"],
             three_fds_into_sandbox_in_order,
         )
-        // The three fds are sent by the reference's fdpass and received by the probe: the IUT
-        // only runs the probe, so this checks the reference's sender (and the kernel's
-        // ordering, see docs/platform-notes.md), not another implementation.
+        // The three fds are sent by the suite's own wire code (kit::wire) and received by the
+        // probe: the IUT only runs the probe, so this checks the kernel's ordering (see
+        // docs/platform-notes.md), not an implementation. It stays gated (counted only for the
+        // reference) until it drives the IUT's own fd passing.
         .requires(Requirement::ReferenceLibrary),
         case(
             "linux.ipc.fd.stdio_fds_from_sandbox_arrive_in_order",
@@ -101,14 +104,11 @@ pub fn cases() -> Vec<Case> {
             &["IPC-FD-002", "IPC-FD-005"],
             stdio_fds_from_sandbox_arrive_in_order,
         )
-        // Received by the reference's fdpass in the test process: close-on-exec is a property
-        // of that receiver, so the case says nothing about another implementation.
+        // Received by the suite's own wire code (kit::wire) in the test process: close-on-exec is
+        // a property of that receiver, so the case says nothing about an implementation; gated
+        // as above.
         .requires(Requirement::ReferenceLibrary),
     ]
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
 }
 
 /// `run --request-read DIR` (and the like): the supervisor grants on request only.
@@ -118,36 +118,6 @@ fn with_flag(run: Run, flag: &str, dir: &Path) -> Run {
 
 fn field<'a>(r: &'a ProbeResult, key: &str) -> &'a Value {
     r.extra.get(key).unwrap_or(&Value::Null)
-}
-
-/// The request was granted and the fd arrived.
-fn expect_granted(r: &ProbeResult, what: &str) -> CaseResult {
-    ensure!(
-        r.str_field("decision") == Some("granted") && field(r, "fd_received") == &Value::Bool(true),
-        "{what}: expected a grant with an fd, got {r} {:?}",
-        r.extra
-    );
-    Ok(())
-}
-
-/// The request was denied with a non-empty reason, and no fd arrived.
-fn expect_denied(r: &ProbeResult, what: &str) -> CaseResult {
-    ensure!(
-        r.str_field("decision") == Some("denied"),
-        "{what}: expected a denial, got {r} {:?}",
-        r.extra
-    );
-    ensure!(
-        r.str_field("reason").is_some_and(|s| !s.trim().is_empty()),
-        "{what}: the denial carries no reason: {:?}",
-        r.extra
-    );
-    ensure!(
-        field(r, "fd_received") == &Value::Bool(false),
-        "{what}: an fd came with the denial: {:?}",
-        r.extra
-    );
-    Ok(())
 }
 
 fn granted_fd_reads_file_the_sandbox_denies(cx: &Ctx) -> CaseResult {
@@ -163,7 +133,7 @@ fn granted_fd_reads_file_the_sandbox_denies(cx: &Ctx) -> CaseResult {
     )?;
 
     let got = run.op(["request-open", s(&secret), "Read", "read"])?;
-    expect_granted(&got, "Read request under --request-read")?;
+    expect_request_granted(&got, "Read request under --request-read")?;
     expect_class(&got, Class::Allowed, "reading through the granted fd")?;
     ensure!(
         got.str_field("content") == Some("s3cret-ipc"),
@@ -179,7 +149,7 @@ fn read_grant_fd_cannot_write(cx: &Ctx) -> CaseResult {
 
     let read_only = with_flag(cx.run(), "--request-read", &req);
     let r = read_only.op(["request-open", s(&file), "Read", "write", "XX"])?;
-    expect_granted(&r, "Read request")?;
+    expect_request_granted(&r, "Read request")?;
     ensure!(
         r.errno.as_deref() == Some("EBADF") && r.str_field("step") == Some("write"),
         "writing through an fd granted for Read: expected EBADF at step write, got {r} {:?}",
@@ -202,7 +172,7 @@ fn read_grant_fd_cannot_write(cx: &Ctx) -> CaseResult {
         "the program's own denied write changed the file"
     );
     let w = read_write.op(["request-open", s(&file), "ReadWrite", "write", "XX"])?;
-    expect_granted(&w, "ReadWrite request under --request-allow")?;
+    expect_request_granted(&w, "ReadWrite request under --request-allow")?;
     expect_class(
         &w,
         Class::Allowed,
@@ -223,7 +193,7 @@ fn uncovered_requests_denied_with_reason_no_fd(cx: &Ctx) -> CaseResult {
     let run = with_flag(cx.run(), "--request-read", &req);
 
     let control = run.op(["request-open", s(&inside), "Read", "read"])?;
-    expect_granted(
+    expect_request_granted(
         &control,
         "control: Read request inside the request directory",
     )?;
@@ -242,7 +212,7 @@ fn uncovered_requests_denied_with_reason_no_fd(cx: &Ctx) -> CaseResult {
     ];
     for (path, access, what) in denied {
         let r = run.op(["request-open", path, access, "read"])?;
-        expect_denied(&r, what)?;
+        expect_request_denied(&r, what)?;
         ensure!(
             r.str_field("content").is_none(),
             "{what}: content was read: {:?}",
@@ -269,7 +239,7 @@ fn symlink_out_of_request_dir_denied(cx: &Ctx) -> CaseResult {
     let run = with_flag(cx.run(), "--request-read", &req);
 
     let ok = run.op(["request-open", s(&inner), "Read", "read"])?;
-    expect_granted(
+    expect_request_granted(
         &ok,
         "control: a symlink inside the request directory pointing inside it",
     )?;
@@ -280,7 +250,7 @@ fn symlink_out_of_request_dir_denied(cx: &Ctx) -> CaseResult {
     );
 
     let r = run.op(["request-open", s(&escape), "Read", "read"])?;
-    expect_denied(
+    expect_request_denied(
         &r,
         "a symlink inside the request directory pointing outside it",
     )?;
@@ -321,7 +291,7 @@ fn socket_flag_alone_denies_everything(cx: &Ctx) -> CaseResult {
 
     let deny_all = cx.run().arg("--request-socket");
     let r = deny_all.op(["request-open", s(&file), "Read", "read"])?;
-    expect_denied(&r, "a request with --request-socket alone")?;
+    expect_request_denied(&r, "a request with --request-socket alone")?;
 
     let control = with_flag(cx.run(), "--request-read", &req).op([
         "request-open",
@@ -329,7 +299,7 @@ fn socket_flag_alone_denies_everything(cx: &Ctx) -> CaseResult {
         "Read",
         "read",
     ])?;
-    expect_granted(&control, "control: the same request with --request-read")?;
+    expect_request_granted(&control, "control: the same request with --request-read")?;
     Ok(())
 }
 
@@ -342,7 +312,7 @@ fn malformed_frames_skipped_next_request_answered(cx: &Ctx) -> CaseResult {
         "Read",
     ]);
     let r = out.probe()?;
-    expect_granted(&r, "the valid request after three malformed frames")?;
+    expect_request_granted(&r, "the valid request after three malformed frames")?;
     expect_class(
         &r,
         Class::Allowed,
@@ -366,7 +336,7 @@ fn oversize_frame_ends_connection_run_continues(cx: &Ctx) -> CaseResult {
     let run = with_flag(cx.run(), "--request-read", &req);
 
     let control = run.op(["request-open", s(&file), "Read"])?;
-    expect_granted(
+    expect_request_granted(
         &control,
         "control: a valid request in the same configuration",
     )?;
@@ -404,7 +374,7 @@ fn env_var_names_inherited_socket_only_with_request_flag(cx: &Ctx) -> CaseResult
         "NONO_SUPERVISOR_FD={fd:?} is not a fresh fd number (the caller's 0 leaked?)"
     );
     let r = with.op(["request-open", s(&file), "Read"])?;
-    expect_granted(&r, "a request on the inherited socket")?;
+    expect_request_granted(&r, "a request on the inherited socket")?;
 
     let without = cx.run().env("NONO_SUPERVISOR_FD", "0");
     let e = without.op(["env"])?;
@@ -478,17 +448,14 @@ fn in_background(run: Run, args: Vec<String>) -> std::thread::JoinHandle<RunOutp
     std::thread::spawn(move || run.probe(args))
 }
 
-fn accept(listener: &Listener) -> Result<std::os::unix::net::UnixStream, String> {
-    listener
-        .accept_timeout(Duration::from_secs(10))
-        .map(|(conn, _)| conn)
-        .map_err(|e| format!("the probe never connected: {e}"))
+fn accept(listener: &UnixListener) -> Result<std::os::unix::net::UnixStream, String> {
+    wire::accept_within(listener, Duration::from_secs(10)).map_err(|e| format!("the probe never connected: {e}"))
 }
 
 fn three_fds_into_sandbox_in_order(cx: &Ctx) -> CaseResult {
     let sock_dir = cx.fx.dir("sock");
     let path = sock_dir.join("s.sock");
-    let listener = Listener::bind(&path).map_err(|e| e.to_string())?;
+    let listener = wire::listen(&path)?;
     let names = ["one", "two", "three"];
     let files: Vec<PathBuf> = names
         .iter()
@@ -511,8 +478,8 @@ fn three_fds_into_sandbox_in_order(cx: &Ctx) -> CaseResult {
         .iter()
         .map(|f| std::fs::File::open(f).expect("opening a fixture"))
         .collect();
-    let fds: Vec<_> = opened.iter().map(|f| f.as_fd()).collect();
-    fdpass::send_fds(&conn, &fds).map_err(|e| e.to_string())?;
+    let fds: Vec<_> = opened.iter().map(|f| f.as_raw_fd()).collect();
+    wire::send_fds(conn.as_raw_fd(), &fds).map_err(|e| format!("sending three fds: {e}"))?;
     drop(conn);
     let out = worker.join().map_err(|_| "the run thread panicked")?;
     let r = out.probe()?;
@@ -537,7 +504,7 @@ fn is_cloexec(fd: &OwnedFd) -> bool {
 fn stdio_fds_from_sandbox_arrive_in_order(cx: &Ctx) -> CaseResult {
     let sock_dir = cx.fx.dir("sock");
     let path = sock_dir.join("s.sock");
-    let listener = Listener::bind(&path).map_err(|e| e.to_string())?;
+    let listener = wire::listen(&path)?;
     let run = cx.run().read(&sock_dir).stdin("from-stdin");
     let worker = in_background(
         run,
@@ -546,8 +513,15 @@ fn stdio_fds_from_sandbox_arrive_in_order(cx: &Ctx) -> CaseResult {
             .to_vec(),
     );
     let conn = accept(&listener)?;
-    let received =
-        fdpass::recv_fds(&conn, 3).map_err(|e| format!("receiving the probe's stdio: {e}"))?;
+    let got = wire::recv_fds(conn.as_raw_fd(), &mut [0u8; 1], 3)
+        .map_err(|e| format!("receiving the probe's stdio: {e}"))?;
+    ensure!(
+        got.bytes == 1 && got.fds.len() == 3,
+        "one message with 3 fds expected; got {} bytes and {} fds",
+        got.bytes,
+        got.fds.len()
+    );
+    let received = got.fds;
     let cloexec: Vec<bool> = received.iter().map(is_cloexec).collect();
     let mut files: Vec<std::fs::File> = received.into_iter().map(std::fs::File::from).collect();
     let mut stdin = String::new();

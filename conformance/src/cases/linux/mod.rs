@@ -1,9 +1,10 @@
 //! The Linux battery (Landlock). One module per scenario family.
 
-use crate::case::{case, Case};
+use crate::case::Case;
 
 mod env;
 mod exec;
+mod core;
 mod exit_cli;
 mod fs_file;
 mod fs_link;
@@ -29,12 +30,7 @@ mod stdout;
 
 /// All Linux cases.
 pub fn all() -> Vec<Case> {
-    let mut out = vec![case(
-        super::CANARY_ID,
-        "Enforcement is real: a write outside the grants is denied, one inside allowed",
-        &["CORE-CANARY-001"],
-        crate::canary::check,
-    )];
+    let mut out = vec![crate::canary::linux_case()];
     for family in [
         fs_read::cases,
         fs_write::cases,
@@ -50,6 +46,7 @@ pub fn all() -> Vec<Case> {
         process::cases,
         env::cases,
         exit_cli::cases,
+        core::cases,
         stdout::cases,
         implicit_grants::cases,
         profile::cases,

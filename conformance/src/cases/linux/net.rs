@@ -5,10 +5,11 @@
 //! sandboxed connect reached a listener is checked from outside with a non-blocking
 //! `accept`: an allowed connect leaves a connection in the queue, a denied one leaves none.
 
+pub(super) use crate::kit::arg as s;
+use crate::kit::expect::{expect_bind_denied, expect_connect_denied, expect_connected, took_connection};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
-use crate::outcome::{Class, ProbeResult};
+use crate::outcome::Class;
 use crate::runner::expect_class;
-use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 
@@ -112,10 +113,6 @@ pub fn cases() -> Vec<Case> {
     out
 }
 
-pub(super) fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
-}
-
 /// A non-blocking listener on `ip` port 0, created outside the sandbox.
 fn listen(ip: IpAddr) -> Result<TcpListener, String> {
     let l = TcpListener::bind(SocketAddr::new(ip, 0)).map_err(|e| {
@@ -143,48 +140,12 @@ pub(super) fn two_free_ports(ip: IpAddr) -> Result<(u16, u16), String> {
     Ok((port_of(&a), port_of(&b)))
 }
 
-/// True when a connection is waiting in the listener's queue (it is taken off the queue).
-fn took_connection(l: &TcpListener) -> Result<bool, String> {
-    match l.accept() {
-        Ok(_) => Ok(true),
-        Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(false),
-        Err(e) => Err(format!("accept on the test listener: {e}")),
-    }
-}
-
 pub(super) fn connect_op(ip: IpAddr, port: u16) -> [String; 3] {
     ["connect-tcp".into(), ip.to_string(), port.to_string()]
 }
 
 pub(super) fn bind_op(ip: IpAddr, port: u16) -> [String; 3] {
     ["bind-tcp".into(), ip.to_string(), port.to_string()]
-}
-
-/// A bind denial must be a denial errno at bind(2), or at socket(2) creation: an
-/// implementation may refuse TCP sockets outright under `--block-net` (nono does, with a
-/// seccomp filter), which denies the bind as surely. Any other step or errno is not a denial.
-pub(super) fn expect_bind_denied(r: &ProbeResult, what: &str) -> CaseResult {
-    expect_class(r, Class::Denied, what)?;
-    crate::ensure!(
-        matches!(r.str_field("step"), Some("bind") | Some("socket")),
-        "{what}: failed at step {:?}, neither socket nor bind",
-        r.str_field("step")
-    );
-    Ok(())
-}
-
-/// The allowed connect must have reached the listener.
-fn expect_connected(r: &ProbeResult, l: &TcpListener, what: &str) -> CaseResult {
-    expect_class(r, Class::Allowed, what)?;
-    crate::ensure!(took_connection(l)?, "{what}: reported ok but the listener has no connection");
-    Ok(())
-}
-
-/// The denied connect must not have reached the listener.
-fn expect_connect_denied(r: &ProbeResult, l: &TcpListener, what: &str) -> CaseResult {
-    expect_class(r, Class::Denied, what)?;
-    crate::ensure!(!took_connection(l)?, "{what}: reported {r} but the listener received a connection");
-    Ok(())
 }
 
 /// Control for runs whose network ops are all denied: the same run can still create a file

@@ -7,9 +7,10 @@
 //! be refused. The probe's `via-proxy` op is the client: it reads the proxy from
 //! `HTTPS_PROXY`, as real clients do, and reports the proxy's status code.
 
-use super::net::{bind_op, connect_op, expect_bind_denied, s, two_free_ports};
+use super::net::{bind_op, connect_op, s, two_free_ports};
 use super::mediation::Kit;
 use super::profile::{with_profile, write_profile};
+use crate::kit::expect::expect_bind_denied;
 use crate::case::{Case, CaseResult, Ctx, Family, Requirement};
 use crate::ensure;
 use crate::outcome::{Class as Outcome, ProbeResult};
@@ -163,7 +164,7 @@ fn expect_tunnelled(r: &ProbeResult, target: &Target, before: usize, what: &str)
 }
 
 /// The proxy answered 403 and the target accepted nothing.
-fn expect_refused(r: &ProbeResult, target: &Target, before: usize, what: &str) -> CaseResult {
+fn expect_proxy_refused(r: &ProbeResult, target: &Target, before: usize, what: &str) -> CaseResult {
     expect_class(r, Outcome::Allowed, &format!("{what} (the exchange with the proxy itself)"))?;
     ensure!(status(r) == Some(403), "{what}: the proxy answered {:?} (head {:?}), expected 403", status(r), r.str_field("head"));
     ensure!(target.accepted() == before, "{what}: refused, yet the target received a connection");
@@ -199,7 +200,7 @@ fn host_outside_the_allowlist_gets_403(cx: &Ctx) -> CaseResult {
     // localhost resolves to the target, so a proxy that let it through would reach it.
     let run = proxy_run(cx, &["127.0.0.1"]);
     let before = target.accepted();
-    expect_refused(&connect_via_proxy(&run, &target.as_host("localhost"))?, &target, before, "CONNECT localhost (not allowed)")?;
+    expect_proxy_refused(&connect_via_proxy(&run, &target.as_host("localhost"))?, &target, before, "CONNECT localhost (not allowed)")?;
     let before = target.accepted();
     expect_tunnelled(&connect_via_proxy(&run, &target.as_host("127.0.0.1"))?, &target, before, "control: CONNECT 127.0.0.1 (allowed)")
 }
@@ -210,7 +211,7 @@ fn names_match_without_case_and_only_as_written(cx: &Ctx) -> CaseResult {
     let before = target.accepted();
     expect_tunnelled(&connect_via_proxy(&run, &target.as_host("localhost"))?, &target, before, "CONNECT localhost with LOCALHOST allowed")?;
     let before = target.accepted();
-    expect_refused(&connect_via_proxy(&run, &target.as_host("127.0.0.1"))?, &target, before, "CONNECT 127.0.0.1 with only the name localhost allowed")
+    expect_proxy_refused(&connect_via_proxy(&run, &target.as_host("127.0.0.1"))?, &target, before, "CONNECT 127.0.0.1 with only the name localhost allowed")
 }
 
 fn wildcard_matches_subdomains_not_the_domain(cx: &Ctx) -> CaseResult {
@@ -218,7 +219,7 @@ fn wildcard_matches_subdomains_not_the_domain(cx: &Ctx) -> CaseResult {
     let run = proxy_run(cx, &["*.localhost", "127.0.0.1"]);
     for refused in ["localhost", "evillocalhost"] {
         let before = target.accepted();
-        expect_refused(&connect_via_proxy(&run, &target.as_host(refused))?, &target, before, &format!("CONNECT {refused} with *.localhost allowed"))?;
+        expect_proxy_refused(&connect_via_proxy(&run, &target.as_host(refused))?, &target, before, &format!("CONNECT {refused} with *.localhost allowed"))?;
     }
     // a.localhost resolves to loopback on some systems and not at all on others: either
     // way it passed the filter, which a refusal (403) would deny.

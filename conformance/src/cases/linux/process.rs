@@ -2,8 +2,10 @@
 //! `execve`; running the IUT again inside cannot widen it; `no_new_privs` is set; and the
 //! program cannot ptrace-attach to anything outside.
 
+use crate::kit::arg as s;
 use super::scope::{sh_quote, Victim};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
+use crate::kit::spawn;
 use crate::outcome::{Class, ProbeResult};
 use crate::runner::expect_class;
 use std::path::{Path, PathBuf};
@@ -96,10 +98,6 @@ pub fn cases() -> Vec<Case> {
         .requires(Requirement::PtraceOfNonDescendants),
     ]);
     out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
 }
 
 fn with_prefix(prefix: &[&str], op: &[&str]) -> Vec<String> {
@@ -245,10 +243,9 @@ fn inner_read_grant_cannot_widen_outer(cx: &Ctx) -> CaseResult {
 /// Runs the probe directly, outside any sandbox: the control that shows what the host
 /// itself allows.
 fn probe_outside(cx: &Ctx, op_and_args: &[&str]) -> Result<ProbeResult, String> {
-    let out = Command::new(&cx.probe)
-        .args(op_and_args)
-        .output()
-        .map_err(|e| format!("running the probe outside the sandbox: {e}"))?;
+    let mut probe = Command::new(&cx.probe);
+    probe.args(op_and_args);
+    let out = spawn::output(probe).map_err(|e| format!("running the probe outside the sandbox: {e}"))?;
     let line = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(line.trim()).map_err(|e| format!("probe output outside the sandbox {line:?}: {e}"))
 }

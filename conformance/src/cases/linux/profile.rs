@@ -7,13 +7,15 @@
 //! root too, and runs the probe under `--profile`. Every denial has an allow under the same
 //! profile, and side effects are checked from outside.
 
+use crate::kit::arg as s;
+use crate::kit::expect::took_connection;
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::ensure;
 use crate::outcome::Class;
 use crate::runner::{expect_class, Run};
 use serde_json::{json, Value};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -148,10 +150,6 @@ pub fn cases() -> Vec<Case> {
     ]
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
-}
-
 /// Writes `NAME.json` into the case's user profile directory.
 pub(super) fn write_profile(cx: &Ctx, name: &str, profile: Value) -> PathBuf {
     let dir = cx.fx.dir("config/nono/profiles");
@@ -229,19 +227,12 @@ fn listener() -> Result<(TcpListener, u16), String> {
     Ok((l, port))
 }
 
-fn took_connection(l: &TcpListener) -> bool {
-    l.accept().is_ok()
-}
-
 fn connect(run: &Run, port: u16) -> Result<crate::ProbeResult, String> {
     run.op(["connect-tcp", "127.0.0.1", &port.to_string()])
 }
 
 fn expect_connect_denied(run: &Run, l: &TcpListener, port: u16, what: &str) -> CaseResult {
-    let r = connect(run, port)?;
-    expect_class(&r, Class::Denied, what)?;
-    ensure!(!took_connection(l), "{what}: the listener received a connection");
-    Ok(())
+    crate::kit::expect::expect_connect_denied(&connect(run, port)?, l, what)
 }
 
 fn child_block_denies_connect(cx: &Ctx) -> CaseResult {
@@ -250,7 +241,7 @@ fn child_block_denies_connect(cx: &Ctx) -> CaseResult {
     let child = write_profile(cx, "child", json!({ "extends": "base", "network": { "block": true } }));
     let allowed = connect(&with_profile(cx, s(&base)), port)?;
     expect_class(&allowed, Class::Allowed, "control: connect under the base profile alone")?;
-    ensure!(took_connection(&l), "control: connect reported ok but the listener has no connection");
+    ensure!(took_connection(&l)?, "control: connect reported ok but the listener has no connection");
     expect_connect_denied(&with_profile(cx, s(&child)), &l, port, "connect under the blocking child")
 }
 

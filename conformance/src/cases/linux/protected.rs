@@ -7,9 +7,10 @@
 //! whole exposes nothing real, and the case fails because the program ran.
 
 use super::fs_read::{arg, tree};
+use crate::kit::expect::expect_refused_run;
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::Class;
-use crate::runner::{expect_class, Run, RunOutput};
+use crate::runner::{expect_class, Run};
 use std::path::{Path, PathBuf};
 
 pub fn cases() -> Vec<Case> {
@@ -103,16 +104,6 @@ pub(crate) fn with_home(run: Run, home: &Path) -> Run {
     ["XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"]
         .into_iter()
         .fold(run.env("HOME", home), |run, var| run.env_remove(var))
-}
-
-/// The run was refused before the program started: exit 1, no probe result, and stderr
-/// names the grant and contains `needle`.
-fn expect_refused_run(out: &RunOutput, grant: &Path, needle: &str, what: &str) -> CaseResult {
-    crate::ensure!(out.probe().is_err(), "{what}: the program ran; {out}");
-    crate::ensure!(out.code == 1, "{what}: expected exit 1 for a refused policy; {out}");
-    crate::ensure!(out.stderr.contains(arg(grant)), "{what}: the message does not name the grant {}; {out}", grant.display());
-    crate::ensure!(out.stderr.contains(needle), "{what}: the message does not contain {needle:?}; {out}");
-    Ok(())
 }
 
 fn home_grant_refused(cx: &Ctx) -> CaseResult {

@@ -6,6 +6,8 @@
 //! test process. Targets inside it are created by a small shell or Perl program run in the
 //! sandbox: `/bin/sh`, `sleep` and `/usr/bin/perl` live under the minimal system grants.
 
+use crate::kit::arg as path_str;
+use crate::kit::expect::expect_eperm;
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::outcome::{Class, ProbeResult};
 use crate::runner::{expect_class, RunOutput};
@@ -115,17 +117,6 @@ impl Drop for Victim {
 /// Quotes a string for /bin/sh.
 pub(super) fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("paths are UTF-8")
-}
-
-/// Scopes answer EPERM, not EACCES.
-fn expect_eperm(r: &ProbeResult, what: &str) -> CaseResult {
-    expect_class(r, Class::Denied, what)?;
-    crate::ensure!(r.errno.as_deref() == Some("EPERM"), "{what}: denied with {:?}, expected EPERM", r.errno);
-    Ok(())
 }
 
 /// Inside the sandbox: start a `sleep` child, send it `sig`, and print its wait status.

@@ -6,13 +6,14 @@
 //! from running the probe directly, outside any sandbox, and every case compares the IUT's
 //! stdout with them exactly, while making the IUT do something it might talk about.
 
+use crate::kit::arg as s;
 use crate::case::{CaseResult, Ctx, Family};
 use crate::ensure;
+use crate::kit::spawn;
 use crate::runner::{Run, RunOutput};
 use crate::spec::Class;
 use crate::Case;
 use serde_json::json;
-use std::path::Path;
 use std::process::Command;
 
 pub fn cases() -> Vec<Case> {
@@ -39,17 +40,12 @@ pub fn cases() -> Vec<Case> {
     ]
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
-}
-
 /// What the probe prints for a successful `create`, run directly outside any sandbox.
 fn expected_create_output(cx: &Ctx) -> Result<String, String> {
     let direct = cx.fx.dir("direct");
-    let out = Command::new(&cx.probe)
-        .args(["create", s(&direct.join("file"))])
-        .output()
-        .map_err(|e| format!("running the probe directly: {e}"))?;
+    let mut probe = Command::new(&cx.probe);
+    probe.args(["create", s(&direct.join("file"))]);
+    let out = spawn::output(probe).map_err(|e| format!("running the probe directly: {e}"))?;
     let text = String::from_utf8(out.stdout).map_err(|e| format!("the probe printed non-UTF-8: {e}"))?;
     ensure!(text.ends_with('\n') && text.contains("\"ok\":true"), "the probe run directly did not succeed: {text:?}");
     Ok(text)

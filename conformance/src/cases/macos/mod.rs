@@ -20,9 +20,10 @@
 //! file (Seatbelt's `file-write*` includes `file-write-unlink`), so file-grant cases check
 //! only the file's siblings; hard links are not covered (`file-link` is never granted).
 
-use crate::case::{case, Case, CaseResult, Ctx};
-use crate::outcome::{Class, ProbeResult};
-use crate::runner::expect_class;
+pub(crate) use crate::kit::expect::{expect_allowed, expect_denied, expect_eperm};
+pub(crate) use crate::kit::arg;
+use crate::case::{Case, CaseResult, Ctx};
+use crate::outcome::ProbeResult;
 use std::path::{Path, PathBuf};
 
 mod fs;
@@ -33,31 +34,11 @@ mod seatbelt;
 
 /// All macOS cases, the canary first.
 pub fn all() -> Vec<Case> {
-    let mut out = vec![case(
-        super::MACOS_CANARY_ID,
-        "Enforcement is real on macOS: a create outside the grants fails with EPERM and leaves nothing, one inside succeeds",
-        &["CORE-CANARY-001", "SB-APPLY-001"],
-        canary,
-    )];
+    let mut out = vec![crate::canary::macos_case()];
     for family in [fs::cases, net::cases, process::cases, seatbelt::cases, parity::cases] {
         out.extend(family());
     }
     out
-}
-
-fn canary(cx: &Ctx) -> CaseResult {
-    crate::canary::check(cx)?;
-    let outside = cx.fx.dir("outside-eperm");
-    let r = cx
-        .run()
-        .allow(cx.fx.dir("inside-eperm"))
-        .op(["create", arg(&outside.join("f"))])?;
-    expect_eperm(&r, "create outside every grant")?;
-    crate::ensure!(
-        !cx.fx.exists("outside-eperm/f"),
-        "a file was created outside every grant"
-    );
-    Ok(())
 }
 
 /// Seatbelt cannot nest. A suite that itself runs inside a Seatbelt sandbox (an agent's
@@ -84,28 +65,6 @@ pub fn suite_is_not_sandboxed(cx: &Ctx) -> CaseResult {
 pub(crate) fn helper(cx: &Ctx) -> PathBuf {
     cx.probe
         .with_file_name(format!("nono-macos-helper{}", std::env::consts::EXE_SUFFIX))
-}
-
-/// A fixture path as an argument.
-pub(crate) fn arg(path: &Path) -> &str {
-    path.to_str().expect("fixture paths are UTF-8")
-}
-
-pub(crate) fn expect_allowed(r: &ProbeResult, what: &str) -> CaseResult {
-    expect_class(r, Class::Allowed, what)
-}
-
-pub(crate) fn expect_denied(r: &ProbeResult, what: &str) -> CaseResult {
-    expect_class(r, Class::Denied, what)
-}
-
-/// Denied, and with Seatbelt's errno.
-pub(crate) fn expect_eperm(r: &ProbeResult, what: &str) -> CaseResult {
-    crate::ensure!(
-        r.errno.as_deref() == Some("EPERM"),
-        "{what}: expected EPERM (Seatbelt's denial), got {r}"
-    );
-    Ok(())
 }
 
 /// The entries of a `readdir` result.

@@ -19,8 +19,9 @@
 //! behaviour, not an implementation's; it is described in `docs/platform-notes.md`.
 
 use super::{arg, expect_allowed, expect_denied, helper, tree};
+use crate::kit::expect::expect_not_allowed;
 use crate::case::{case, Case, CaseResult, Ctx};
-use crate::outcome::{Class, ProbeResult};
+use crate::outcome::ProbeResult;
 use crate::runner::RunOutput;
 use std::path::{Path, PathBuf};
 
@@ -81,15 +82,6 @@ pub fn cases() -> Vec<Case> {
             nested_refusal_names_nesting,
         ),
     ]
-}
-
-/// Anything but success: the file is gone (ENOENT) or the operation is denied.
-fn expect_not_allowed(r: &ProbeResult, what: &str) -> CaseResult {
-    crate::ensure!(
-        r.class() != Class::Allowed,
-        "{what}: expected a failure, got {r}"
-    );
-    Ok(())
 }
 
 fn tmp_either_spelling(cx: &Ctx) -> CaseResult {

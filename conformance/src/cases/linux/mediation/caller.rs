@@ -7,7 +7,7 @@
 //! `{"step":"call","exit_code":N}`. Forgery is tried with the value the agent can most
 //! plausibly forge: a nonce it captured itself whose secret is a parent's name.
 
-use super::{capture, respond, s, Kit, Session};
+use super::{capture, respond, s, Kit, AgentRun};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::ensure;
 use serde_json::{json, Value};
@@ -128,7 +128,7 @@ fn deploy_runs(kit: &Kit, ran: &Path) -> usize {
 }
 
 /// The exit code the parent at step `i` got for its call of `deploy`.
-fn parent_call_code(run: &Session, i: usize) -> Result<i64, String> {
+fn parent_call_code(run: &AgentRun, i: usize) -> Result<i64, String> {
     let out = run.out(i)?;
     out.lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -505,7 +505,7 @@ fn leak_setup(kit: &Kit, leaker_steps: &[&str]) -> Setup {
     Setup { profile, ran }
 }
 
-fn no_trace_of(run: &Session, steps: &[usize], context: &str) -> CaseResult {
+fn no_trace_of(run: &AgentRun, steps: &[usize], context: &str) -> CaseResult {
     for &step in steps {
         let answer = format!("{}{}", run.out(step)?, run.err(step)?);
         ensure!(

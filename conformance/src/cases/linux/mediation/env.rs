@@ -9,7 +9,7 @@
 //! `vault read` captures the secret `s3cret-42`, so the agent holds only its nonce.
 
 use crate::spec::Class;
-use super::{args_of, capture, env_in, is_nonce, Kit, Session};
+use super::{args_of, capture, env_in, is_nonce, Kit, AgentRun};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::ensure;
 use serde_json::{json, Map, Value};
@@ -151,7 +151,7 @@ fn profile(kit: &Kit, extra: Value) -> PathBuf {
     kit.mediation(mediation)
 }
 
-fn shown_env(run: &Session, step: usize) -> Result<Map<String, Value>, String> {
+fn shown_env(run: &AgentRun, step: usize) -> Result<Map<String, Value>, String> {
     Ok(env_in(&run.described(step)?))
 }
 

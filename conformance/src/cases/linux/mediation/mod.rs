@@ -27,14 +27,13 @@
 //! the shim), [`actions`], [`matching`], [`caller`], [`passthrough`], [`sandbox`], [`cwd`],
 //! [`env`], [`audit`], [`bad_input`], [`admin`], [`exit`].
 
+pub use crate::kit::arg as s;
 use crate::case::{Case, Ctx};
+use crate::kit::spawn::{Input, Launch, Started};
 use serde_json::{json, Value};
 use std::ffi::OsString;
-use std::io::Read;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 mod actions;
@@ -45,6 +44,7 @@ mod caller;
 mod cwd;
 mod env;
 mod exit;
+mod fake_server;
 mod matching;
 mod nonce;
 mod passthrough;
@@ -89,11 +89,6 @@ pub fn client(cx: &Ctx) -> PathBuf {
 /// The fake real binary (`nono-mediated`), next to the probe.
 pub fn mediated(cx: &Ctx) -> PathBuf {
     cx.probe.with_file_name("nono-mediated")
-}
-
-/// Path as `&str` (fixture paths are UTF-8).
-pub fn s(p: &Path) -> &str {
-    p.to_str().expect("fixture paths are UTF-8")
 }
 
 /// True when `text` is exactly a nonce: `nono_` and 64 lower-case hex digits (TOK-FMT-001).
@@ -386,115 +381,68 @@ impl<'a> Agent<'a> {
         if let Some(dir) = &self.cwd {
             cmd.current_dir(dir);
         }
-        // Its own process group, so a hung run can be killed with everything it started.
-        cmd.process_group(0);
         cmd
     }
 
-    /// Starts the run in the background.
+    /// Starts the run in the background (own process group, [`RUN_DEADLINE`]).
     pub fn spawn(&self, steps: &[&[&str]]) -> Running<'a> {
         // A second run of the same agent reports afresh.
         std::fs::write(&self.report, "").expect("emptying the agent's report file");
-        let mut cmd = self.command(steps);
-        let command_line = format!("{cmd:?}");
-        cmd.stdin(if self.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-        let mut child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {command_line}: {e}"));
-        if let Some(bytes) = self.stdin.clone() {
-            let mut pipe = child.stdin.take().expect("stdin pipe");
-            std::thread::spawn(move || {
-                use std::io::Write;
-                let _ = pipe.write_all(&bytes);
-            });
-        }
-        Running {
-            child,
-            command_line,
-            report: self.report.clone(),
-            cx: self.cx,
-        }
+        let input = match &self.stdin {
+            Some(bytes) => Input::Bytes(bytes.clone()),
+            None => Input::Null,
+        };
+        let started = Launch::new(self.command(steps))
+            .input(input)
+            .deadline(RUN_DEADLINE)
+            .start()
+            .unwrap_or_else(|e| panic!("{e}"));
+        Running { started, report: self.report.clone(), cx: self.cx }
     }
 
     /// Runs to the end.
-    pub fn run(&self, steps: &[&[&str]]) -> Result<Session, String> {
+    pub fn run(&self, steps: &[&[&str]]) -> Result<AgentRun, String> {
         self.spawn(steps).wait()
     }
 }
 
 /// A run in progress.
 pub struct Running<'a> {
-    pub child: Child,
-    command_line: String,
+    started: Started,
     report: PathBuf,
     cx: &'a Ctx,
 }
 
 impl Running<'_> {
     /// Waits (at most [`RUN_DEADLINE`]) and collects what happened.
-    pub fn wait(mut self) -> Result<Session, String> {
-        let pid = self.child.id();
-        let mut out = self.child.stdout.take().expect("stdout pipe");
-        let mut err = self.child.stderr.take().expect("stderr pipe");
-        let out_reader = std::thread::spawn(move || {
-            let mut buf = vec![];
-            let _ = out.read_to_end(&mut buf);
-            buf
-        });
-        let err_reader = std::thread::spawn(move || {
-            let mut buf = vec![];
-            let _ = err.read_to_end(&mut buf);
-            buf
-        });
-        let (tx, rx) = mpsc::channel();
-        let mut child = self.child;
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait());
-        });
-        let status = match rx.recv_timeout(RUN_DEADLINE) {
-            Ok(status) => status.map_err(|e| format!("waiting for {}: {e}", self.command_line))?,
-            Err(_) => {
-                unsafe { libc::killpg(pid as i32, libc::SIGKILL) };
-                return Err(format!(
-                    "{} did not finish within {RUN_DEADLINE:?}; killed",
-                    self.command_line
-                ));
-            }
-        };
-        let stdout = out_reader.join().unwrap_or_default();
-        let stderr = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
-        let code = status
-            .code()
-            .unwrap_or_else(|| -status.signal().unwrap_or(0));
+    pub fn wait(self) -> Result<AgentRun, String> {
+        let done = self.started.wait()?;
         let text = std::fs::read_to_string(&self.report).unwrap_or_default();
         let parsed: Vec<Value> = text
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .collect();
-        Ok(Session {
-            code,
+        Ok(AgentRun {
+            code: done.code,
             ops: parsed
                 .iter()
                 .filter(|v| v.get("op").is_some())
                 .cloned()
                 .collect(),
-            stdout,
-            stderr,
+            stderr: done.stderr_text(),
+            stdout: done.stdout,
             audit: audit_lines(self.cx),
-            iut_pid: pid,
-            command_line: self.command_line,
+            iut_pid: done.pid,
+            command_line: done.command_line,
         })
     }
 }
 
+/// The former name of [`AgentRun`] ("session" is the IUT's session directory, not a run).
+pub type Session = AgentRun;
+
 /// What one run did, seen from outside.
-pub struct Session {
+pub struct AgentRun {
     /// The IUT's exit code (`-N` for a raw signal death of the IUT itself).
     pub code: i32,
     /// Everything on the IUT's stdout, raw (the agent's reports are not there).
@@ -510,7 +458,7 @@ pub struct Session {
     command_line: String,
 }
 
-impl std::fmt::Display for Session {
+impl std::fmt::Display for AgentRun {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let stdout = String::from_utf8_lossy(&self.stdout);
         let cut = |t: &str| t.chars().take(1500).collect::<String>();
@@ -525,7 +473,7 @@ impl std::fmt::Display for Session {
     }
 }
 
-impl Session {
+impl AgentRun {
     /// Step `i` (0-based) of the agent, or an error saying the agent never got there.
     pub fn op(&self, i: usize) -> Result<&Value, String> {
         self.ops

@@ -8,9 +8,9 @@
 use super::{s, Kit};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::ensure;
+use crate::kit::spawn::{kill_group, Input, Launch};
 use serde_json::json;
 use std::io::{Read, Write};
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -101,14 +101,13 @@ const CHUNK: usize = 1 << 20;
 fn stream_of_256_mib_is_unchanged(cx: &Ctx) -> CaseResult {
     let kit = Kit::new(cx);
     let profile = cat_profile(&kit);
-    let mut cmd = kit.agent(&profile).command(&[&["exec", "gh"]]);
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("starting the IUT: {e}"))?;
-    let pid = child.id() as i32;
+    let cmd = kit.agent(&profile).command(&[&["exec", "gh"]]);
+    let mut child = Launch::new(cmd)
+        .input(Input::Pipe)
+        .stream_stdout()
+        .deadline(Duration::from_secs(60))
+        .start()?;
+    let pid = child.pid();
     let done = Arc::new(AtomicBool::new(false));
     let watchdog = {
         let done = done.clone();
@@ -119,11 +118,11 @@ fn stream_of_256_mib_is_unchanged(cx: &Ctx) -> CaseResult {
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }
-            unsafe { libc::killpg(pid, libc::SIGKILL) };
+            kill_group(pid);
             true
         })
     };
-    let mut stdin = child.stdin.take().expect("stdin pipe");
+    let mut stdin = child.stdin().expect("stdin pipe");
     let writer = std::thread::spawn(move || {
         let mut pattern = Pattern(0x9E37_79B9_7F4A_7C15);
         let mut buf = vec![0u8; CHUNK];
@@ -135,13 +134,7 @@ fn stream_of_256_mib_is_unchanged(cx: &Ctx) -> CaseResult {
         }
         true
     });
-    let mut stderr = child.stderr.take().expect("stderr pipe");
-    let err_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let mut stdout = child.stdout.take().expect("stdout pipe");
+    let mut stdout = child.take_stdout().expect("stdout pipe");
     let mut expected = Pattern(0x9E37_79B9_7F4A_7C15);
     let (mut want, mut got) = (vec![0u8; CHUNK], vec![0u8; CHUNK]);
     let mut total = 0usize;
@@ -179,12 +172,13 @@ fn stream_of_256_mib_is_unchanged(cx: &Ctx) -> CaseResult {
         }
     }
     drop(stdout);
-    let status = child.wait().map_err(|e| e.to_string())?;
+    let finished = child.wait();
     done.store(true, Ordering::Relaxed);
     let killed = watchdog.join().unwrap_or(false);
     let wrote_all = writer.join().unwrap_or(false);
-    let stderr = err_reader.join().unwrap_or_default();
     ensure!(!killed, "the 256 MiB stream did not finish within 60 s");
+    let finished = finished?;
+    let stderr = finished.stderr_text();
     if let Some(m) = mismatch {
         return Err(format!("the stream changed: {m}; stderr {stderr:?}"));
     }
@@ -197,8 +191,9 @@ fn stream_of_256_mib_is_unchanged(cx: &Ctx) -> CaseResult {
         "{STREAM_BYTES} bytes in, {total} out; stderr {stderr:?}"
     );
     ensure!(
-        status.code() == Some(0),
-        "the run must exit 0: {status:?}; stderr {stderr:?}"
+        finished.code == 0,
+        "the run must exit 0: {}; stderr {stderr:?}",
+        finished.status
     );
     Ok(())
 }

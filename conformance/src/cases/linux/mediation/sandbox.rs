@@ -6,7 +6,7 @@
 //! would have changed are checked from outside. Each denial sits next to an allowed
 //! operation in the same run.
 
-use super::{s, Kit, Session};
+use super::{s, Kit, AgentRun};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::ensure;
 use serde_json::{json, Value};
@@ -62,7 +62,7 @@ pub fn cases() -> Vec<Case> {
 
 /// Runs `tool` (steps `steps`, sandbox `sandbox`) once and returns its outcome lines.
 /// The outcome lines (`{"step":..,"ok":..}`) a fake printed in step `i`'s stdout.
-fn outcomes(run: &Session, i: usize) -> Result<Vec<Value>, String> {
+fn outcomes(run: &AgentRun, i: usize) -> Result<Vec<Value>, String> {
     Ok(run
         .out(i)?
         .lines()
@@ -115,7 +115,7 @@ fn tool_outcomes(
     kit: &Kit,
     steps: &[&str],
     sandbox: Value,
-) -> Result<(Session, Vec<Value>), String> {
+) -> Result<(AgentRun, Vec<Value>), String> {
     let tool = kit.fake("tool", steps);
     let mut entry = json!({ "name": "tool", "binary_path": tool });
     if !sandbox.is_null() {

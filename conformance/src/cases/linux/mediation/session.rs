@@ -1,7 +1,7 @@
 //! The session: what an active mediation block creates before the agent starts, what the
 //! agent is told about it, and that it is gone afterwards (MED-SESSION-*).
 
-use super::{s, str_of, Kit, Session};
+use super::{s, str_of, Kit, AgentRun};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::ensure;
 use serde_json::{json, Value};
@@ -192,7 +192,7 @@ fn agent_environment_names_the_session(cx: &Ctx) -> CaseResult {
     Ok(())
 }
 
-fn inspect(kit: &Kit, profile: &Path) -> Result<(Session, Value), String> {
+fn inspect(kit: &Kit, profile: &Path) -> Result<(AgentRun, Value), String> {
     let run = kit.agent(profile).run(&[&["inspect"], &["env"]])?;
     run.finished()?;
     let report = run.op(0)?.clone();

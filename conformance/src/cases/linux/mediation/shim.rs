@@ -9,19 +9,17 @@
 //! The shim is `NONO_SHIM`, else the reference's `nono-shim`; see
 //! [`Requirement::ShimUnderTest`] for why these cases skip for another IUT without it.
 
+use super::fake_server::{answer, run_shim, shim_link, text, Server, TOKEN};
 use super::{s, Kit};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::ensure;
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+use crate::kit::expect::expect_gave_up;
 use serde_json::{json, Value};
-use std::io::{IoSliceMut, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::process::{Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 pub fn cases() -> Vec<Case> {
     let shim_case = |id: &str,
@@ -117,257 +115,6 @@ pub fn cases() -> Vec<Case> {
             audited_without_real_binary_is_127,
         ),
     ]
-}
-
-const TOKEN: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-const WAIT: Duration = Duration::from_secs(20);
-
-/// The suite's server: a request socket and an audit socket in the fixture.
-struct Server {
-    dir: PathBuf,
-    listener: UnixListener,
-    audit: UnixDatagram,
-    /// Set once the shim has exited: a server still waiting for it can stop.
-    shim_done: Arc<AtomicBool>,
-}
-
-/// What the server received on one connection.
-#[derive(Debug)]
-struct Received {
-    request: Value,
-    data_bytes: usize,
-    fd_count: usize,
-    cmsg_count: usize,
-}
-
-impl Server {
-    fn start(cx: &Ctx) -> Server {
-        let dir = cx.fx.dir("server");
-        let listener = UnixListener::bind(dir.join("mediation.sock"))
-            .expect("binding the suite's request socket");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let audit =
-            UnixDatagram::bind(dir.join("audit.sock")).expect("binding the suite's audit socket");
-        audit
-            .set_nonblocking(true)
-            .expect("non-blocking audit socket");
-        Server {
-            dir,
-            listener,
-            audit,
-            shim_done: Arc::new(AtomicBool::new(false)),
-        }
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.join("mediation.sock")
-    }
-
-    /// The environment of a shim talking to this server.
-    fn env(&self, mediated: Option<&str>) -> Vec<(String, String)> {
-        let mut env = vec![
-            ("PATH".into(), "/usr/bin:/bin".into()),
-            ("NONO_MEDIATION_SOCKET".into(), s(&self.socket()).into()),
-            ("NONO_SESSION_TOKEN".into(), TOKEN.into()),
-            (
-                "NONO_AUDIT_SOCKET".into(),
-                s(&self.dir.join("audit.sock")).into(),
-            ),
-        ];
-        if let Some(list) = mediated {
-            env.push(("NONO_MEDIATED_COMMANDS".into(), list.into()));
-        }
-        env
-    }
-
-    /// Serves one connection in a thread: `answer` sees the request and the received
-    /// descriptors and returns the answer, or None to hang up without one.
-    fn serve_one<F>(&self, answer: F) -> std::thread::JoinHandle<Result<Received, String>>
-    where
-        F: FnOnce(&Value, &[OwnedFd]) -> Option<Value> + Send + 'static,
-    {
-        let listener = self.listener.try_clone().expect("cloning the listener");
-        self.shim_done.store(false, Ordering::SeqCst);
-        let shim_done = self.shim_done.clone();
-        std::thread::spawn(move || {
-            let deadline = Instant::now() + WAIT;
-            let mut stream = loop {
-                // Checked before accepting, so a connection made just before the shim exited is still taken.
-                let gave_up = shim_done.load(Ordering::SeqCst) || Instant::now() > deadline;
-                match listener.accept() {
-                    Ok((stream, _)) => break stream,
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && !gave_up => {
-                        std::thread::sleep(Duration::from_millis(2))
-                    }
-                    Err(e) => return Err(format!("the shim never connected: {e}")),
-                }
-            };
-            stream.set_nonblocking(false).map_err(|e| e.to_string())?;
-            stream
-                .set_read_timeout(Some(WAIT))
-                .map_err(|e| e.to_string())?;
-            let mut len = [0u8; 4];
-            stream
-                .read_exact(&mut len)
-                .map_err(|e| format!("reading the length prefix: {e}"))?;
-            let length_prefix = u32::from_be_bytes(len);
-            if length_prefix > 1 << 20 {
-                return Err(format!("the shim claims a {length_prefix}-byte request"));
-            }
-            let mut body = vec![0u8; length_prefix as usize];
-            stream
-                .read_exact(&mut body)
-                .map_err(|e| format!("reading the {length_prefix}-byte request: {e}"))?;
-            let request: Value = serde_json::from_slice(&body)
-                .map_err(|e| format!("the request is not JSON: {e}"))?;
-            let (data_bytes, cmsg_count, fds) = receive_fds(&stream)?;
-            let received = Received {
-                request,
-                data_bytes,
-                fd_count: fds.len(),
-                cmsg_count,
-            };
-            if let Some(reply) = answer(&received.request, &fds) {
-                let body = reply.to_string();
-                let mut frame = (body.len() as u32).to_be_bytes().to_vec();
-                frame.extend_from_slice(body.as_bytes());
-                stream
-                    .write_all(&frame)
-                    .map_err(|e| format!("answering: {e}"))?;
-            }
-            drop(fds);
-            Ok(received)
-        })
-    }
-
-    /// True when a connection is waiting (the shim connected although it should not have).
-    fn was_contacted(&self) -> bool {
-        self.listener.accept().is_ok()
-    }
-
-    /// Audit datagrams received so far.
-    fn datagrams(&self) -> Vec<Value> {
-        let mut out = vec![];
-        let mut buf = vec![0u8; 1 << 16];
-        while let Ok(n) = self.audit.recv(&mut buf) {
-            out.push(
-                serde_json::from_slice(&buf[..n])
-                    .unwrap_or_else(|_| json!(String::from_utf8_lossy(&buf[..n]))),
-            );
-        }
-        out
-    }
-}
-
-/// One `recvmsg` with room for 1 byte and up to 8 descriptors.
-/// Received fds are close-on-exec where the platform can do it atomically (this battery runs
-/// on Linux; the fallback only keeps it compiling elsewhere).
-#[cfg(target_os = "linux")]
-fn recv_flags() -> MsgFlags {
-    MsgFlags::MSG_CMSG_CLOEXEC
-}
-
-#[cfg(not(target_os = "linux"))]
-fn recv_flags() -> MsgFlags {
-    MsgFlags::empty()
-}
-
-fn receive_fds(stream: &UnixStream) -> Result<(usize, usize, Vec<OwnedFd>), String> {
-    let mut data = [0u8; 16];
-    let mut iov = [IoSliceMut::new(&mut data)];
-    let mut space = nix::cmsg_space!([RawFd; 8]);
-    let msg = recvmsg::<()>(
-        stream.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        recv_flags(),
-    )
-    .map_err(|e| format!("recvmsg: {e}"))?;
-    let mut fds = vec![];
-    let mut cmsgs = 0;
-    for cmsg in msg.cmsgs().map_err(|e| e.to_string())? {
-        cmsgs += 1;
-        if let ControlMessageOwned::ScmRights(list) = cmsg {
-            fds.extend(
-                list.into_iter()
-                    .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
-            );
-        }
-    }
-    Ok((msg.bytes, cmsgs, fds))
-}
-
-/// `shims/<name>` → the shim under test.
-fn shim_link(cx: &Ctx, name: &str) -> Result<PathBuf, String> {
-    if !cx.shim.is_file() {
-        return Err(format!(
-            "no shim binary at {} (build nono-shim, or set NONO_SHIM)",
-            cx.shim.display()
-        ));
-    }
-    let path = cx.fx.path(&format!("shims/{name}"));
-    if !path.exists() {
-        cx.fx.symlink(&format!("shims/{name}"), &cx.shim);
-    }
-    Ok(path)
-}
-
-/// Runs `program args` with exactly `env`, stdin from `stdin`, in `cwd`; at most [`WAIT`].
-fn run_shim(
-    program: &Path,
-    args: &[&str],
-    env: &[(String, String)],
-    stdin: Stdio,
-    cwd: &Path,
-) -> Result<(u32, Output), String> {
-    let child = Command::new(program)
-        .args(args)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .current_dir(cwd)
-        .stdin(stdin)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("starting the shim {}: {e}", program.display()))?;
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(WAIT) {
-        Ok(out) => Ok((pid, out.map_err(|e| e.to_string())?)),
-        Err(_) => {
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            Err(format!(
-                "the shim {} did not finish within {WAIT:?}",
-                program.display()
-            ))
-        }
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-impl Server {
-    /// The server's view of the connection, once the shim has exited.
-    fn received(
-        &self,
-        handle: std::thread::JoinHandle<Result<Received, String>>,
-    ) -> Result<Received, String> {
-        self.shim_done.store(true, Ordering::SeqCst);
-        handle
-            .join()
-            .map_err(|_| "the suite's server panicked".to_string())?
-    }
-}
-
-fn answer(stdout: &str, stderr: &str, code: i64) -> Value {
-    json!({ "stdout": stdout, "stderr": stderr, "exit_code": code })
 }
 
 fn request_frame_carries_the_call(cx: &Ctx) -> CaseResult {
@@ -587,16 +334,7 @@ fn missing_variable(cx: &Ctx, name: &str) -> CaseResult {
         .filter(|(k, _)| k != name)
         .collect();
     let (_, out) = run_shim(&gh, &["x"], &env, Stdio::null(), &cx.fx.dir("work"))?;
-    ensure!(
-        out.status.code() == Some(127),
-        "without {name} the shim must exit 127: {:?}",
-        out.status
-    );
-    ensure!(
-        text(&out.stderr).contains(name),
-        "the message must name {name}: {:?}",
-        text(&out.stderr)
-    );
+    expect_gave_up(&out, Some(name), &format!("without {name}"))?;
     if name == "NONO_SESSION_TOKEN" {
         // It may connect, but it must not send a request without a token.
         if let Ok((mut stream, _)) = server.listener.accept() {
@@ -644,15 +382,7 @@ fn connection_failure_is_127(cx: &Ctx) -> CaseResult {
         }
     }
     let (_, out) = run_shim(&gh, &["x"], &env, Stdio::null(), &cx.fx.dir("work"))?;
-    ensure!(
-        out.status.code() == Some(127),
-        "a failed connection must make the shim exit 127: {:?}",
-        out.status
-    );
-    ensure!(
-        !text(&out.stderr).trim().is_empty(),
-        "the shim must say why on stderr"
-    );
+    expect_gave_up(&out, None, "a failed connection")?;
     Ok(())
 }
 
@@ -668,15 +398,7 @@ fn hang_up_without_answer_is_127(cx: &Ctx) -> CaseResult {
         &cx.fx.dir("work"),
     )?;
     server.received(handle)?;
-    ensure!(
-        out.status.code() == Some(127),
-        "a hang-up without an answer must make the shim exit 127: {:?}",
-        out.status
-    );
-    ensure!(
-        !text(&out.stderr).trim().is_empty(),
-        "the shim must say why on stderr"
-    );
+    expect_gave_up(&out, None, "a hang-up without an answer")?;
     Ok(())
 }
 
@@ -862,17 +584,7 @@ fn audited_without_real_binary_is_127(cx: &Ctx) -> CaseResult {
     env.push(("PATH".into(), format!("{}:/usr/bin:/bin", s(&shims))));
     env.push(("NONO_SHIM_DIR".into(), s(&shims).into()));
     let (_, out) = run_shim(&tool, &["x"], &env, Stdio::null(), &cx.fx.dir("work"))?;
-    ensure!(
-        out.status.code() == Some(127),
-        "no real binary: the shim must exit 127: {:?}, stderr {:?}",
-        out.status,
-        text(&out.stderr)
-    );
-    ensure!(
-        text(&out.stderr).contains(name),
-        "the message must name {name}: {:?}",
-        text(&out.stderr)
-    );
+    expect_gave_up(&out, Some(name), "no real binary")?;
     ensure!(
         !server.was_contacted(),
         "the audited shim must not send a request"

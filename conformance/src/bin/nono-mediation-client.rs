@@ -641,18 +641,19 @@ fn wire_op(op: &str, rest: &[String]) -> Result<Value, Value> {
             half_close(&stream);
         }
         "garbage-json" => {
-            send(&mut stream, &frame(b"{\"command\": \"this is not json"));
+            // A whole, correct request followed by bytes that make the frame not JSON: a
+            // server that parses only a prefix of its frame would run the request.
+            let mut body = request(rest, token())?.to_string().into_bytes();
+            body.extend_from_slice(b" }not json");
+            send(&mut stream, &frame(&body));
             let _ = send_fds(&stream, &STDIO);
         }
         "not-a-request" => {
-            send(
-                &mut stream,
-                &frame(
-                    json!({"hello": "server", "session_token": token()})
-                        .to_string()
-                        .as_bytes(),
-                ),
-            );
+            // JSON with the right token and a command, whose `args` is a string, not a list
+            // of strings: a server that coerces or defaults it would run the command.
+            let (command, args) = rest.split_first().ok_or_else(|| json!("not-a-request needs a command"))?;
+            let body = json!({"command": command, "args": args.join(" "), "session_token": token()});
+            send(&mut stream, &frame(body.to_string().as_bytes()));
             let _ = send_fds(&stream, &STDIO);
         }
         "no-fds" => {

@@ -14,6 +14,7 @@ mod fs_trunc;
 mod fs_write;
 mod implicit_grants;
 mod ipc;
+mod ipc_blackbox;
 pub(crate) mod mediation;
 mod net;
 mod net_proxy;
@@ -54,6 +55,7 @@ pub fn all() -> Vec<Case> {
         implicit_grants::cases,
         profile::cases,
         ipc::cases,
+        ipc_blackbox::cases,
         mediation::cases,
         system_reads::cases,
         implicit::cases,

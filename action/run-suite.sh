@@ -4,7 +4,8 @@
 # junit.xml into OUT, and the Markdown summary into $GITHUB_STEP_SUMMARY.
 #
 # Inputs (environment): IMPLEMENTATION (required), SHIM, MANIFEST, BASELINE, STRICT
-# (true|false), OUT (required).
+# (true|false), ALLOW_SKIP (requirement kinds whose skips strict mode allows, separated by
+# spaces or commas), OUT (required).
 # Exit status: the runner's (0 conformant, 1 conformance failures, unexpected passes or
 # regressions, 2 usage, 3 harness or setup error); the same number goes to the step's
 # `exit-code` output.
@@ -27,6 +28,12 @@ case "${STRICT:-false}" in
   false) ;;
   *) fail "the 'strict' input must be true or false, not '$STRICT'" ;;
 esac
+kinds="${ALLOW_SKIP:-}"
+kinds="${kinds//,/ }"
+if [ -n "${kinds// /}" ]; then
+  [ "${STRICT:-false}" = true ] || fail "the 'allow-skip' input needs 'strict: true' (without strict every skip is allowed)"
+  for kind in $kinds; do args+=(--allow-skip "$kind"); done
+fi
 
 echo "running: nono-conformance $(printf '%q ' "${args[@]}")"
 status=0

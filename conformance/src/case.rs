@@ -78,7 +78,26 @@ pub fn system_program(name: &str) -> Option<PathBuf> {
         .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
 }
 
+/// The names of the requirement kinds, as strict mode's allow-list spells them
+/// (`NONO_CONFORMANCE_STRICT_ALLOW`, the runner's `--allow-skip`).
+pub const REQUIREMENT_KINDS: &[&str] =
+    &["landlock-abi", "landlock-abi-below", "root", "ptrace", "reference-library", "shim", "program"];
+
 impl Requirement {
+    /// The kind's name in [`REQUIREMENT_KINDS`]: strict mode may allow every skip of a kind
+    /// that a host cannot meet (a CI runner is not root, its kernel has the ABI it has).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Requirement::LandlockAbi(_) => "landlock-abi",
+            Requirement::LandlockAbiBelow(_) => "landlock-abi-below",
+            Requirement::Root => "root",
+            Requirement::PtraceOfNonDescendants => "ptrace",
+            Requirement::ReferenceLibrary => "reference-library",
+            Requirement::ShimUnderTest => "shim",
+            Requirement::Program(_) => "program",
+        }
+    }
+
     /// Why the requirement is not met here, or None when it is.
     pub fn unmet(&self, imp: &Implementation) -> Option<String> {
         match *self {

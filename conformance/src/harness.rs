@@ -3,7 +3,9 @@
 //! For every case, in order:
 //! 1. wrong platform, or its Cargo feature off → ignored, with the reason in the report;
 //! 2. an unmet requirement (old kernel, not root) → ignored as a skip with its reason, or,
-//!    with `NONO_CONFORMANCE_STRICT=1`, a failure;
+//!    with `NONO_CONFORMANCE_STRICT=1`, a failure, unless every unmet requirement is of a
+//!    kind on the allow-list `NONO_CONFORMANCE_STRICT_ALLOW` (comma-separated
+//!    [`REQUIREMENT_KINDS`](crate::case::REQUIREMENT_KINDS): what the host cannot provide);
 //! 3. sandbox cases wait for the run's canary verdict;
 //! 4. the body runs in this (unsandboxed) test process, which only ever spawns the
 //!    implementation; the sandbox is applied in the implementation's child;
@@ -14,7 +16,7 @@
 //! A case that does not run is an *ignored* trial whose body fails if it is run anyway
 //! (`--include-ignored`, `--run-ignored all`): a skip can never be reported as a pass.
 
-use crate::case::{Case, Ctx, Platform};
+use crate::case::{Case, Ctx, Platform, REQUIREMENT_KINDS};
 use crate::fixture::{fixture_base, Fixture};
 use crate::implementation::Implementation;
 use crate::manifest::{Expected, Manifest};
@@ -64,6 +66,32 @@ pub fn enabled(platform: Platform) -> Result<(), String> {
 /// True when skips must fail (`NONO_CONFORMANCE_STRICT=1`).
 pub fn strict() -> bool {
     std::env::var("NONO_CONFORMANCE_STRICT").is_ok_and(|v| v == "1")
+}
+
+/// The requirement kinds whose skips strict mode allows (`NONO_CONFORMANCE_STRICT_ALLOW`,
+/// comma-separated). An unknown kind is an error: a typo must not turn a skip that should
+/// fail into an allowed one, nor an allowed one into a failure nobody can explain.
+pub fn strict_allow() -> Result<Vec<String>, String> {
+    let list = std::env::var("NONO_CONFORMANCE_STRICT_ALLOW").unwrap_or_default();
+    let kinds: Vec<String> = list.split(',').map(str::trim).filter(|k| !k.is_empty()).map(String::from).collect();
+    match kinds.iter().find(|k| !REQUIREMENT_KINDS.contains(&k.as_str())) {
+        Some(bad) => Err(format!(
+            "NONO_CONFORMANCE_STRICT_ALLOW: unknown requirement kind {bad:?}; the kinds are {}",
+            REQUIREMENT_KINDS.join(", ")
+        )),
+        None => Ok(kinds),
+    }
+}
+
+/// Whether a case whose requirements are unmet stays a skip: always outside strict mode; in
+/// strict mode only when every unmet requirement is of an allowed kind.
+pub fn skip_allowed(case: &Case, imp: &Implementation, strict: bool, allow: &[String]) -> bool {
+    !strict
+        || case
+            .requires
+            .iter()
+            .filter(|r| r.unmet(imp).is_some())
+            .all(|r| allow.iter().any(|k| k == r.kind()))
 }
 
 /// Why `case` is not judged for this implementation: its class is not claimed.
@@ -122,7 +150,7 @@ pub fn main(paths: SuitePaths, cases: Vec<Case>) -> ! {
                 .or_else(|| not_claimed_reason(&case, &suite.manifest).map(|why| (Status::NotClaimed, why)))
                 .or_else(|| {
                     let why = skip_reason(&case, &suite.imp)?;
-                    (!suite.strict).then_some((Status::Skipped, why))
+                    skip_allowed(&case, &suite.imp, suite.strict, &suite.strict_allow).then_some((Status::Skipped, why))
                 });
             if let Some((status, why)) = not_run {
                 if let (Some(dir), true) = (&results_dir, args.list) {
@@ -167,6 +195,8 @@ pub struct Suite {
     pub fixture_base: PathBuf,
     /// Skips fail.
     pub strict: bool,
+    /// In strict mode, the requirement kinds whose skips stay skips.
+    pub strict_allow: Vec<String>,
 }
 
 impl Suite {
@@ -187,7 +217,7 @@ impl Suite {
             .map(PathBuf::from)
             .or_else(|| manifest.shim.clone())
             .unwrap_or_else(|| reference.with_file_name("nono-shim-under-test"));
-        Ok(Suite { imp, manifest, probe, shim, fixture_base: fixture_base(target_tmpdir), strict: strict() })
+        Ok(Suite { imp, manifest, probe, shim, fixture_base: fixture_base(target_tmpdir), strict: strict(), strict_allow: strict_allow()? })
     }
 
     /// Runs one case that is meant to run (claimed, on this platform) and returns its record:
@@ -196,7 +226,9 @@ impl Suite {
     pub fn run_one(&self, case: &Case) -> Record {
         let started = Instant::now();
         let verdict = match skip_reason(case, &self.imp) {
-            Some(why) if !self.strict => return record(case, Status::Skipped, why, None, 0),
+            Some(why) if skip_allowed(case, &self.imp, self.strict, &self.strict_allow) => {
+                return record(case, Status::Skipped, why, None, 0)
+            }
             Some(why) => Err(format!("strict mode: this case would be skipped: {why}")),
             None => run_case(case, self.imp.clone(), self.probe.clone(), &self.shim, &self.fixture_base),
         };

@@ -118,6 +118,10 @@ struct RunArgs {
     /// Skips and SHOULD failures fail the run.
     #[arg(long)]
     strict: bool,
+    /// With --strict: skips for an unmet requirement of this kind stay skips (repeatable):
+    /// landlock-abi, landlock-abi-below, root, ptrace, reference-library, shim, program.
+    #[arg(long, value_name = "KIND", requires = "strict")]
+    allow_skip: Vec<String>,
     /// Compare with an earlier run's results.json; a regression fails the run.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -326,6 +330,7 @@ fn run(args: RunArgs) -> Result<u8, Stop> {
     }
     if args.strict {
         std::env::set_var("NONO_CONFORMANCE_STRICT", "1");
+        std::env::set_var("NONO_CONFORMANCE_STRICT_ALLOW", args.allow_skip.join(","));
     }
     let imp_path = std::env::var_os("NONO_IMPL").map(PathBuf::from).unwrap_or_else(|| siblings.reference.clone());
     preflight_implementation(&imp_path, &siblings.probe)?;

@@ -30,7 +30,7 @@
 //! Ops: `env`, `inspect`, `cd DIR`, `run CMD ARGS`, `exec CMD ARGS`, `parallel N CMD ARGS`,
 //! `spawn CMD ARGS` (started, not awaited), `wait-spawned` and `kill-spawned`, `run-argv0 PATH ARGV0 ARGS`, `read PATH`, `write PATH`, `readdir PATH`, `wait-file PATH`, `kill-self SIG`,
 //! `exit N`, `datagram JSON` (one datagram to `NONO_AUDIT_SOCKET`, as an audit shim
-//! sends), and the wire ops `valid`, `wrong-token`, `sized BYTES`, `oversize`,
+//! sends), and the wire ops `valid`, `valid-fds IN OUT ERR CMD ARGS`, `wrong-token`, `sized BYTES`, `oversize`,
 //! `truncated-length`, `truncated-payload`, `garbage-json`, `not-a-request`, `no-fds`,
 //! `frame-only`, `two-fds`, `connect-only`, `hold`.
 
@@ -563,6 +563,22 @@ fn wire_op(op: &str, rest: &[String]) -> Result<Value, Value> {
             );
             send_fds(&stream, &STDIO)?;
         }
+        "valid-fds" => {
+            // A correct request whose three fds are files of the suite's choosing (IN read,
+            // OUT and ERR appended to), in one message in that order: where the command's
+            // output lands shows the order in which the server took them.
+            let [input, output, error] = [0, 1, 2].map(|i| arg(rest, i));
+            let open = |path: &str, write: bool| {
+                std::fs::OpenOptions::new()
+                    .read(!write)
+                    .append(write)
+                    .open(path)
+                    .map_err(|e| json!(format!("open {path}: {e}")))
+            };
+            let files = [open(input, false)?, open(output, true)?, open(error, true)?];
+            send(&mut stream, &wire::frame(request(rest.get(3..).unwrap_or(&[]), token())?.to_string().as_bytes()));
+            send_fds(&stream, &files.each_ref().map(|f| f.as_raw_fd()))?;
+        }
         "wrong-token" => {
             // Same length and alphabet as the real token, one digit different.
             let mut wrong: Vec<u8> = token().into_bytes();
@@ -611,18 +627,19 @@ fn wire_op(op: &str, rest: &[String]) -> Result<Value, Value> {
             half_close(&stream);
         }
         "garbage-json" => {
-            send(&mut stream, &wire::frame(b"{\"command\": \"this is not json"));
+            // A whole, correct request followed by bytes that make the frame not JSON: a
+            // server that parses only a prefix of its frame would run the request.
+            let mut body = request(rest, token())?.to_string().into_bytes();
+            body.extend_from_slice(b" }not json");
+            send(&mut stream, &wire::frame(&body));
             let _ = send_fds(&stream, &STDIO);
         }
         "not-a-request" => {
-            send(
-                &mut stream,
-                &wire::frame(
-                    json!({"hello": "server", "session_token": token()})
-                        .to_string()
-                        .as_bytes(),
-                ),
-            );
+            // JSON with the right token and a command, whose `args` is a string, not a list
+            // of strings: a server that coerces or defaults it would run the command.
+            let (command, args) = rest.split_first().ok_or_else(|| json!("not-a-request needs a command"))?;
+            let body = json!({"command": command, "args": args.join(" "), "session_token": token()});
+            send(&mut stream, &wire::frame(body.to_string().as_bytes()));
             let _ = send_fds(&stream, &STDIO);
         }
         "no-fds" => {

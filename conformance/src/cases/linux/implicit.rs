@@ -42,7 +42,7 @@ pub fn cases() -> Vec<Case> {
 }
 
 /// A directory the suite creates under a shared zone, removed when dropped.
-fn fresh_dir_in(zone: &str) -> Result<tempfile::TempDir, String> {
+pub(super) fn fresh_dir_in(zone: &str) -> Result<tempfile::TempDir, String> {
     tempfile::Builder::new()
         .prefix("nono-conformance-")
         .tempdir_in(zone)

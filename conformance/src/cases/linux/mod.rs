@@ -15,6 +15,7 @@ mod fs_trunc;
 mod fs_write;
 mod implicit_grants;
 mod ipc;
+mod ipc_blackbox;
 pub(crate) mod mediation;
 mod net;
 mod net_proxy;
@@ -51,6 +52,7 @@ pub fn all() -> Vec<Case> {
         implicit_grants::cases,
         profile::cases,
         ipc::cases,
+        ipc_blackbox::cases,
         mediation::cases,
         system_reads::cases,
         implicit::cases,

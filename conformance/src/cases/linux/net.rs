@@ -9,7 +9,7 @@ pub(super) use crate::kit::arg as s;
 use crate::kit::expect::{expect_bind_denied, expect_connect_denied, expect_connected, took_connection};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::outcome::Class;
-use crate::runner::expect_class;
+use crate::runner::{expect_class, RunOutput};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 
@@ -273,13 +273,7 @@ fn refuses_tcp_flag_without_kernel_support(cx: &Ctx, flag: &[&str]) -> CaseResul
         "the program ran although {flag:?} cannot be enforced on this kernel; {refused}"
     );
     crate::ensure!(refused.probe().is_err(), "the program ran although {flag:?} cannot be enforced; {refused}");
-    crate::ensure!(refused.code == 1, "refusing for a missing kernel feature is exit 1; {refused}");
-    // The missing feature is TCP (network) filtering; the wording is the IUT's.
-    let message = refused.stderr.to_lowercase();
-    crate::ensure!(
-        message.contains("tcp") || message.contains("network"),
-        "the refusal must name the missing feature (TCP or network filtering) on stderr; {refused}"
-    );
+    expect_refused_for_tcp(&refused)?;
 
     // Control: without the network flag the same program runs and leaves its marker.
     let r = cx.run().allow(&out).op(["create", s(&out.join("unfiltered"))])?;
@@ -288,16 +282,25 @@ fn refuses_tcp_flag_without_kernel_support(cx: &Ctx, flag: &[&str]) -> CaseResul
     Ok(())
 }
 
+/// CORE-APPLY-002's refusal: exit 1, and stderr names the missing feature, TCP (network)
+/// filtering; the wording is the IUT's.
+fn expect_refused_for_tcp(out: &RunOutput) -> CaseResult {
+    crate::ensure!(out.code == 1, "refusing for a missing kernel feature is exit 1; {out}");
+    let message = out.stderr.to_lowercase();
+    crate::ensure!(
+        message.contains("tcp") || message.contains("network"),
+        "the refusal must name the missing feature (TCP or network filtering) on stderr; {out}"
+    );
+    Ok(())
+}
+
 fn block_net_without_kernel_tcp_filtering(cx: &Ctx) -> CaseResult {
     let l = listen(V4)?;
     let out = cx.run().arg("--block-net").probe(connect_op(V4, port_of(&l)));
     match out.probe() {
-        // Refused: nothing ran, and the refusal says why.
-        Err(_) => {
-            crate::ensure!(out.code != 0, "the IUT exited 0 after refusing; {out}");
-            crate::ensure!(!out.stderr.trim().is_empty(), "the IUT refused without a message on stderr; {out}");
-            Ok(())
-        }
+        // Refused: nothing ran, and the refusal is CORE-APPLY-002's: exit 1 and a message
+        // naming the missing feature.
+        Err(_) => expect_refused_for_tcp(&out),
         // Ran: then the block must hold by other means.
         Ok(r) => expect_connect_denied(&r, &l, "connect under --block-net on a kernel without Landlock TCP filtering"),
     }

@@ -30,7 +30,11 @@ pub fn cases() -> Vec<Case> {
     let proxy = Family::new("linux.net.proxy", Class::Core).requires(tcp);
     let profile = Family::new("linux.net.proxy.profile", Class::Profiles).requires(tcp);
     let mediated = Family::new("linux.net.proxy.mediated", Class::Mediation).requires(tcp);
-    let old_kernel = Family::new("linux.net.proxy", Class::Core).requires(Requirement::LandlockAbiBelow(4));
+    // Below ABI 4 but with Landlock: without any (ABI 0) the IUT refuses every run, the
+    // control included, so the case could tell nothing.
+    let old_kernel = Family::new("linux.net.proxy", Class::Core)
+        .requires(Requirement::LandlockAbiBelow(4))
+        .requires(Requirement::LandlockAbi(1));
     vec![
         proxy.case(
             "allowed_host_is_tunnelled_direct_connect_denied",
@@ -287,7 +291,13 @@ fn never_open_without_kernel_tcp_filtering(cx: &Ctx) -> CaseResult {
     match attempt.probe() {
         // Refused: nothing ran. The same program without proxy mode runs (control).
         Err(_) => {
-            ensure!(attempt.code != 0 && !attempt.stderr.trim().is_empty(), "the IUT neither ran the program nor said why; {attempt}");
+            // CORE-APPLY-002's refusal: exit 1 and a message naming TCP (network) filtering.
+            ensure!(attempt.code == 1, "refusing for a missing kernel feature is exit 1; {attempt}");
+            let message = attempt.stderr.to_lowercase();
+            ensure!(
+                message.contains("tcp") || message.contains("network"),
+                "the refusal must name the missing feature (TCP or network filtering) on stderr; {attempt}"
+            );
             let r = cx.run().allow(&out).op(["create", s(&out.join("control"))])?;
             expect_class(&r, Outcome::Allowed, "control: the same run without --allow-domain")
         }

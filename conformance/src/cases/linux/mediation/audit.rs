@@ -64,7 +64,7 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "linux.mediation.audit.audited_shim_run_is_logged",
-            "A shim run under a name that is not mediated runs the real binary and adds a line with its command and exit code",
+            "A shim run under a name that is not mediated runs the real binary and adds a line with its command, args, ts, exit code and the session fields (session_id, session_name, nono_pid, sandboxed_pid, command_pid)",
             &["MED-AUDIT-001", "MED-SHIM-005", "MED-AUDIT-007"],
             audited_shim_run_is_logged,
         ),
@@ -165,25 +165,35 @@ fn one_line_per_request(cx: &Ctx) -> CaseResult {
             line["session_id"] == session_id,
             "session_id must be the same for the whole session: {line}"
         );
-        ensure!(
-            line["session_name"].as_str().is_some_and(|n| !n.is_empty()),
-            "session_name must be a non-empty string: {line}"
-        );
-        ensure!(
-            line["nono_pid"].as_u64() == Some(run.iut_pid as u64),
-            "nono_pid must be the IUT's pid {}: {line}",
-            run.iut_pid
-        );
-        ensure!(
-            line["sandboxed_pid"].as_u64() == agent_pid,
-            "sandboxed_pid must be the agent's pid {agent_pid:?}: {line}"
-        );
-        let shim_pid = run.op(step)?["pid"].as_u64();
-        ensure!(
-            line["command_pid"].as_u64() == shim_pid,
-            "command_pid must be the shim's pid {shim_pid:?}: {line}"
-        );
+        session_fields(&run, line, agent_pid, run.op(step)?["pid"].as_u64())?;
     }
+    Ok(())
+}
+
+/// The session fields of MED-AUDIT-001 on one line: `session_name` a non-empty string,
+/// `nono_pid` the IUT's pid, `sandboxed_pid` the agent's, `command_pid` the shim's.
+fn session_fields(run: &Session, line: &Value, agent_pid: Option<u64>, shim_pid: Option<u64>) -> CaseResult {
+    ensure!(
+        line["session_id"].as_str().is_some_and(|s| !s.is_empty()),
+        "session_id must be a non-empty string: {line}"
+    );
+    ensure!(
+        line["session_name"].as_str().is_some_and(|n| !n.is_empty()),
+        "session_name must be a non-empty string: {line}"
+    );
+    ensure!(
+        line["nono_pid"].as_u64() == Some(run.iut_pid as u64),
+        "nono_pid must be the IUT's pid {}: {line}",
+        run.iut_pid
+    );
+    ensure!(
+        agent_pid.is_some() && line["sandboxed_pid"].as_u64() == agent_pid,
+        "sandboxed_pid must be the agent's pid {agent_pid:?}: {line}"
+    );
+    ensure!(
+        shim_pid.is_some() && line["command_pid"].as_u64() == shim_pid,
+        "command_pid must be the shim's pid {shim_pid:?}: {line}"
+    );
     Ok(())
 }
 
@@ -474,23 +484,20 @@ fn audited_shim_run_is_logged(cx: &Ctx) -> CaseResult {
         .agent(&p)
         .env("PATH", &path)
         .flag("--read", &tools)
-        .run(&[&[
-            "run-argv0",
-            "{env:NONO_SHIM_DIR}/gh",
-            "lister",
-            "--all",
-            "x",
-        ]])?;
+        .run(&[
+            &["env"],
+            &["run-argv0", "{env:NONO_SHIM_DIR}/gh", "lister", "--all", "x"],
+        ])?;
     run.finished()?;
     ensure!(
-        run.exit_code(0)? == 4,
+        run.exit_code(1)? == 4,
         "the audited shim must run lister and exit with its 4: {}",
-        run.op(0)?
+        run.op(1)?
     );
     ensure!(
-        run.out(0)? == "listed\n",
+        run.out(1)? == "listed\n",
         "lister's output must reach the agent: {}",
-        run.op(0)?
+        run.op(1)?
     );
     let lines = run.audit_for("lister");
     ensure!(
@@ -503,7 +510,13 @@ fn audited_shim_run_is_logged(cx: &Ctx) -> CaseResult {
         "the line must carry lister's args and exit code: {}",
         lines[0]
     );
-    Ok(())
+    ensure!(
+        lines[0]["ts"].as_u64().is_some_and(|t| t > 1_600_000_000),
+        "ts must be Unix seconds: {}",
+        lines[0]
+    );
+    // The shim ran lister itself, so command_pid is the shim's (the process run-argv0 started).
+    session_fields(&run, lines[0], run.op(0)?["pid"].as_u64(), run.op(1)?["pid"].as_u64())
 }
 
 fn log_is_out_of_reach(cx: &Ctx) -> CaseResult {

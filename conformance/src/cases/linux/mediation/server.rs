@@ -3,10 +3,11 @@
 //! The agent speaks the wire protocol itself (`nono-mediation-client`'s wire ops) and sends
 //! what no correct shim sends: a wrong token, frames that are too long, cut short, not JSON
 //! or not a request, descriptors that never arrive or are too few, a connection that
-//! sends nothing. Each bad request asks for `gh bad-<op>`; then, in the same agent, a
-//! correct request asks for `gh good`. The real `gh` appends a line to `out/ran.jsonl`
-//! whenever it runs, so "nothing ran" and "the next request was served" are both seen
-//! from outside, and the audit log must not claim that the bad request ran.
+//! sends nothing. A correct request `gh before` comes first; then the bad request (asking
+//! for `gh bad-<op>` where it carries a request at all); then, in the same agent, a correct
+//! request asks for `gh good`. The real `gh` appends a line to `out/ran.jsonl` whenever it
+//! runs, so "gh ran exactly as before and good" is seen from outside, and the audit log
+//! must claim exactly those two runs.
 
 use super::{respond, s, str_of, Kit, Session};
 use crate::case::{case, Case, CaseResult, Ctx};
@@ -65,13 +66,13 @@ pub fn cases() -> Vec<Case> {
         ),
         (
             "garbage-json",
-            "A frame that is not JSON ends that connection only",
-            &[],
+            "A frame that is not JSON (a whole request for gh followed by garbage) ends that connection only",
+            &["gh", "bad-garbage-json"],
         ),
         (
             "not-a-request",
-            "A JSON frame that is not a request ends that connection only",
-            &[],
+            "A JSON frame that is not a request (gh with a string for args) ends that connection only",
+            &["gh", "bad-not-a-request"],
         ),
         (
             "no-fds",
@@ -90,7 +91,7 @@ pub fn cases() -> Vec<Case> {
         ),
         (
             "connect-only",
-            "A client that connects and closes without sending anything ends that connection only",
+            "A client that connects and closes without sending anything ends that connection only (and is not taken for the request before it)",
             &[],
         ),
     ];
@@ -127,19 +128,23 @@ fn runs(kit: &Kit, ran: &Path) -> Vec<Vec<String>> {
     kit.records(ran).iter().map(super::args_of).collect()
 }
 
-/// Fails if any audit line mentions a `bad-` request as having run.
-fn no_audit_claim(run: &Session, marker: &str) -> CaseResult {
+/// Fails unless the audit log claims exactly the `served` requests of `gh` ran, each once:
+/// no other line may say that a command ran. Whether the bad request carried a marker or
+/// nothing at all, a line claiming it ran (or repeating a served one) is seen.
+fn only_served_claimed(run: &Session, served: &[&str]) -> CaseResult {
+    let mut claimed: Vec<Value> = vec![];
     for line in &run.audit {
-        let text = line.to_string();
-        if !text.contains(marker) {
-            continue;
-        }
         let action = str_of(line, "action_type").unwrap_or("");
-        ensure!(
-            !matches!(action, "passthrough" | "respond" | "capture" | "approve"),
-            "an audit line claims the bad request ran: {line}"
-        );
+        if matches!(action, "passthrough" | "respond" | "capture" | "approve") {
+            claimed.push(json!([line["command"], line["args"]]));
+        }
     }
+    let expected: Vec<Value> = served.iter().map(|a| json!(["gh", [a]])).collect();
+    ensure!(
+        claimed == expected,
+        "the audit log must claim exactly the served requests {expected:?} ran, in order; it claims {claimed:?}: {:?}",
+        run.audit
+    );
     Ok(())
 }
 
@@ -169,34 +174,45 @@ fn expect_good_served(run: &Session, step: usize, kit: &Kit, ran: &Path) -> Case
     Ok(())
 }
 
+/// A served request (`gh before`), the bad one, then a served request (`gh good`) in one
+/// agent. `gh` must have run exactly twice, as `before` and `good`, and the audit log must
+/// claim exactly those: a bad request that ran in any form (with its own arguments, with
+/// none, or as a repeat of the request before it) is seen from outside, marker or not.
 fn bad_then_good(cx: &Ctx, op: &str, args: &[&str]) -> CaseResult {
     let kit = Kit::new(cx);
     let (profile, ran) = setup(&kit);
     let mut bad: Vec<&str> = vec![op];
     bad.extend_from_slice(args);
-    let run = kit.agent(&profile).run(&[&bad, &["valid", "gh", "good"]])?;
+    let run = kit
+        .agent(&profile)
+        .run(&[&["valid", "gh", "before"], &bad, &["valid", "gh", "good"]])?;
     run.finished()?;
-    let first = run.op(0)?;
-    if run.answered(0)? {
-        let code = run.exit_code(0)?;
+    ensure!(
+        run.answered(0)? && run.exit_code(0)? == 0,
+        "control: the request before the bad one must be served: {}",
+        run.op(0)?
+    );
+    let bad_answer = run.op(1)?;
+    if run.answered(1)? {
+        let code = run.exit_code(1)?;
         ensure!(
             code != 0,
-            "the bad request ({op}) was answered with success: {first}"
+            "the bad request ({op}) was answered with success: {bad_answer}"
         );
     }
-    let all = runs(&kit, &ran);
-    ensure!(
-        all.iter().all(|a| !a.iter().any(|x| x.starts_with("bad-"))),
-        "the bad request ({op}) ran gh: {all:?}"
-    );
-    no_audit_claim(&run, "bad-")?;
     if matches!(op, "oversize" | "truncated-length" | "truncated-payload") {
         ensure!(
-            !run.answered(0)?,
-            "{op}: the server answered a frame it could not have read: {first}"
+            !run.answered(1)?,
+            "{op}: the server answered a frame it could not have read: {bad_answer}"
         );
     }
-    expect_good_served(&run, 1, &kit, &ran)
+    expect_good_served(&run, 2, &kit, &ran)?;
+    let all = runs(&kit, &ran);
+    ensure!(
+        all == [vec!["before".to_string()], vec!["good".to_string()]],
+        "gh must have run exactly as `before` and `good`; the bad request ({op}) ran it: {all:?}"
+    );
+    only_served_claimed(&run, &["before", "good"])
 }
 
 fn unknown_command_is_127(cx: &Ctx) -> CaseResult {

@@ -2,7 +2,7 @@
 //! agent is told about it, and that it is gone afterwards (MED-SESSION-*).
 
 use super::{s, str_of, Kit, AgentRun};
-use crate::case::{case, Case, CaseResult, Ctx};
+use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::ensure;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -33,7 +33,10 @@ pub fn cases() -> Vec<Case> {
             "With network.block in the profile the agent still connects to the request and audit sockets, and a mediated call is answered",
             &["MED-SESSION-008", "MED-SESSION-001"],
             sockets_reachable_with_networking_blocked,
-        ),
+        )
+        // network.block needs Landlock TCP filtering (ABI 4); below it an implementation may
+        // refuse to run at all (CORE-APPLY-002), so the case says nothing there.
+        .requires(Requirement::LandlockAbi(4)),
         case(
             "linux.mediation.session.agent_environment_names_the_session",
             "The agent gets NONO_MEDIATION_SOCKET, a 64-hex NONO_SESSION_TOKEN, NONO_SHIM_DIR, the mediated names in NONO_MEDIATED_COMMANDS, NONO_AUDIT_SOCKET and a PATH that starts with the shim directory",

@@ -15,6 +15,7 @@ use crate::cases::linux::mediation::{respond, s, Kit};
 use crate::ensure;
 use crate::spec::Class;
 use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
 
 /// The two closed network policies, as profile `network` blocks, with a name for case IDs.
 const CLOSED: [(&str, &str); 2] = [("blocked", "network.block"), ("proxy_only", "network.allow_domain")];
@@ -26,6 +27,17 @@ fn network(mode: &str) -> Value {
         // and nothing here ever asks it for a connection.
         _ => json!({ "allow_domain": ["nono-conformance.invalid"] }),
     }
+}
+
+/// A profile with the network closed as `mode` says and one mediated command, `gh`.
+fn closed_profile(kit: &Kit, mode: &str, gh: &Path, intercept: Value) -> PathBuf {
+    kit.profile_named(
+        mode,
+        json!({
+            "network": network(mode),
+            "mediation": { "commands": [{ "name": "gh", "binary_path": gh, "intercept": intercept }] }
+        }),
+    )
 }
 
 pub fn cases() -> Vec<Case> {
@@ -57,14 +69,7 @@ pub fn cases() -> Vec<Case> {
 fn call_answered(cx: &Ctx, mode: &str) -> CaseResult {
     let kit = Kit::new(cx);
     let gh = kit.fake("gh", &["exit:9"]);
-    let profile = kit.profile_named(
-        mode,
-        json!({
-            "network": network(mode),
-            "mediation": { "commands": [{ "name": "gh", "binary_path": gh,
-                "intercept": [respond(&["status"], "answered\n", 0)] }] }
-        }),
-    );
+    let profile = closed_profile(&kit, mode, &gh, json!([respond(&["status"], "answered\n", 0)]));
     let run = kit.agent(&profile).run(&[&["inspect"], &["run", "gh", "status"]])?;
     run.finished()?;
     let report = run.op(0)?;
@@ -86,13 +91,7 @@ fn audited_command_logged(cx: &Ctx, mode: &str) -> CaseResult {
     let tools = cx.fx.dir("tools");
     cx.fx.copy_executable("tools/lister", &crate::cases::linux::mediation::mediated(cx));
     std::fs::write(tools.join("lister.steps"), "print:listed\\n\nexit:4\n").map_err(|e| e.to_string())?;
-    let profile = kit.profile_named(
-        mode,
-        json!({
-            "network": network(mode),
-            "mediation": { "commands": [{ "name": "gh", "binary_path": gh, "intercept": [] }] }
-        }),
-    );
+    let profile = closed_profile(&kit, mode, &gh, json!([]));
     let run = kit
         .agent(&profile)
         .env("PATH", format!("{}:/usr/bin:/bin", s(&tools)))
@@ -116,13 +115,7 @@ fn audited_command_logged(cx: &Ctx, mode: &str) -> CaseResult {
 fn passthrough_streams(cx: &Ctx, mode: &str) -> CaseResult {
     let kit = Kit::new(cx);
     let gh = kit.fake("gh", &["cat"]);
-    let profile = kit.profile_named(
-        mode,
-        json!({
-            "network": network(mode),
-            "mediation": { "commands": [{ "name": "gh", "binary_path": gh, "intercept": [] }] }
-        }),
-    );
+    let profile = closed_profile(&kit, mode, &gh, json!([]));
     let input: Vec<u8> = (0..4 * 256 + 3).map(|i| (i % 256) as u8).rev().collect();
     let run = kit.agent(&profile).stdin(input.clone()).run(&[&["exec", "gh"]])?;
     ensure!(run.code == 0, "{mode}: the run must exit 0: {run}");

@@ -97,18 +97,6 @@ pub const NOT_ON_MACOS: &[(&str, &str)] = &[
 /// each with why the Linux case cannot simply run there. These are the open work items.
 pub const MACOS_GAPS: &[(&str, &str)] = &[
     (
-        "NET-PROXY-001",
-        "its one case also requires Landlock's `EACCES` for a direct connect beside the proxy; a twin expecting `EPERM` is missing",
-    ),
-    (
-        "NET-PROXY-009",
-        "its case also requires Landlock's `EACCES` for a direct connect beside the proxy; a twin expecting `EPERM` is missing",
-    ),
-    (
-        "NET-PROXY-011",
-        "its case also requires Landlock's `EACCES` for a direct connect beside the proxy; a twin expecting `EPERM` is missing",
-    ),
-    (
         "NET-PROXY-012",
         "its case also requires Landlock's `EACCES` for a direct connect beside the command's proxy; a twin expecting `EPERM` is missing",
     ),

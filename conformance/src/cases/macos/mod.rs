@@ -36,6 +36,7 @@ mod mediation;
 mod net;
 pub mod parity;
 mod process;
+mod proxy;
 mod seatbelt;
 
 /// All macOS cases, the canary first.
@@ -46,7 +47,7 @@ pub fn all() -> Vec<Case> {
         &["CORE-CANARY-001", "SB-APPLY-001"],
         canary,
     )];
-    for family in [fs::cases, net::cases, process::cases, seatbelt::cases, mediation::cases, parity::cases] {
+    for family in [fs::cases, net::cases, process::cases, seatbelt::cases, mediation::cases, proxy::cases, parity::cases] {
         out.extend(family());
     }
     out

@@ -50,7 +50,7 @@ pub const LINUX_ONLY: &[(&str, &str)] = &[
     ("linux.net.tcp.", "TCP port filtering is Landlock's; Seatbelt cannot filter TCP by port and the flags are refused (SB-APPLY-007); blocking and proxy-only are macos.net"),
     (
         "linux.net.proxy.profile.",
-        "their control requires a direct connect beside the proxy to fail with Landlock's EACCES; Seatbelt denies with EPERM (core-spec SB-11): a macOS twin is still missing (docs/macos.md, gaps)",
+        "their control requires a direct connect beside the proxy to fail with Landlock's EACCES; Seatbelt denies with EPERM (core-spec SB-11): the macOS twins are macos/proxy.rs",
     ),
     (
         "linux.net.proxy.mediated.",
@@ -98,7 +98,7 @@ pub const LINUX_ONLY_CASES: &[(&str, &str)] = &[
     ),
     (
         "linux.net.proxy.allowed_host_is_tunnelled_direct_connect_denied",
-        "requires Landlock's EACCES for the direct connect (NET-PROXY-003 is Landlock's); on macOS the proxy-only connect rules are SB-APPLY-008 (macos.net)",
+        "requires Landlock's EACCES for the direct connect (NET-PROXY-003 is Landlock's); its macOS twin (EPERM) is macos/proxy.rs",
     ),
     (
         "linux.net.proxy.listen_port_allows_only_that_bind",

@@ -16,7 +16,7 @@ mod implicit_grants;
 mod ipc;
 pub(crate) mod mediation;
 mod net;
-mod net_proxy;
+pub(crate) mod net_proxy;
 mod process;
 mod profile;
 mod protected;

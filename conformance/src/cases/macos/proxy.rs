@@ -9,10 +9,7 @@ use super::{expect_allowed, expect_eperm};
 use crate::case::{Case, CaseResult, Ctx, Family};
 use crate::runner::Run;
 use crate::spec::Class;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use crate::cases::linux::net_proxy::Target;
 
 pub fn cases() -> Vec<Case> {
     let core = Family::new("macos.net.proxy", Class::Core);
@@ -39,43 +36,12 @@ pub fn cases() -> Vec<Case> {
     ]
 }
 
-/// A server on 127.0.0.1 in the test process, outside every sandbox: it answers one line
-/// per connection with `echo:LINE` and counts the connections it accepted.
-struct EchoServer {
-    port: String,
-    accepted: Arc<AtomicUsize>,
-}
-
-impl EchoServer {
-    fn start() -> Result<EchoServer, String> {
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("listening on loopback: {e}"))?;
-        let port = listener.local_addr().map_err(|e| e.to_string())?.port().to_string();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&accepted);
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                counter.fetch_add(1, Ordering::SeqCst);
-                std::thread::spawn(move || {
-                    let mut line = String::new();
-                    if BufReader::new(&stream).read_line(&mut line).is_ok() {
-                        let _ = (&stream).write_all(format!("echo:{line}").as_bytes());
-                    }
-                });
-            }
-        });
-        Ok(EchoServer { port, accepted })
-    }
-
-    fn accepted(&self) -> usize {
-        self.accepted.load(Ordering::SeqCst)
-    }
-}
-
 /// Under `run`, a CONNECT to `localhost:PORT` through `HTTPS_PROXY` is tunnelled to the
 /// echo server, and a direct connect to the same port is denied with EPERM.
 fn tunnel_and_direct_denied(run: &Run, how: &str) -> CaseResult {
-    let server = EchoServer::start()?;
-    let authority = format!("localhost:{}", server.port);
+    // The suite's echo server on 127.0.0.1, outside every sandbox (the Linux cases' own).
+    let server = Target::start()?;
+    let authority = server.as_host("localhost");
     let r = run.op(["via-proxy", "HTTPS_PROXY", "CONNECT", &authority, "hello"])?;
     expect_allowed(&r, &format!("{how}: the exchange with the proxy"))?;
     crate::ensure!(r.int_field("status") == Some(200), "{how}: CONNECT {authority} answered {r}, expected status 200");
@@ -84,7 +50,7 @@ fn tunnel_and_direct_denied(run: &Run, how: &str) -> CaseResult {
         "{how}: the tunnel did not carry the server's answer ({r}; {} connections accepted)",
         server.accepted()
     );
-    let direct = run.op(["connect-tcp", "127.0.0.1", &server.port])?;
+    let direct = run.op(["connect-tcp", "127.0.0.1", &server.port.to_string()])?;
     expect_eperm(&direct, &format!("{how}: a direct connect beside the proxy"))?;
     crate::ensure!(server.accepted() == 1, "{how}: the direct connect was denied, yet the server received it");
     Ok(())

@@ -4,7 +4,7 @@
 //! ```text
 //! nono-conformance run --impl PATH [--manifest FILE|builtin:NAME] [--class C]... [--strict]
 //!                      [--baseline BASE.json] [--out DIR] [--markdown FILE] [--verbose]
-//! nono-conformance list [--class C] [--statement ID]
+//! nono-conformance list [--class C] [--statement ID] [--platform linux|macos|any]
 //! nono-conformance bless --manifest FILE --results DIR/results.json
 //! nono-conformance compare BASE.json NEW.json
 //! nono-conformance matrix RESULTS.json... --out DIR
@@ -149,6 +149,10 @@ struct ListArgs {
     /// Print JSON lines instead of a table.
     #[arg(long)]
     json: bool,
+    /// List the cases of this platform (`linux`, `macos`, `any`) instead of those that can
+    /// run on this host, e.g. the macOS battery from a Linux machine.
+    #[arg(long, value_name = "PLATFORM")]
+    platform: Option<String>,
 }
 
 /// A failure with its exit code.
@@ -183,6 +187,11 @@ fn main() -> ExitCode {
 
 /// Cases selected by the options, in ID order. Unknown classes and statements are usage errors.
 fn select(sel: &Selection) -> Result<Vec<Case>, Stop> {
+    select_on(sel, None)
+}
+
+/// [`select`] among the cases of `platform`, or of this host when None.
+fn select_on(sel: &Selection, platform: Option<nono_conformance::Platform>) -> Result<Vec<Case>, Stop> {
     let statements = spec::statements();
     let mut classes = vec![];
     for name in &sel.classes {
@@ -196,7 +205,8 @@ fn select(sel: &Selection) -> Result<Vec<Case>, Stop> {
             return Err(Stop(USAGE, format!("--statement {id}: no such statement in SPEC.md")));
         }
     }
-    let mut all: Vec<Case> = cases::all().into_iter().filter(|c| c.platform.is_host()).collect();
+    let mut all: Vec<Case> =
+        cases::all().into_iter().filter(|c| platform.map_or(c.platform.is_host(), |p| c.platform == p)).collect();
     all.sort_by(|a, b| a.id.cmp(&b.id));
     let mut chosen: Vec<Case> = all
         .into_iter()
@@ -223,7 +233,14 @@ fn select(sel: &Selection) -> Result<Vec<Case>, Stop> {
 }
 
 fn list(args: ListArgs) -> Result<u8, Stop> {
-    for case in select(&args.select)? {
+    let platform = match args.platform.as_deref() {
+        None => None,
+        Some("linux") => Some(nono_conformance::Platform::Linux),
+        Some("macos") => Some(nono_conformance::Platform::MacOs),
+        Some("any") => Some(nono_conformance::Platform::Any),
+        Some(other) => return Err(Stop(USAGE, format!("--platform {other}: expected linux, macos or any"))),
+    };
+    for case in select_on(&args.select, platform)? {
         let class = case.class().map(|c| c.name()).unwrap_or("?");
         if args.json {
             let line = serde_json::json!({"id": case.id, "title": case.title, "class": class, "level": case.level().to_string(), "spec": case.spec});

@@ -31,12 +31,14 @@
 //! # Emission order (core-spec SB-01, SPEC.md section "macOS Seatbelt")
 //!
 //! 1. `(version 1)`, `(deny default)`, optionally `(debug deny)`;
-//! 2. the base every program needs: exec and fork, process info, sysctl reads, Mach lookups
-//!    (minus the keychain daemons unless a keychain database is granted), POSIX shared
-//!    memory, signals, `system-fsctl`/`system-info`, and reading `/` itself;
+//! 2. the base every program needs: fork (executing is per grant, below), process info,
+//!    sysctl reads, Mach lookups (minus the keychain daemons unless a keychain database is
+//!    granted), POSIX shared memory, signals, `system-fsctl`/`system-info`, and reading `/`
+//!    itself;
 //! 3. `file-read-metadata` on every ancestor directory of a granted path (a set: its order is
 //!    not defined);
-//! 4. per grant: `file-map-executable` (read grants), `file-ioctl` (after three fixed
+//! 4. per grant: `file-map-executable` and `process-exec*` (read grants: executing follows
+//!    reading, as Landlock's Execute right does on Linux), `file-ioctl` (after three fixed
 //!    terminal rules), `pseudo-tty`, `file-read*` (read grants), the optional extension
 //!    rules, `file-write*` (write grants);
 //! 5. sensitive-path denies, last among file rules so that they win;

@@ -291,7 +291,7 @@ fn base(out: &mut Lines, caps: &CapabilitySet, opts: &SeatbeltOptions) {
     if opts.debug_deny {
         out.push("(debug deny)");
     }
-    out.push("(allow process-exec*)");
+    // Executing is allowed per read grant (item 12b below), not here: see `file_rules`.
     out.push("(allow process-fork)");
     match opts.process_info {
         ProcessInfoMode::Isolated | ProcessInfoMode::AllowSameSandbox => {
@@ -368,7 +368,8 @@ impl<'a> Grant<'a> {
     }
 }
 
-/// Items 11–17: ancestor metadata, executable mapping, ioctls, reads, extensions, writes.
+/// Items 11–17: ancestor metadata, executable mapping, executing, ioctls, reads, extensions,
+/// writes.
 fn file_rules(out: &mut Lines, grants: &[Grant], extensions: bool) {
     // A sorted set: the order of this block is not defined, so make it deterministic.
     let ancestors: BTreeSet<String> = grants
@@ -386,6 +387,18 @@ fn file_rules(out: &mut Lines, grants: &[Grant], extensions: bool) {
     out.block();
     for filter in readable().flat_map(|g| g.filters.iter()) {
         out.push_unique(format!("(allow file-map-executable {filter})"));
+    }
+    // Executing follows reading, as on Linux, where a read grant includes Landlock's
+    // Execute right and nothing else does (core-spec LL-05; FS-EXEC-001..003). nono emits
+    // a bare `(allow process-exec*)` (core-spec SB-01 item 2), so the exec check itself
+    // never refuses a path there; the reference filters it per grant, as Chromium
+    // (`(allow process-exec (path ...))`, common.sb) and nono's own tool sandbox
+    // (`(allow process-exec* (literal ...))`) do. A write-only grant never makes a program
+    // runnable; the system read grants keep /bin and /usr runnable, and a mediation
+    // session's read grants its shims.
+    out.block();
+    for filter in readable().flat_map(|g| g.filters.iter()) {
+        out.push_unique(format!("(allow process-exec* {filter})"));
     }
     for rule in TERMINAL_IOCTLS {
         out.push(*rule);
@@ -698,14 +711,41 @@ mod tests {
     }
 
     #[test]
-    fn empty_set_is_the_32_line_base_with_open_network() {
+    fn empty_set_is_the_31_line_base_with_open_network() {
         let profile = generate(&CapabilitySet::new(), &SeatbeltOptions::default()).unwrap();
         let lines = lines(&profile);
-        assert_eq!(lines.len(), 32, "{profile}");
+        // nono's 32 lines (core-spec SB-12) less its bare `(allow process-exec*)`.
+        assert_eq!(lines.len(), 31, "{profile}");
         assert_eq!(&lines[..2], ["(version 1)", "(deny default)"]);
         assert!(lines.contains(&"(allow network-outbound)"));
         assert!(!lines.contains(&"(allow file-map-executable)"));
+        assert!(!profile.contains("process-exec"), "no grant, nothing may be executed: {profile}");
         assert_eq!(lines.last(), Some(&"(allow network-bind)"));
+    }
+
+    #[test]
+    fn executing_is_allowed_exactly_where_reading_is() {
+        let mut caps = CapabilitySet::new();
+        caps.fs.push(cap("/r", "/r", AccessMode::Read, false));
+        caps.fs.push(cap("/private/tmp/rw", "/tmp/rw", AccessMode::ReadWrite, false));
+        caps.fs.push(cap("/w", "/w", AccessMode::Write, false));
+        caps.fs.push(cap("/bin/tool", "/bin/tool", AccessMode::Read, true));
+        let profile = generate(&caps, &SeatbeltOptions::default()).unwrap();
+        let exec: Vec<&str> = profile.lines().filter(|l| l.contains("process-exec")).collect();
+        assert_eq!(
+            exec,
+            [
+                r#"(allow process-exec* (subpath "/r"))"#,
+                r#"(allow process-exec* (subpath "/private/tmp/rw"))"#,
+                r#"(allow process-exec* (subpath "/tmp/rw"))"#,
+                r#"(allow process-exec* (literal "/bin/tool"))"#,
+            ],
+            "{profile}"
+        );
+        // The block sits between executable mapping and the terminal ioctls.
+        let at = |prefix: &str| profile.lines().position(|l| l.starts_with(prefix)).unwrap();
+        assert!(at("(allow file-map-executable") < at("(allow process-exec*"), "{profile}");
+        assert!(at("(allow process-exec*") < at(r#"(allow file-ioctl (literal "/dev/tty"))"#), "{profile}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod ipc;
 mod ipc_blackbox;
 pub(crate) mod mediation;
 mod net;
-mod net_proxy;
+pub(crate) mod net_proxy;
 mod process;
 mod profile;
 mod protected;

@@ -107,13 +107,13 @@ pub fn cases() -> Vec<Case> {
 
 /// A suite-owned server on 127.0.0.1: it answers one line per connection with
 /// `echo:LINE`, and counts the connections it accepted.
-struct Target {
-    port: u16,
+pub(crate) struct Target {
+    pub(crate) port: u16,
     accepted: Arc<AtomicUsize>,
 }
 
 impl Target {
-    fn start() -> Result<Target, String> {
+    pub(crate) fn start() -> Result<Target, String> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .map_err(|e| format!("cannot listen on 127.0.0.1 in the test process (loopback is needed): {e}"))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -134,12 +134,12 @@ impl Target {
         Ok(Target { port, accepted })
     }
 
-    fn accepted(&self) -> usize {
+    pub(crate) fn accepted(&self) -> usize {
         self.accepted.load(Ordering::SeqCst)
     }
 
     /// `HOST:PORT` for a CONNECT to this target under another name.
-    fn as_host(&self, host: &str) -> String {
+    pub(crate) fn as_host(&self, host: &str) -> String {
         format!("{host}:{}", self.port)
     }
 }

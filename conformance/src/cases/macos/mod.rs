@@ -7,10 +7,15 @@
 //! `execve(2)`, extension tokens versus descriptors, is platform behaviour: see
 //! `docs/platform-notes.md`.)
 //!
+//! [`mediation`] runs a mediation session's three paths (a mediated call, an audited shim,
+//! a passthrough) with the network blocked and limited to a proxy, which only Seatbelt
+//! makes different from an open network.
+//!
 //! Besides these, [`parity`] runs the Linux families whose semantics Seatbelt shares
 //! (reading, writing, file grants, truncation, renames, symbolic links, executing,
 //! inheritance, environment, exit codes and the CLI, profiles, supervisor requests,
-//! mediation) as `macos.*` cases, with the reason for every family or case it leaves out.
+//! mediation, the proxy, signalling one's own children) as `macos.*` cases, with the
+//! reason for every family or case it leaves out.
 //!
 //! These cases compile everywhere and run only on macOS with `--features macos-seatbelt`;
 //! elsewhere they are listed as ignored with that reason. Denials on macOS are `EPERM`.
@@ -26,16 +31,19 @@ use crate::case::{Case, CaseResult, Ctx};
 use crate::outcome::ProbeResult;
 use std::path::{Path, PathBuf};
 
+pub mod coverage;
 mod fs;
+mod mediation;
 mod net;
 pub mod parity;
 mod process;
+mod proxy;
 mod seatbelt;
 
 /// All macOS cases, the canary first.
 pub fn all() -> Vec<Case> {
     let mut out = vec![crate::canary::macos_case()];
-    for family in [fs::cases, net::cases, process::cases, seatbelt::cases, parity::cases] {
+    for family in [fs::cases, net::cases, process::cases, seatbelt::cases, mediation::cases, proxy::cases, parity::cases] {
         out.extend(family());
     }
     out

@@ -29,6 +29,8 @@ pub const SHARED: &[&str] = &[
     "linux.fs.refer.",
     "linux.fs.link.",
     "linux.fs.exec.",
+    "linux.net.proxy.",
+    "linux.scope.signal.own_children_allowed",
     "linux.proc.inherit.",
     "linux.env.",
     "linux.exit.",
@@ -45,8 +47,16 @@ pub const SHARED: &[&str] = &[
 pub const LINUX_ONLY: &[(&str, &str)] = &[
     ("linux.canary.", "macOS has its own canary, which also requires EPERM (macos.canary.enforcement_is_real)"),
     ("linux.fs.proc.", "/proc does not exist on macOS"),
-    ("linux.net.", "TCP port filtering is Landlock's; Seatbelt cannot filter TCP by port and the flags are refused (SB-APPLY-007); blocking and proxy-only are macos.net"),
-    ("linux.scope.", "Landlock ABI 6 scopes: macOS has no abstract Unix sockets, and signal scoping is Seatbelt's (target same-sandbox), checked by macos.process"),
+    ("linux.net.tcp.", "TCP port filtering is Landlock's; Seatbelt cannot filter TCP by port and the flags are refused (SB-APPLY-007); blocking and proxy-only are macos.net"),
+    (
+        "linux.net.proxy.profile.",
+        "their control requires a direct connect beside the proxy to fail with Landlock's EACCES; Seatbelt denies with EPERM (core-spec SB-11): the macOS twins are macos/proxy.rs",
+    ),
+    (
+        "linux.net.proxy.mediated.",
+        "requires a direct connect beside the command's proxy to fail with Landlock's EACCES; Seatbelt denies with EPERM (core-spec SB-11): a macOS twin is still missing (docs/macos.md, gaps)",
+    ),
+    ("linux.scope.unix.", "abstract Unix sockets are Linux's; macOS has none (Landlock ABI 6 scope)"),
     ("linux.proc.nest.", "Seatbelt cannot nest: the inner run is refused (SB-NEST-001, macos.seatbelt.nested_*), so an inner sandbox never starts"),
     ("linux.proc.no_new_privs_is_set", "no_new_privs is a Linux process flag"),
     ("linux.proc.ptrace_attach_outside_denied", "Linux ptrace and Yama semantics; macOS denies attaching through its own policy, not the sandbox's"),
@@ -86,6 +96,27 @@ pub const LINUX_ONLY_CASES: &[(&str, &str)] = &[
         "linux.fs.link.outer_symlink_into_granted_file_reaches_it",
         "Seatbelt checks a symbolic link's own path while resolving it (nono grants both spellings for this reason), so a link outside every grant is not traversable",
     ),
+    (
+        "linux.net.proxy.allowed_host_is_tunnelled_direct_connect_denied",
+        "requires Landlock's EACCES for the direct connect (NET-PROXY-003 is Landlock's); its macOS twin (EPERM) is macos/proxy.rs",
+    ),
+    (
+        "linux.net.proxy.listen_port_allows_only_that_bind",
+        "Seatbelt cannot restrict bind(2) to a port: proxy mode with a listen port allows every bind (core-spec SB-05)",
+    ),
+    (
+        "linux.scope.signal.sigterm_to_outside_process_denied",
+        "Landlock ABI 6 signal scoping (SCOPE-SIG-001 says so); on macOS signals follow the profile's (target same-sandbox) rule (core-spec SB-01 item 8)",
+    ),
+    (
+        "linux.scope.signal.sigkill_to_outside_process_denied",
+        "Landlock ABI 6 signal scoping (SCOPE-SIG-001 says so); on macOS signals follow the profile's (target same-sandbox) rule (core-spec SB-01 item 8)",
+    ),
+    (
+        "linux.scope.signal.parent_supervisor_outside_denied",
+        "Landlock ABI 6 signal scoping (SCOPE-SIG-003 says so); on macOS signals follow the profile's (target same-sandbox) rule (core-spec SB-01 item 8)",
+    ),
+    ("linux.scope.signal.self_allowed", "it raises signal 10, which is SIGUSR1 on Linux but SIGBUS on macOS"),
     (
         "linux.env.scrub.removes_dyld_insert_libraries",
         "on macOS the variable, set for the IUT, would make dyld load it into the IUT itself before any scrubbing",

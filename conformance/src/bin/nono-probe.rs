@@ -412,6 +412,13 @@ fn run_op(args: &[String]) -> Result<Done, Usage> {
             want(op, rest, 1, "PATH")?;
             op_stat(op, &rest[0])
         }
+        // ioctl PATH REQUEST: open PATH read-only, then ioctl(fd, REQUEST, buf) with a
+        // zeroed 256-byte buffer (REQUEST in decimal or 0x hex); step "open" or "ioctl".
+        // A driver that does not know the request answers ENOTTY: the call reached it.
+        "ioctl" => {
+            want(op, rest, 2, "PATH REQUEST")?;
+            op_ioctl(op, &rest[0], &rest[1])
+        }
         // getxattr PATH NAME: read one extended attribute (following symlinks); extra
         // "content" is its value as text.
         "getxattr" => {
@@ -795,6 +802,28 @@ fn op_getxattr(op: &str, path: &str, name: &str) -> Result<Done, Usage> {
     } else {
         let text = String::from_utf8_lossy(&buf[..got as usize]).into_owned();
         Outcome::ok(op).with("content", text)
+    }))
+}
+
+fn op_ioctl(op: &str, path: &str, request: &str) -> Result<Done, Usage> {
+    let p = cstr(path)?;
+    let request = match request.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).map_err(|_| format!("cannot parse an ioctl request from {request:?}"))?,
+        None => parse::<u64>("an ioctl request", request)?,
+    };
+    let fd = match open_raw(&p, libc::O_RDONLY | libc::O_CLOEXEC, 0) {
+        Ok(fd) => fd,
+        Err(e) => return Ok(Done::Report(Outcome::fail_at(op, "open", e))),
+    };
+    let mut buf = [0u8; 256];
+    // SAFETY: fd is open and the buffer is larger than any argument the requests the
+    // suite sends (termios, an int) write.
+    let ret = unsafe { libc::ioctl(fd, request as _, buf.as_mut_ptr()) };
+    let res = check(ret).map(drop);
+    unsafe { libc::close(fd) };
+    Ok(Done::Report(match res {
+        Ok(()) => Outcome::ok(op),
+        Err(e) => Outcome::fail_at(op, "ioctl", e),
     }))
 }
 

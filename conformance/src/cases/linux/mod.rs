@@ -5,6 +5,7 @@ use crate::case::{case, Case};
 mod env;
 mod exec;
 mod exit_cli;
+mod fs_dev;
 mod fs_file;
 mod fs_link;
 mod fs_proc;
@@ -39,6 +40,7 @@ pub fn all() -> Vec<Case> {
         fs_read::cases,
         fs_write::cases,
         fs_file::cases,
+        fs_dev::cases,
         fs_trunc::cases,
         fs_refer::cases,
         fs_link::cases,

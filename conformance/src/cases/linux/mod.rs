@@ -24,6 +24,7 @@ mod protected;
 mod implicit;
 mod run_contract;
 mod system_reads;
+mod system_user_tools;
 mod workload;
 mod scope;
 mod stdout;
@@ -58,6 +59,7 @@ pub fn all() -> Vec<Case> {
         ipc::cases,
         mediation::cases,
         system_reads::cases,
+        system_user_tools::cases,
         implicit::cases,
         protected::cases,
         workload::cases,

@@ -139,6 +139,13 @@ pub(crate) fn run_op(args: &[String]) -> Result<Done, Usage> {
             want(op, rest, 1, "PATH")?;
             op_stat(op, &rest[0])
         }
+        // ioctl PATH REQUEST: open PATH read-only, then ioctl(fd, REQUEST, buf) with a
+        // zeroed 256-byte buffer (REQUEST in decimal or 0x hex); step "open" or "ioctl".
+        // A driver that does not know the request answers ENOTTY: the call reached it.
+        "ioctl" => {
+            want(op, rest, 2, "PATH REQUEST")?;
+            op_ioctl(op, &rest[0], &rest[1])
+        }
         // getxattr PATH NAME: read one extended attribute (following symlinks); extra
         // "content" is its value as text.
         "getxattr" => {

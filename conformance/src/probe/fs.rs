@@ -112,3 +112,25 @@ pub(crate) fn op_reopen_proc_fd(op: &str, path: &str) -> Result<Done, Usage> {
 pub(crate) fn op_reopen_proc_fd(op: &str, _path: &str) -> Result<Done, Usage> {
     unsupported(op)
 }
+
+pub(crate) fn op_ioctl(op: &str, path: &str, request: &str) -> Result<Done, Usage> {
+    let p = cstr(path)?;
+    let request = match request.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).map_err(|_| format!("cannot parse an ioctl request from {request:?}"))?,
+        None => parse::<u64>("an ioctl request", request)?,
+    };
+    let fd = match open_raw(&p, libc::O_RDONLY | libc::O_CLOEXEC, 0) {
+        Ok(fd) => fd,
+        Err(e) => return Ok(Done::Report(Outcome::fail_at(op, "open", e))),
+    };
+    let mut buf = [0u8; 256];
+    // SAFETY: fd is open and the buffer is larger than any argument the requests the
+    // suite sends (termios, an int) write.
+    let ret = unsafe { libc::ioctl(fd, request as _, buf.as_mut_ptr()) };
+    let res = check(ret).map(drop);
+    close_raw(fd);
+    Ok(Done::Report(match res {
+        Ok(()) => Outcome::ok(op),
+        Err(e) => Outcome::fail_at(op, "ioctl", e),
+    }))
+}

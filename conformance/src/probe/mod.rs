@@ -40,6 +40,7 @@
 //! | `readdir PATH` | fs | list entries (without . and ..); extra "entries" (sorted); step "opendir" or "readdir". |
 //! | `stat PATH` | fs | stat(2) (follows symlinks); extra "kind": file\|dir\|symlink\|other. |
 //! | `getxattr PATH NAME` | fs | read one extended attribute (following symlinks); extra "content" is its value as text. |
+//! | `ioctl PATH REQUEST` | fs | open read-only, then `ioctl` with a zeroed 256-byte buffer (REQUEST decimal or 0x hex); step "open" or "ioctl"; ENOTTY means the call reached the driver. |
 //! | `exec PATH [ARGS...]` | process | fork + execv(PATH, [PATH, ARGS...]) with inherited stdio; extra "exit_code" or "signal" on success; step "pipe", "fork" or "exec". |
 //! | `reopen-proc-fd PATH` | fs | open PATH O_RDONLY, then open /proc/self/fd/<n> O_RDWR; step "open" or "reopen". Linux only. |
 //! | `connect-tcp HOST PORT` | net | TCP connect to an IPv4/IPv6 literal, 2 s timeout. |
@@ -130,6 +131,7 @@ pub const OPS: &[OpSpec] = &[
     OpSpec { name: "readdir", usage: "readdir PATH", family: "fs" },
     OpSpec { name: "stat", usage: "stat PATH", family: "fs" },
     OpSpec { name: "getxattr", usage: "getxattr PATH NAME", family: "fs" },
+    OpSpec { name: "ioctl", usage: "ioctl PATH REQUEST", family: "fs" },
     OpSpec { name: "exec", usage: "exec PATH [ARGS...]", family: "process" },
     OpSpec { name: "reopen-proc-fd", usage: "reopen-proc-fd PATH", family: "fs" },
     OpSpec { name: "connect-tcp", usage: "connect-tcp HOST PORT", family: "net" },

@@ -6,6 +6,7 @@ mod env;
 mod exec;
 mod core;
 mod exit_cli;
+mod fs_dev;
 mod fs_file;
 mod fs_link;
 mod fs_proc;
@@ -25,6 +26,7 @@ mod protected;
 mod implicit;
 mod run_contract;
 mod system_reads;
+mod system_user_tools;
 mod workload;
 mod scope;
 mod stdout;
@@ -36,6 +38,7 @@ pub fn all() -> Vec<Case> {
         fs_read::cases,
         fs_write::cases,
         fs_file::cases,
+        fs_dev::cases,
         fs_trunc::cases,
         fs_refer::cases,
         fs_link::cases,
@@ -55,6 +58,7 @@ pub fn all() -> Vec<Case> {
         ipc_blackbox::cases,
         mediation::cases,
         system_reads::cases,
+        system_user_tools::cases,
         implicit::cases,
         protected::cases,
         workload::cases,

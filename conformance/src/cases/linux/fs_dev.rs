@@ -132,12 +132,25 @@ impl Pty {
         if unsafe { libc::grantpt(master) != 0 || libc::unlockpt(master) != 0 } {
             return Err(fail("grantpt/unlockpt"));
         }
-        let mut name = [0 as libc::c_char; 128];
-        if unsafe { libc::ptsname_r(master, name.as_mut_ptr(), name.len()) } != 0 {
-            return Err(fail("ptsname_r"));
-        }
-        pty.slave = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }.to_string_lossy().into_owned();
+        pty.slave = Self::slave_name(master).ok_or_else(|| fail("ptsname_r"))?;
         Ok(pty)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn slave_name(master: libc::c_int) -> Option<String> {
+        let mut name = [0 as libc::c_char; 128];
+        // SAFETY: ptsname_r writes at most the buffer's length and NUL-terminates it.
+        if unsafe { libc::ptsname_r(master, name.as_mut_ptr(), name.len()) } != 0 {
+            return None;
+        }
+        Some(unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }.to_string_lossy().into_owned())
+    }
+
+    /// The Linux cases compile everywhere but run only on Linux; elsewhere there is no
+    /// thread-safe ptsname to call.
+    #[cfg(not(target_os = "linux"))]
+    fn slave_name(_master: libc::c_int) -> Option<String> {
+        None
     }
 }
 

@@ -47,6 +47,7 @@ pub const SHARED: &[&str] = &[
 pub const LINUX_ONLY: &[(&str, &str)] = &[
     ("linux.canary.", "macOS has its own canary, which also requires EPERM (macos.canary.enforcement_is_real)"),
     ("linux.fs.proc.", "/proc does not exist on macOS"),
+    ("linux.fs.dev.", "Landlock's ioctl right on devices (ABI 5, FS-DEV-*); Seatbelt's `file-ioctl` rules differ (core-spec SB-01 item 13)"),
     ("linux.net.tcp.", "TCP port filtering is Landlock's; Seatbelt cannot filter TCP by port and the flags are refused (SB-APPLY-007); blocking and proxy-only are macos.net"),
     (
         "linux.net.proxy.profile.",

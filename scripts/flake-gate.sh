@@ -7,8 +7,12 @@
 #   NONO_IMPL=/path/to/nono scripts/flake-gate.sh 5
 #   scripts/flake-gate.sh 3 --workspace          # extra arguments go to cargo nextest run
 #
-# Load: `stress-ng --cpu 4` (Debian: apt-get install stress-ng) for the whole gate; set
-# FLAKE_GATE_LOAD=0 to run without it. JUnit reports stay in target/flake-gate/run-*.xml.
+# Load: `stress-ng --cpu H` (Debian: apt-get install stress-ng) for the whole gate, with H
+# = FLAKE_GATE_HOGS (default: the number of cores), so that with nextest's own one case per
+# core the machine runs about twice as many busy threads as it has cores. FLAKE_GATE_LOAD=0
+# runs without it. Each run's line gives the 1-minute load average at its end, so the
+# printed figures say what load the gate really saw. JUnit reports stay in
+# target/flake-gate/run-*.xml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +33,9 @@ trap stop_load EXIT
 if [[ "${FLAKE_GATE_LOAD:-1}" != 0 ]]; then
   command -v stress-ng >/dev/null || { echo "flake-gate: stress-ng is not installed (apt-get install stress-ng), or set FLAKE_GATE_LOAD=0" >&2; exit 2; }
   # The timeout is a backstop: the trap stops it when the gate ends.
-  stress-ng --cpu 4 --timeout 3h --quiet &
+  hogs=${FLAKE_GATE_HOGS:-$(nproc)}
+  echo "flake-gate: load: stress-ng --cpu $hogs on $(nproc) cores" >&2
+  stress-ng --cpu "$hogs" --timeout 6h --quiet &
   stress_pid=$!
 fi
 
@@ -38,7 +44,8 @@ for i in $(seq 1 "$runs"); do
   NEXTEST_PROFILE=ci cargo nextest run "${scope[@]}" --features linux-landlock --no-fail-fast --cargo-quiet \
     >"$out/run-$i.log" 2>&1 || true
   cp target/nextest/ci/junit.xml "$out/run-$i.xml"
-  echo "flake-gate: run $i/$runs took $(( $(date +%s) - started )) s: $(grep -E '^ +Summary' "$out/run-$i.log" | tail -1 | sed 's/^ *//')" >&2
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  echo "flake-gate: run $i/$runs took $(( $(date +%s) - started )) s, load average $load: $(grep -E '^ +Summary' "$out/run-$i.log" | tail -1 | sed 's/^ *//')" >&2
 done
 stop_load
 

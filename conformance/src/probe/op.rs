@@ -239,6 +239,10 @@ impl Op {
     pub fn exec<S: Into<String>>(path: impl AsRef<Path>, args: impl IntoIterator<Item = S>) -> Op {
         Op::Exec { path: path.as_ref().into(), args: args.into_iter().map(Into::into).collect() }
     }
+    /// `exec COPY OP ARGS...`: exec a copy of the probe binary (at COPY) running `op`.
+    pub fn exec_probe(copy: impl AsRef<Path>, op: Op) -> Op {
+        Op::Exec { path: copy.as_ref().into(), args: op.argv() }
+    }
     pub fn reopen_proc_fd(path: impl AsRef<Path>) -> Op {
         Op::ReopenProcFd { path: path.as_ref().into() }
     }
@@ -738,7 +742,7 @@ mod tests {
             Op::stat("/d"),
             Op::getxattr("/f", "user.note"),
             Op::ioctl("/dev/tty", 0x5401),
-            Op::exec("/bin/prog", ["-c", "exit 3"]),
+            Op::exec("/bin/sh", ["-c", "exit 3"]),
             Op::reopen_proc_fd("/f"),
             Op::connect_tcp(Ipv4Addr::LOCALHOST, 8080),
             Op::bind_tcp(Ipv6Addr::LOCALHOST, 0),
@@ -777,6 +781,8 @@ mod tests {
             Op::request_open("/f", "Write", Then::Write("XX".into())),
             Op::request_open("/f", "Read", Then::ExecCloexec(vec!["/bin/prog".into()])),
             Op::via_proxy("HTTP_PROXY", "GET", "http://127.0.0.1:9/"),
+            Op::exec_probe("/d/probe-copy", Op::create("/d/marker")),
+            Op::Exec { path: "/bin/true".into(), args: vec![] },
         ]);
         for op in examples {
             let argv = op.argv();

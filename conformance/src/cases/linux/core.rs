@@ -5,6 +5,7 @@ use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::kit::expect::expect_not_run;
 use crate::kit::{arg, spawn};
 use std::process::Command;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -84,7 +85,7 @@ fn refuses_to_run_without_landlock(cx: &Ctx) -> CaseResult {
     let refused = cx
         .run()
         .allow(&out)
-        .probe(["create", arg(&out.join("marker"))]);
+        .probe(Op::create(out.join("marker")));
     expect_not_run(cx, &refused, "out/marker", "no Landlock")?;
     crate::ensure!(
         refused.code == 1,

@@ -15,6 +15,7 @@ use crate::spec::Class;
 use crate::Case;
 use serde_json::json;
 use std::process::Command;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     let stdout = Family::new("linux.stdout", Class::Core);
@@ -54,7 +55,7 @@ fn expected_create_output(cx: &Ctx) -> Result<String, String> {
 /// Runs `probe create OUT/<marker>` under `run` and checks stdout: exactly the program's
 /// bytes when the program ran (its marker exists), nothing at all when the IUT refused.
 fn expect_only_program_bytes(cx: &Ctx, run: &Run, marker: &str, expected: &str, what: &str) -> Result<bool, String> {
-    let out: RunOutput = run.probe(["create", s(&cx.fx.path(marker))]);
+    let out: RunOutput = run.probe(Op::create(cx.fx.path(marker)));
     if cx.fx.exists(marker) {
         ensure!(out.stdout == expected, "{what}: stdout must be exactly the program's {expected:?}; {out}");
         Ok(true)

@@ -192,7 +192,7 @@ fn nested_op(
     cx: &Ctx,
     outer: crate::runner::Run,
     inner_grants: &[(&str, &Path)],
-    op: &[&str],
+    op: Op,
 ) -> Result<ProbeResult, String> {
     let iut = iut_binary(cx)?;
     let inner_home = cx.fx.dir("inner-home");
@@ -210,7 +210,7 @@ fn nested_op(
         argv.push(s(path).into());
     }
     argv.extend(["--read-file".to_string(), s(&cx.probe).into(), "--".into(), s(&cx.probe).into()]);
-    argv.extend(op.iter().map(|a| a.to_string()));
+    argv.extend(op.argv());
     let out = outer.read_file(&iut).read_file(&cx.probe).command(&argv);
     out.probe()
 }
@@ -220,11 +220,11 @@ fn inner_write_grant_cannot_widen_outer(cx: &Ctx) -> CaseResult {
     let denied_dir = cx.fx.dir("outer-denied");
     let inner_grants = [("--allow", denied_dir.as_path()), ("--allow", shared.as_path())];
 
-    let ok = nested_op(cx, cx.run().allow(&shared), &inner_grants, &["create", s(&shared.join("inner-ok"))])?;
+    let ok = nested_op(cx, cx.run().allow(&shared), &inner_grants, Op::create(shared.join("inner-ok")))?;
     expect_class(&ok, Class::Allowed, "nested run: create in a directory both sandboxes grant")?;
     crate::ensure!(cx.fx.exists("shared/inner-ok"), "nested create reported ok but no file exists");
 
-    let denied = nested_op(cx, cx.run().allow(&shared), &inner_grants, &["create", s(&denied_dir.join("widened"))])?;
+    let denied = nested_op(cx, cx.run().allow(&shared), &inner_grants, Op::create(denied_dir.join("widened")))?;
     expect_class(&denied, Class::Denied, "nested run: create in a directory only the inner sandbox grants")?;
     crate::ensure!(!cx.fx.exists("outer-denied/widened"), "the inner grant widened the outer sandbox: the file exists");
     Ok(())
@@ -237,11 +237,11 @@ fn inner_read_grant_cannot_widen_outer(cx: &Ctx) -> CaseResult {
     let secret = cx.fx.file("outer-denied/secret.txt", "secret");
     let inner_grants = [("--read", secret_dir.as_path()), ("--read", shared.as_path())];
 
-    let ok = nested_op(cx, cx.run().read(&shared), &inner_grants, &["read", s(&visible)])?;
+    let ok = nested_op(cx, cx.run().read(&shared), &inner_grants, Op::read(&visible))?;
     expect_class(&ok, Class::Allowed, "nested run: read in a directory both sandboxes grant")?;
     crate::ensure!(ok.str_field("content") == Some("visible"), "nested read returned {:?}", ok.str_field("content"));
 
-    let denied = nested_op(cx, cx.run().read(&shared), &inner_grants, &["read", s(&secret)])?;
+    let denied = nested_op(cx, cx.run().read(&shared), &inner_grants, Op::read(&secret))?;
     expect_class(&denied, Class::Denied, "nested run: read in a directory only the inner sandbox grants")?;
     crate::ensure!(denied.str_field("content").is_none(), "the nested read leaked content: {:?}", denied.extra);
     Ok(())

@@ -6,7 +6,6 @@
 //! from running the probe directly, outside any sandbox, and every case compares the IUT's
 //! stdout with them exactly, while making the IUT do something it might talk about.
 
-use crate::kit::arg as s;
 use crate::case::{CaseResult, Ctx, Family};
 use crate::ensure;
 use crate::kit::spawn;
@@ -45,7 +44,7 @@ pub fn cases() -> Vec<Case> {
 fn expected_create_output(cx: &Ctx) -> Result<String, String> {
     let direct = cx.fx.dir("direct");
     let mut probe = Command::new(&cx.probe);
-    probe.args(["create", s(&direct.join("file"))]);
+    probe.args(Op::create(direct.join("file")).argv());
     let out = spawn::output(probe).map_err(|e| format!("running the probe directly: {e}"))?;
     let text = String::from_utf8(out.stdout).map_err(|e| format!("the probe printed non-UTF-8: {e}"))?;
     ensure!(text.ends_with('\n') && text.contains("\"ok\":true"), "the probe run directly did not succeed: {text:?}");

@@ -245,3 +245,22 @@ impl From<Finished> for RunOutput {
 
 /// Kept here for callers written before the kit; the assertion lives in [`crate::kit::expect`].
 pub use crate::kit::expect::expect_class;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_argument_list_becomes_the_same_typed_op() {
+        assert_eq!(ProbeCall::from(["read", "/f"]).0, Ok(Op::read("/f")));
+        assert_eq!(ProbeCall::from(vec!["in-child".to_string(), "exit".into(), "3".into()]).0, Ok(Op::in_child(Op::exit(3))));
+    }
+
+    #[test]
+    fn a_malformed_argument_list_fails_before_anything_runs() {
+        // Neither path exists: the error can only come from parsing, not from a run.
+        let run = Run::new(Path::new("/nonexistent/iut"), Path::new("/nonexistent/probe"));
+        assert_eq!(run.op(["read"]).err().as_deref(), Some("malformed probe op: usage: read PATH"));
+        assert_eq!(run.op(["no-such-op", "x"]).err().as_deref(), Some("malformed probe op: unknown op: \"no-such-op\""));
+    }
+}

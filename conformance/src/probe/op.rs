@@ -308,17 +308,20 @@ impl Op {
     pub fn via_proxy(var: impl Into<String>, method: impl Into<String>, target: impl Into<String>) -> Op {
         Op::ViaProxy { var: var.into(), method: method.into(), target: target.into(), payload: None }
     }
-    /// The same op with `--id ID` (`request-open` only; other ops are returned unchanged).
+    /// The same `request-open` with `--id ID`. Panics on any other op: only
+    /// `request-open` takes an id, and a case that sets one elsewhere is wrong.
     pub fn with_id(mut self, request_id: impl Into<String>) -> Op {
-        if let Op::RequestOpen { id, .. } = &mut self {
-            *id = Some(request_id.into());
+        match &mut self {
+            Op::RequestOpen { id, .. } => *id = Some(request_id.into()),
+            other => panic!("{} takes no request id", other.name()),
         }
         self
     }
-    /// The same op with PAYLOAD (`via-proxy` only; other ops are returned unchanged).
+    /// The same `via-proxy` with PAYLOAD. Panics on any other op, like [`Op::with_id`].
     pub fn with_payload(mut self, data: impl Into<String>) -> Op {
-        if let Op::ViaProxy { payload, .. } = &mut self {
-            *payload = Some(data.into());
+        match &mut self {
+            Op::ViaProxy { payload, .. } => *payload = Some(data.into()),
+            other => panic!("{} takes no payload", other.name()),
         }
         self
     }

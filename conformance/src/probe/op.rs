@@ -236,8 +236,8 @@ impl Op {
         Op::Ioctl { path: path.as_ref().into(), request }
     }
     /// `exec PATH ARGS...` (ARGS become argv[1..]).
-    pub fn exec<S: Into<String>>(path: impl AsRef<Path>, args: impl IntoIterator<Item = S>) -> Op {
-        Op::Exec { path: path.as_ref().into(), args: args.into_iter().map(Into::into).collect() }
+    pub fn exec(path: impl AsRef<Path>, args: &[&str]) -> Op {
+        Op::Exec { path: path.as_ref().into(), args: args.iter().map(|a| a.to_string()).collect() }
     }
     /// `exec COPY OP ARGS...`: exec a copy of the probe binary (at COPY) running `op`.
     pub fn exec_probe(copy: impl AsRef<Path>, op: Op) -> Op {
@@ -570,7 +570,7 @@ impl Op {
                 let Some((path, args)) = rest.split_first() else {
                     return Err(format!("usage: {} PATH [ARGS...]", name));
                 };
-                Op::exec(path, args.iter().cloned())
+                Op::Exec { path: path.into(), args: args.to_vec() }
             }
             "reopen-proc-fd" => Op::reopen_proc_fd(one_path(name, rest)?),
             "connect-tcp" => {
@@ -745,7 +745,7 @@ mod tests {
             Op::stat("/d"),
             Op::getxattr("/f", "user.note"),
             Op::ioctl("/dev/tty", 0x5401),
-            Op::exec("/bin/sh", ["-c", "exit 3"]),
+            Op::exec("/bin/sh", &["-c", "exit 3"]),
             Op::reopen_proc_fd("/f"),
             Op::connect_tcp(Ipv4Addr::LOCALHOST, 8080),
             Op::bind_tcp(Ipv6Addr::LOCALHOST, 0),
@@ -785,7 +785,7 @@ mod tests {
             Op::request_open("/f", "Read", Then::ExecCloexec(vec!["/bin/prog".into()])),
             Op::via_proxy("HTTP_PROXY", "GET", "http://127.0.0.1:9/"),
             Op::exec_probe("/d/probe-copy", Op::create("/d/marker")),
-            Op::Exec { path: "/bin/true".into(), args: vec![] },
+            Op::exec("/bin/true", &[]),
         ]);
         for op in examples {
             let argv = op.argv();

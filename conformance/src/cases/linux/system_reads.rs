@@ -107,7 +107,7 @@ fn system_dirs_not_writable(cx: &Ctx) -> CaseResult {
     // when it could open both ends.
     let dd = crate::case::system_program("dd").ok_or("dd is not installed in the system directories")?;
     for dev in ["/dev/zero", "/dev/urandom"] {
-        let r = run.op(Op::exec(&dd, [&format!("if={dev}"), "of=/dev/null", "bs=16", "count=1", "status=none"]))?;
+        let r = run.op(Op::exec(&dd, &[&format!("if={dev}"), "of=/dev/null", "bs=16", "count=1", "status=none"]))?;
         expect_class(&r, Class::Allowed, &format!("start dd to read {dev}"))?;
         crate::ensure!(r.int_field("exit_code") == Some(0), "dd could not read {dev}: {r} {:?}", r.extra);
     }

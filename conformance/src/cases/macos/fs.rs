@@ -563,7 +563,7 @@ fn missing_program_is_enoent(cx: &Ctx) -> CaseResult {
     let r = cx
         .run()
         .read(&bin)
-        .op(Op::Exec { path: (bin.join("missing")).into(), args: vec![] })?;
+        .op(Op::exec(bin.join("missing"), &[]))?;
     crate::ensure!(
         r.class() == Class::NotFound,
         "exec of a missing program: expected ENOENT, got {r}"

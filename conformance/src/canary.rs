@@ -19,11 +19,11 @@
 //! processes.
 
 use crate::case::{case, Case, CaseResult, Ctx, Platform};
-use crate::kit::arg;
 use crate::kit::expect::{expect_class, expect_eperm};
 use crate::outcome::Class;
 use nix::fcntl::{Flock, FlockArg};
 use std::path::Path;
+use crate::probe::Op;
 
 /// The Linux canary's ID: it runs without waiting for its own verdict.
 pub const CANARY_ID: &str = "linux.canary.enforcement_is_real";
@@ -72,7 +72,7 @@ pub fn check_for(platform: Platform) -> fn(&Ctx) -> CaseResult {
 pub fn check_macos(cx: &Ctx) -> CaseResult {
     check(cx)?;
     let outside = cx.fx.dir("outside-eperm");
-    let r = cx.run().allow(cx.fx.dir("inside-eperm")).op(["create", arg(&outside.join("f"))])?;
+    let r = cx.run().allow(cx.fx.dir("inside-eperm")).op(Op::create(outside.join("f")))?;
     expect_eperm(&r, "create outside every grant")?;
     crate::ensure!(!cx.fx.exists("outside-eperm/f"), "a file was created outside every grant");
     Ok(())
@@ -87,17 +87,17 @@ pub fn check(cx: &Ctx) -> CaseResult {
     let outside = cx.fx.dir("outside");
     let run = cx.run().allow(&inside);
     if cfg!(target_os = "linux") && cx.imp.landlock_abi == 0 {
-        let refused = run.probe(["create", inside.join("canary").to_str().unwrap()]);
+        let refused = run.probe(Op::create(inside.join("canary")));
         crate::ensure!(
             refused.probe().is_err() && refused.code != 0 && !cx.fx.exists("inside/canary"),
             "canary: without Landlock the IUT must refuse to run the program, but it ran it unsandboxed; {refused}"
         );
         return Ok(());
     }
-    let allowed = run.op(["create", inside.join("canary").to_str().unwrap()])?;
+    let allowed = run.op(Op::create(inside.join("canary")))?;
     expect_class(&allowed, Class::Allowed, "canary: create inside the grant")?;
     crate::ensure!(cx.fx.exists("inside/canary"), "canary: create inside reported ok but no file exists");
-    let denied = run.op(["create", outside.join("canary").to_str().unwrap()])?;
+    let denied = run.op(Op::create(outside.join("canary")))?;
     expect_class(&denied, Class::Denied, "canary: create outside every grant")?;
     crate::ensure!(
         !cx.fx.exists("outside/canary"),

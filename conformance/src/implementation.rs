@@ -126,7 +126,7 @@ fn name_and_slug(version_line: &str, path: &Path) -> (String, String) {
 /// reports; 0 when Landlock is unavailable.
 pub fn measure_landlock_abi(probe: &Path) -> u32 {
     let mut measure = crate::emulation::command(probe, probe);
-    measure.arg("landlock-abi");
+    measure.args(crate::probe::Op::LandlockAbi.argv());
     let out = spawn::output(measure);
     let value = out
         .as_ref()

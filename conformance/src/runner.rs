@@ -11,6 +11,7 @@
 
 use crate::kit::spawn::{Finished, Input, Launch};
 use crate::outcome::ProbeResult;
+use crate::probe::{Op, Usage};
 use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -146,26 +147,22 @@ impl Run {
         self.execute(cmd)
     }
 
-    /// Runs the probe with `op args...` inside the sandbox. The probe binary is granted
-    /// read (and so execute) on itself only.
-    pub fn probe<I, S>(&self, op_and_args: I) -> RunOutput
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<OsStr>,
-    {
+    /// Runs the probe with one op inside the sandbox. The probe binary is granted read (and
+    /// so execute) on itself only. A malformed op (from an argument list) panics with the
+    /// probe's usage message, so the case fails instead of testing something else.
+    pub fn probe(&self, op: impl Into<ProbeCall>) -> RunOutput {
+        let op = op.into().0.unwrap_or_else(|usage| panic!("malformed probe op: {usage}"));
         let mut cmd = crate::emulation::command(&self.imp, &self.probe);
         cmd.arg("run").args(&self.flags).arg("--read-file").arg(&self.probe).arg("--");
-        cmd.arg(&self.probe).args(op_and_args);
+        cmd.arg(&self.probe).args(op.argv());
         self.execute(cmd)
     }
 
-    /// Runs the probe and returns its parsed result (an error string when it never ran).
-    pub fn op<I, S>(&self, op_and_args: I) -> Result<ProbeResult, String>
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<OsStr>,
-    {
-        self.probe(op_and_args).probe()
+    /// Runs the probe and returns its parsed result (an error string when it never ran, or
+    /// when the op is malformed).
+    pub fn op(&self, op: impl Into<ProbeCall>) -> Result<ProbeResult, String> {
+        let op = op.into().0.map_err(|usage| format!("malformed probe op: {usage}"))?;
+        self.probe(op).probe()
     }
 
     fn execute(&self, mut cmd: Command) -> RunOutput {
@@ -187,6 +184,54 @@ impl Run {
     }
 }
 
+/// What [`Run::op`] and [`Run::probe`] accept: a typed [`Op`], or the probe's arguments as
+/// strings (`["read", path]`), which are parsed with [`Op::parse`] so that a malformed list
+/// fails the case with the probe's usage message rather than reaching the sandbox.
+pub struct ProbeCall(Result<Op, Usage>);
+
+impl From<Op> for ProbeCall {
+    fn from(op: Op) -> ProbeCall {
+        ProbeCall(Ok(op))
+    }
+}
+
+impl From<&Op> for ProbeCall {
+    fn from(op: &Op) -> ProbeCall {
+        ProbeCall(Ok(op.clone()))
+    }
+}
+
+impl<S: AsRef<str>, const N: usize> From<[S; N]> for ProbeCall {
+    fn from(args: [S; N]) -> ProbeCall {
+        ProbeCall::parse(&args)
+    }
+}
+
+impl<S: AsRef<str>> From<Vec<S>> for ProbeCall {
+    fn from(args: Vec<S>) -> ProbeCall {
+        ProbeCall::parse(&args)
+    }
+}
+
+impl<S: AsRef<str>> From<&Vec<S>> for ProbeCall {
+    fn from(args: &Vec<S>) -> ProbeCall {
+        ProbeCall::parse(args)
+    }
+}
+
+impl<S: AsRef<str>> From<&[S]> for ProbeCall {
+    fn from(args: &[S]) -> ProbeCall {
+        ProbeCall::parse(args)
+    }
+}
+
+impl ProbeCall {
+    fn parse<S: AsRef<str>>(args: &[S]) -> ProbeCall {
+        let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
+        ProbeCall(Op::parse(&args))
+    }
+}
+
 impl From<Finished> for RunOutput {
     fn from(done: Finished) -> RunOutput {
         RunOutput {
@@ -200,3 +245,22 @@ impl From<Finished> for RunOutput {
 
 /// Kept here for callers written before the kit; the assertion lives in [`crate::kit::expect`].
 pub use crate::kit::expect::expect_class;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_argument_list_becomes_the_same_typed_op() {
+        assert_eq!(ProbeCall::from(["read", "/f"]).0, Ok(Op::read("/f")));
+        assert_eq!(ProbeCall::from(vec!["in-child".to_string(), "exit".into(), "3".into()]).0, Ok(Op::in_child(Op::exit(3))));
+    }
+
+    #[test]
+    fn a_malformed_argument_list_fails_before_anything_runs() {
+        // Neither path exists: the error can only come from parsing, not from a run.
+        let run = Run::new(Path::new("/nonexistent/iut"), Path::new("/nonexistent/probe"));
+        assert_eq!(run.op(["read"]).err().as_deref(), Some("malformed probe op: usage: read PATH"));
+        assert_eq!(run.op(["no-such-op", "x"]).err().as_deref(), Some("malformed probe op: unknown op: \"no-such-op\""));
+    }
+}

@@ -11,7 +11,7 @@
 //!
 //! ```ignore
 //! let secret = cx.fx.file("secret/key", "k");                 // tree
-//! let r = cx.run().read(cx.fx.dir("granted")).op(["read", arg(&secret)])?; // run, op
+//! let r = cx.run().read(cx.fx.dir("granted")).op(Op::read(&secret))?;  // run, op
 //! expect_denied(&r, "reading an ungranted file")?;            // expect
 //! ```
 

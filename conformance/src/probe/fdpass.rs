@@ -4,7 +4,7 @@
 use super::*;
 
 /// Connects a Unix stream socket to `path`; Err is a finished outcome.
-pub(crate) fn unix_stream(op: &str, path: &str) -> Result<std::os::fd::OwnedFd, Outcome> {
+pub(crate) fn unix_stream(op: &str, path: &Path) -> Result<std::os::fd::OwnedFd, Outcome> {
     let addr = UnixAddr::new(path).map_err(|e| Outcome::fail_at(op, "socket", e as i32))?;
     let fd = socket(AddressFamily::Unix, SockType::Stream, SockFlag::empty(), None)
         .map_err(|e| Outcome::fail_at(op, "socket", e as i32))?;
@@ -15,7 +15,7 @@ pub(crate) fn unix_stream(op: &str, path: &str) -> Result<std::os::fd::OwnedFd, 
     Ok(fd)
 }
 
-pub(crate) fn op_recv_fds_unix(op: &str, path: &str, n: usize) -> Result<Done, Usage> {
+pub(crate) fn op_recv_fds_unix(op: &str, path: &Path, n: usize) -> Result<Done, Usage> {
     use std::os::fd::AsRawFd;
     let sock = match unix_stream(op, path) {
         Ok(fd) => fd,
@@ -39,7 +39,7 @@ pub(crate) fn op_recv_fds_unix(op: &str, path: &str, n: usize) -> Result<Done, U
     ))
 }
 
-pub(crate) fn op_send_fds_unix(op: &str, path: &str, fds: &[libc::c_int]) -> Result<Done, Usage> {
+pub(crate) fn op_send_fds_unix(op: &str, path: &Path, fds: &[libc::c_int]) -> Result<Done, Usage> {
     use std::os::fd::AsRawFd;
     let sock = match unix_stream(op, path) {
         Ok(fd) => fd,
@@ -56,7 +56,7 @@ pub(crate) fn op_send_fds_unix(op: &str, path: &str, fds: &[libc::c_int]) -> Res
     Ok(Done::Report(Outcome::ok(op).with("sent", fds.len())))
 }
 
-pub(crate) fn op_echo_fd_unix(op: &str, path: &str, n: usize) -> Result<Done, Usage> {
+pub(crate) fn op_echo_fd_unix(op: &str, path: &Path, n: usize) -> Result<Done, Usage> {
     use std::os::fd::AsRawFd;
     let sock = match unix_stream(op, path) {
         Ok(fd) => fd,

@@ -6,9 +6,9 @@ use super::*;
 // Op implementations
 // ---------------------------------------------------------------------------
 
-pub(crate) fn op_read(path: &str) -> Result<Done, Usage> {
+pub(crate) fn op_read(path: &Path) -> Result<Done, Usage> {
     let op = "read";
-    let p = cstr(path)?;
+    let p = cpath(path)?;
     let fd = match open_raw(&p, libc::O_RDONLY | libc::O_CLOEXEC, 0) {
         Ok(fd) => fd,
         Err(e) => return Ok(Done::Report(Outcome::fail_at(op, "open", e))),
@@ -19,8 +19,8 @@ pub(crate) fn op_read(path: &str) -> Result<Done, Usage> {
 }
 
 #[cfg(target_os = "linux")]
-pub(crate) fn op_rename_exchange(op: &str, a: &str, b: &str) -> Result<Done, Usage> {
-    let (a, b) = (cstr(a)?, cstr(b)?);
+pub(crate) fn op_rename_exchange(op: &str, a: &Path, b: &Path) -> Result<Done, Usage> {
+    let (a, b) = (cpath(a)?, cpath(b)?);
     let r = unsafe {
         libc::syscall(
             libc::SYS_renameat2,
@@ -36,11 +36,11 @@ pub(crate) fn op_rename_exchange(op: &str, a: &str, b: &str) -> Result<Done, Usa
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn op_rename_exchange(op: &str, _a: &str, _b: &str) -> Result<Done, Usage> {
+pub(crate) fn op_rename_exchange(op: &str, _a: &Path, _b: &Path) -> Result<Done, Usage> {
     unsupported(op)
 }
 
-pub(crate) fn op_readdir(op: &str, path: &str) -> Result<Done, Usage> {
+pub(crate) fn op_readdir(op: &str, path: &Path) -> Result<Done, Usage> {
     let iter = match std::fs::read_dir(path) {
         Ok(it) => it,
         Err(e) => return Ok(Done::Report(Outcome::fail_at(op, "opendir", io_errno(&e)))),
@@ -56,8 +56,8 @@ pub(crate) fn op_readdir(op: &str, path: &str) -> Result<Done, Usage> {
     Ok(Done::Report(Outcome::ok(op).with("entries", names)))
 }
 
-pub(crate) fn op_getxattr(op: &str, path: &str, name: &str) -> Result<Done, Usage> {
-    let (p, n) = (cstr(path)?, cstr(name)?);
+pub(crate) fn op_getxattr(op: &str, path: &Path, name: &str) -> Result<Done, Usage> {
+    let (p, n) = (cpath(path)?, cstr(name)?);
     let mut buf = vec![0u8; 4096];
     let (value, len) = (buf.as_mut_ptr().cast::<libc::c_void>(), buf.len());
     // SAFETY: both strings are NUL-terminated and the buffer holds `len` bytes.
@@ -73,8 +73,8 @@ pub(crate) fn op_getxattr(op: &str, path: &str, name: &str) -> Result<Done, Usag
     }))
 }
 
-pub(crate) fn op_stat(op: &str, path: &str) -> Result<Done, Usage> {
-    let p = cstr(path)?;
+pub(crate) fn op_stat(op: &str, path: &Path) -> Result<Done, Usage> {
+    let p = cpath(path)?;
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     if unsafe { libc::stat(p.as_ptr(), &mut st) } == -1 {
         return Ok(Done::Report(Outcome::fail(op, last_errno())));
@@ -90,8 +90,8 @@ pub(crate) fn op_stat(op: &str, path: &str) -> Result<Done, Usage> {
 
 
 #[cfg(target_os = "linux")]
-pub(crate) fn op_reopen_proc_fd(op: &str, path: &str) -> Result<Done, Usage> {
-    let p = cstr(path)?;
+pub(crate) fn op_reopen_proc_fd(op: &str, path: &Path) -> Result<Done, Usage> {
+    let p = cpath(path)?;
     let fd = match open_raw(&p, libc::O_RDONLY | libc::O_CLOEXEC, 0) {
         Ok(fd) => fd,
         Err(e) => return Ok(Done::Report(Outcome::fail_at(op, "open", e))),
@@ -109,16 +109,12 @@ pub(crate) fn op_reopen_proc_fd(op: &str, path: &str) -> Result<Done, Usage> {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn op_reopen_proc_fd(op: &str, _path: &str) -> Result<Done, Usage> {
+pub(crate) fn op_reopen_proc_fd(op: &str, _path: &Path) -> Result<Done, Usage> {
     unsupported(op)
 }
 
-pub(crate) fn op_ioctl(op: &str, path: &str, request: &str) -> Result<Done, Usage> {
-    let p = cstr(path)?;
-    let request = match request.strip_prefix("0x") {
-        Some(hex) => u64::from_str_radix(hex, 16).map_err(|_| format!("cannot parse an ioctl request from {request:?}"))?,
-        None => parse::<u64>("an ioctl request", request)?,
-    };
+pub(crate) fn op_ioctl(op: &str, path: &Path, request: u64) -> Result<Done, Usage> {
+    let p = cpath(path)?;
     let fd = match open_raw(&p, libc::O_RDONLY | libc::O_CLOEXEC, 0) {
         Ok(fd) => fd,
         Err(e) => return Ok(Done::Report(Outcome::fail_at(op, "open", e))),

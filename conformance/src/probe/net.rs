@@ -92,12 +92,6 @@ pub(crate) fn base64_encode(bytes: &[u8]) -> String {
 }
 
 
-pub(crate) fn parse_sockaddr(host: &str, port: &str) -> Result<std::net::SocketAddr, Usage> {
-    let ip: std::net::IpAddr = parse("HOST (IPv4 or IPv6 literal)", host)?;
-    let port: u16 = parse("PORT", port)?;
-    Ok(std::net::SocketAddr::new(ip, port))
-}
-
 /// socket(2) + bind(2) (no listen) for a TCP address; Err carries (step, errno).
 pub(crate) fn tcp_bind(addr: std::net::SocketAddr) -> Result<(), (&'static str, i32)> {
     use std::net::SocketAddr;

@@ -3,12 +3,12 @@
 
 use super::*;
 
-pub(crate) fn op_exec(op: &str, rest: &[String]) -> Result<Done, Usage> {
+pub(crate) fn op_exec(op: &str, path: &Path, args: &[String]) -> Result<Done, Usage> {
     // Everything allocated before fork.
-    let cargs = rest
-        .iter()
-        .map(|s| cstr(s))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut cargs = vec![cpath(path)?];
+    for arg in args {
+        cargs.push(cstr(arg)?);
+    }
     let mut argv: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
     argv.push(std::ptr::null());
 
@@ -174,7 +174,7 @@ pub(crate) fn op_landlock_abi(op: &str) -> Result<Done, Usage> {
     unsupported(op)
 }
 
-pub(crate) fn op_in_child(op: &str, rest: &[String]) -> Result<Done, Usage> {
+pub(crate) fn op_in_child(op: &str, inner: &Op) -> Result<Done, Usage> {
     let _ = std::io::stdout().flush();
     let pid = unsafe { libc::fork() };
     if pid == -1 {
@@ -182,7 +182,7 @@ pub(crate) fn op_in_child(op: &str, rest: &[String]) -> Result<Done, Usage> {
     }
     if pid == 0 {
         // Child: the probe is single-threaded here, so running the dispatcher is fine.
-        let code = execute(rest);
+        let code = execute_op(inner);
         unsafe { libc::_exit(code) };
     }
     match wait_raw(pid) {
@@ -202,7 +202,7 @@ pub(crate) fn op_in_child(op: &str, rest: &[String]) -> Result<Done, Usage> {
     }
 }
 
-pub(crate) fn op_after_exec(op: &str, rest: &[String]) -> Result<Done, Usage> {
+pub(crate) fn op_after_exec(op: &str, inner: &Op) -> Result<Done, Usage> {
     let exe = match std::env::current_exe() {
         Ok(p) => p,
         Err(e) => {
@@ -216,8 +216,8 @@ pub(crate) fn op_after_exec(op: &str, rest: &[String]) -> Result<Done, Usage> {
     let exe = CString::new(exe.as_os_str().as_bytes())
         .map_err(|_| "current_exe contains a NUL byte".to_string())?;
     let mut cargs = vec![exe.clone()];
-    for a in rest {
-        cargs.push(cstr(a)?);
+    for a in inner.argv() {
+        cargs.push(cstr(&a)?);
     }
     let mut argv: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
     argv.push(std::ptr::null());

@@ -39,10 +39,10 @@ pub(crate) fn send_frame(fd: libc::c_int, payload: &[u8]) -> Result<(), i32> {
     write_all_raw(fd, &wire::frame(payload))
 }
 
-pub(crate) fn request_json(id: &str, path: &str, access: &str) -> Vec<u8> {
+pub(crate) fn request_json(id: &str, path: &Path, access: &str) -> Vec<u8> {
     json!({"Request": {
         "request_id": id,
-        "path": path,
+        "path": path.to_string_lossy(),
         "access": access,
         "reason": "nono-probe",
         "child_pid": std::process::id(),
@@ -124,7 +124,7 @@ pub(crate) fn decision_of(answer: &Value) -> (String, Option<String>, Option<Str
 }
 
 /// Sends one request and returns the outcome so far (decision fields) and the fd.
-pub(crate) fn ask(op: &str, sock: libc::c_int, id: &str, path: &str, access: &str) -> Result<(Outcome, Option<libc::c_int>), Outcome> {
+pub(crate) fn ask(op: &str, sock: libc::c_int, id: &str, path: &Path, access: &str) -> Result<(Outcome, Option<libc::c_int>), Outcome> {
     send_frame(sock, &request_json(id, path, access)).map_err(|e| Outcome::fail_at(op, "send", e))?;
     let (answer, fd) = recv_answer(op, sock)?;
     let (decision, reason, answered) = decision_of(&answer);
@@ -145,26 +145,7 @@ pub(crate) fn ask(op: &str, sock: libc::c_int, id: &str, path: &str, access: &st
     Ok((o, fd))
 }
 
-pub(crate) fn op_request_open(op: &str, rest: &[String]) -> Result<Done, Usage> {
-    let usage = || format!("usage: {} [--id ID] PATH ACCESS [read | write DATA | exec-keep PROG ARGS... | exec-cloexec PROG ARGS...]", op);
-    let (id, rest) = match rest.first().map(String::as_str) {
-        Some("--id") if rest.len() >= 2 => (rest[1].as_str(), &rest[2..]),
-        _ => ("probe-1", rest),
-    };
-    if rest.len() < 2 {
-        return Err(usage());
-    }
-    let (path, access, then) = (&rest[0], &rest[1], &rest[2..]);
-    let then_ok = match then.first().map(String::as_str) {
-        None => true,
-        Some("read") => then.len() == 1,
-        Some("write") => then.len() == 2,
-        Some("exec-keep") | Some("exec-cloexec") => then.len() >= 2,
-        _ => false,
-    };
-    if !then_ok {
-        return Err(usage());
-    }
+pub(crate) fn op_request_open(op: &str, id: &str, path: &Path, access: &str, then: &Then) -> Result<Done, Usage> {
     let sock = match supervisor_fd(op) {
         Ok(fd) => fd,
         Err(o) => return Ok(Done::Report(o)),
@@ -182,24 +163,24 @@ pub(crate) fn op_request_open(op: &str, rest: &[String]) -> Result<Done, Usage> 
             return Ok(Done::Report(o));
         }
     };
-    let outcome = match then.first().map(String::as_str) {
-        None => o,
-        Some("read") => match read_all_fd(fd) {
+    let outcome = match then {
+        Then::Nothing => o,
+        Then::Read => match read_all_fd(fd) {
             Ok(data) => o
                 .with("bytes", data.len())
                 .with("content", String::from_utf8_lossy(&data[..data.len().min(4096)]).into_owned()),
             Err(e) => failed(o, "read", e),
         },
-        Some("write") => match write_all_raw(fd, then[1].as_bytes()) {
+        Then::Write(data) => match write_all_raw(fd, data.as_bytes()) {
             Ok(()) => o,
             Err(e) => failed(o, "write", e),
         },
-        Some(how) => {
-            let flag = if how == "exec-keep" { 0 } else { libc::FD_CLOEXEC };
+        Then::ExecKeep(command) | Then::ExecCloexec(command) => {
+            let flag = if matches!(then, Then::ExecKeep(_)) { 0 } else { libc::FD_CLOEXEC };
             if unsafe { libc::fcntl(fd, libc::F_SETFD, flag) } == -1 {
                 failed(o, "fcntl", last_errno())
             } else {
-                let args: Vec<String> = then[1..].iter().map(|a| a.replace("{fd}", &fd.to_string())).collect();
+                let args: Vec<String> = command.iter().map(|a| a.replace("{fd}", &fd.to_string())).collect();
                 let cargs = args.iter().map(|a| cstr(a)).collect::<Result<Vec<_>, _>>()?;
                 let mut argv: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
                 argv.push(std::ptr::null());
@@ -213,7 +194,7 @@ pub(crate) fn op_request_open(op: &str, rest: &[String]) -> Result<Done, Usage> 
     Ok(Done::Report(outcome))
 }
 
-pub(crate) fn op_request_replay(op: &str, path: &str, access: &str) -> Result<Done, Usage> {
+pub(crate) fn op_request_replay(op: &str, path: &Path, access: &str) -> Result<Done, Usage> {
     let sock = match supervisor_fd(op) {
         Ok(fd) => fd,
         Err(o) => return Ok(Done::Report(o)),
@@ -239,7 +220,7 @@ pub(crate) fn op_request_replay(op: &str, path: &str, access: &str) -> Result<Do
     ))
 }
 
-pub(crate) fn op_request_after_garbage(op: &str, path: &str, access: &str) -> Result<Done, Usage> {
+pub(crate) fn op_request_after_garbage(op: &str, path: &Path, access: &str) -> Result<Done, Usage> {
     let sock = match supervisor_fd(op) {
         Ok(fd) => fd,
         Err(o) => return Ok(Done::Report(o)),

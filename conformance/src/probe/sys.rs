@@ -22,18 +22,9 @@ pub(crate) fn cstr(s: &str) -> Result<CString, Usage> {
     CString::new(s).map_err(|_| format!("argument contains a NUL byte: {:?}", s))
 }
 
-pub(crate) fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, Usage> {
-    s.parse::<T>()
-        .map_err(|_| format!("cannot parse {} from {:?}", what, s))
-}
-
-/// Check the exact number of arguments after the op name.
-pub(crate) fn want(op: &str, rest: &[String], n: usize, usage: &str) -> Result<(), Usage> {
-    if rest.len() != n {
-        Err(format!("usage: {} {}", op, usage))
-    } else {
-        Ok(())
-    }
+/// A path as a C string (paths reach the probe as UTF-8 arguments, but need not be).
+pub(crate) fn cpath(path: &Path) -> Result<CString, Usage> {
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| format!("argument contains a NUL byte: {:?}", path))
 }
 
 /// Map a libc return value (`-1` on failure) to `Result<_, errno>`.
@@ -74,8 +65,8 @@ pub(crate) fn write_all_raw(fd: libc::c_int, data: &[u8]) -> Result<(), i32> {
 }
 
 /// Open PATH with `flags`, write DATA; report step "open" or "write".
-pub(crate) fn open_and_write(op: &str, path: &str, data: &str, flags: libc::c_int) -> Result<Done, Usage> {
-    let p = cstr(path)?;
+pub(crate) fn open_and_write(op: &str, path: &Path, data: &str, flags: libc::c_int) -> Result<Done, Usage> {
+    let p = cpath(path)?;
     let fd = match open_raw(&p, flags | libc::O_CLOEXEC, 0) {
         Ok(fd) => fd,
         Err(e) => return Ok(Done::Report(Outcome::fail_at(op, "open", e))),
@@ -89,8 +80,8 @@ pub(crate) fn open_and_write(op: &str, path: &str, data: &str, flags: libc::c_in
 }
 
 /// Single open(2) with a mode; the fd is closed right away.
-pub(crate) fn open_only(op: &str, path: &str, flags: libc::c_int) -> Result<Done, Usage> {
-    let p = cstr(path)?;
+pub(crate) fn open_only(op: &str, path: &Path, flags: libc::c_int) -> Result<Done, Usage> {
+    let p = cpath(path)?;
     let res = open_raw(&p, flags | libc::O_CLOEXEC, 0o644).map(close_raw);
     Ok(Done::Report(Outcome::from_result(op, res)))
 }
@@ -98,11 +89,11 @@ pub(crate) fn open_only(op: &str, path: &str, flags: libc::c_int) -> Result<Done
 /// Two-path libc call (symlink, link, rename).
 pub(crate) fn two_paths(
     op: &str,
-    a: &str,
-    b: &str,
+    a: &Path,
+    b: &Path,
     f: unsafe extern "C" fn(*const libc::c_char, *const libc::c_char) -> libc::c_int,
 ) -> Result<Done, Usage> {
-    let (a, b) = (cstr(a)?, cstr(b)?);
+    let (a, b) = (cpath(a)?, cpath(b)?);
     let res = check(unsafe { f(a.as_ptr(), b.as_ptr()) }).map(drop);
     Ok(Done::Report(Outcome::from_result(op, res)))
 }
@@ -132,11 +123,10 @@ pub(crate) fn unsupported(op: &str) -> Result<Done, Usage> {
 /// Runs a one-path syscall (`mkdir`, `rmdir`, `unlink`, `mkfifo`, ...) and reports it.
 pub(crate) fn path_syscall(
     op: &str,
-    rest: &[String],
+    path: &Path,
     call: impl FnOnce(*const libc::c_char) -> libc::c_int,
-) -> Result<Done, String> {
-    want(op, rest, 1, "PATH")?;
-    let p = cstr(&rest[0])?;
+) -> Result<Done, Usage> {
+    let p = cpath(path)?;
     let res = check(call(p.as_ptr())).map(drop);
     Ok(Done::Report(Outcome::from_result(op, res)))
 }

@@ -3,8 +3,9 @@
 
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::kit::expect::expect_not_run;
-use crate::kit::{arg, spawn};
+use crate::kit::spawn;
 use std::process::Command;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -84,7 +85,7 @@ fn refuses_to_run_without_landlock(cx: &Ctx) -> CaseResult {
     let refused = cx
         .run()
         .allow(&out)
-        .probe(["create", arg(&out.join("marker"))]);
+        .probe(Op::create(out.join("marker")));
     expect_not_run(cx, &refused, "out/marker", "no Landlock")?;
     crate::ensure!(
         refused.code == 1,
@@ -97,7 +98,7 @@ fn refuses_to_run_without_landlock(cx: &Ctx) -> CaseResult {
 
     // Control: the probe itself, run outside any sandbox, does create the marker.
     let mut probe = Command::new(&cx.probe);
-    probe.args(["create", arg(&out.join("direct"))]);
+    probe.args(Op::create(out.join("direct")).argv());
     let direct = spawn::output(probe).map_err(|e| format!("running the probe directly: {e}"))?;
     crate::ensure!(
         cx.fx.exists("out/direct"),

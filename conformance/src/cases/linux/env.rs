@@ -9,6 +9,7 @@
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::{Class, ProbeResult};
 use crate::runner::expect_class;
+use crate::probe::Op;
 
 /// The exact names of ENV-SCRUB-001.
 const DANGEROUS_NAMES: &[&str] = &[
@@ -142,7 +143,7 @@ fn program_env(r: &ProbeResult) -> Result<&serde_json::Map<String, serde_json::V
 fn scrubbed(cx: &Ctx, name: &str) -> CaseResult {
     let control_value = format!("kept alongside {name}");
     let run = cx.run().env(name, dangerous_value(cx, name)).env(CONTROL_NAME, &control_value);
-    let r = run.op(["env"])?;
+    let r = run.op(Op::Env)?;
     let env = program_env(&r)?;
     crate::ensure!(!env.contains_key(name), "{name} reached the program: {:?}", env.get(name));
     crate::ensure!(
@@ -155,7 +156,7 @@ fn scrubbed(cx: &Ctx, name: &str) -> CaseResult {
 
 fn kept(cx: &Ctx, vars: &[(&str, &str)]) -> CaseResult {
     let run = vars.iter().fold(cx.run(), |run, (k, v)| run.env(k, v));
-    let r = run.op(["env"])?;
+    let r = run.op(Op::Env)?;
     let env = program_env(&r)?;
     for (k, v) in vars {
         crate::ensure!(

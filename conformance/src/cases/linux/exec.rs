@@ -10,6 +10,7 @@ use crate::kit::expect::expect_ran;
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::Class;
 use crate::runner::expect_class;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -53,11 +54,11 @@ fn read_grant_runs_program_ungranted_dir_does_not(cx: &Ctx) -> CaseResult {
     let out = cx.fx.dir("out");
     let run = cx.run().read(&bin).allow(&out);
 
-    let ok = run.op(["exec", s(&granted_prog), "create", s(&out.join("from-granted"))])?;
+    let ok = run.op(Op::exec_probe(&granted_prog, Op::create(out.join("from-granted"))))?;
     expect_ran(&ok, "exec a program beneath a read grant")?;
     crate::ensure!(cx.fx.exists("out/from-granted"), "the granted program reported success but created nothing");
 
-    let denied = run.op(["exec", s(&ungranted_prog), "create", s(&out.join("from-ungranted"))])?;
+    let denied = run.op(Op::exec_probe(&ungranted_prog, Op::create(out.join("from-ungranted"))))?;
     expect_class(&denied, Class::Denied, "exec a program outside every read grant")?;
     crate::ensure!(
         !cx.fx.exists("out/from-ungranted"),
@@ -72,14 +73,14 @@ fn read_grant_runs_deeply_nested_program(cx: &Ctx) -> CaseResult {
     let out = cx.fx.dir("out");
     let run = cx.run().read(&tools).allow(&out);
 
-    let ok = run.op(["exec", s(&prog), "create", s(&out.join("marker"))])?;
+    let ok = run.op(Op::exec_probe(&prog, Op::create(out.join("marker"))))?;
     expect_ran(&ok, "exec a program three levels beneath a read grant")?;
     crate::ensure!(cx.fx.exists("out/marker"), "the nested program reported success but created nothing");
 
     // Same run shape, nothing granted on the program's directory: the control that the
     // grant, not some default, let it run.
     let bare = cx.run().allow(&out);
-    let denied = bare.op(["exec", s(&prog), "create", s(&out.join("marker-ungranted"))])?;
+    let denied = bare.op(Op::exec_probe(&prog, Op::create(out.join("marker-ungranted"))))?;
     expect_class(&denied, Class::Denied, "exec the same program without the read grant")?;
     crate::ensure!(!cx.fx.exists("out/marker-ungranted"), "the program ran without any grant on its directory");
     Ok(())
@@ -94,11 +95,11 @@ fn write_only_dir_program_does_not_run(cx: &Ctx) -> CaseResult {
     // marker there: the control below proves it.
     let run = cx.run().write(&wonly).read(&bin);
 
-    let ok = run.op(["exec", s(&readable_prog), "create", s(&wonly.join("from-readable"))])?;
+    let ok = run.op(Op::exec_probe(&readable_prog, Op::create(wonly.join("from-readable"))))?;
     expect_ran(&ok, "exec a program beneath a read grant")?;
     crate::ensure!(cx.fx.exists("wonly/from-readable"), "the readable program reported success but created nothing");
 
-    let denied = run.op(["exec", s(&prog), "create", s(&wonly.join("from-write-only"))])?;
+    let denied = run.op(Op::exec_probe(&prog, Op::create(wonly.join("from-write-only"))))?;
     expect_class(&denied, Class::Denied, "exec a program in a write-only directory")?;
     crate::ensure!(
         !cx.fx.exists("wonly/from-write-only"),
@@ -113,11 +114,11 @@ fn missing_program_in_granted_dir_is_enoent(cx: &Ctx) -> CaseResult {
     let out = cx.fx.dir("out");
     let run = cx.run().read(&bin).allow(&out);
 
-    let missing = run.op(["exec", s(&bin.join("no-such-program")), "create", s(&out.join("never"))])?;
+    let missing = run.op(Op::exec_probe(bin.join("no-such-program"), Op::create(out.join("never"))))?;
     expect_class(&missing, Class::NotFound, "exec a missing program in a read-granted directory")?;
     crate::ensure!(!cx.fx.exists("out/never"), "something ran in place of a missing program");
 
-    let ok = run.op(["exec", s(&prog), "create", s(&out.join("marker"))])?;
+    let ok = run.op(Op::exec_probe(&prog, Op::create(out.join("marker"))))?;
     expect_ran(&ok, "exec an existing program in the same directory")?;
     crate::ensure!(cx.fx.exists("out/marker"), "the existing program reported success but created nothing");
     Ok(())

@@ -10,6 +10,7 @@ use crate::kit::expect::{expect_not_executed_naming, expect_not_run};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::Class;
 use crate::runner::{expect_class, Run};
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     let mut out = vec![];
@@ -118,20 +119,20 @@ fn run_in_fixture(cx: &Ctx) -> Run {
 /// Control: under `run` the probe creates `marker_rel`, so its absence elsewhere means
 /// the program did not run.
 fn expect_marker_created(cx: &Ctx, run: &Run, marker_rel: &str) -> CaseResult {
-    let r = run.op(["create", s(&cx.fx.path(marker_rel))])?;
+    let r = run.op(Op::create(cx.fx.path(marker_rel)))?;
     expect_class(&r, Class::Allowed, "control: the same program without the offending flag")?;
     crate::ensure!(cx.fx.exists(marker_rel), "control: create reported ok but {marker_rel} does not exist");
     Ok(())
 }
 
 fn program_exit_code_is_passed_through(cx: &Ctx, code: i32) -> CaseResult {
-    let out = run_in_fixture(cx).probe(["exit".to_string(), code.to_string()]);
+    let out = run_in_fixture(cx).probe(Op::exit(code));
     crate::ensure!(out.code == code, "the program exited {code}; the IUT must too; {out}");
     Ok(())
 }
 
 fn program_killed_by_signal(cx: &Ctx, sig: i32) -> CaseResult {
-    let out = run_in_fixture(cx).probe(["kill-self".to_string(), sig.to_string()]);
+    let out = run_in_fixture(cx).probe(Op::kill_self(sig));
     crate::ensure!(out.probe().is_err(), "the probe survived signal {sig}; {out}");
     crate::ensure!(out.code == 128 + sig, "the program died of signal {sig}; the IUT must exit {}; {out}", 128 + sig);
     Ok(())
@@ -169,7 +170,7 @@ fn unknown_flag_is_usage_error(cx: &Ctx, with_value: bool) -> CaseResult {
     let flag = "--no-such-flag-for-conformance";
     let given = if with_value { format!("{flag}=value") } else { flag.to_string() };
     let out = cx.fx.dir("out");
-    let bad = cx.run().allow(&out).arg(&given).probe(["create", s(&out.join("marker"))]);
+    let bad = cx.run().allow(&out).arg(&given).probe(Op::create(out.join("marker")));
     crate::ensure!(bad.code == 2, "an unknown flag must exit 2; {bad}");
     crate::ensure!(bad.stderr.contains(flag), "stderr must name the unknown flag {flag}; {bad}");
     expect_not_run(cx, &bad, "out/marker", "unknown flag")?;
@@ -181,8 +182,8 @@ fn missing_grant_grants_nothing_and_is_named(cx: &Ctx, flag: &str, is_file: bool
     let missing = cx.fx.path("missing");
     let run = cx.run().allow(&real).arg(flag).arg(&missing);
     // Try to bring the missing path into existence through the grant that named it.
-    let op = if is_file { "create" } else { "mkdir" };
-    let out = run.probe([op, s(&missing)]);
+    let op = if is_file { Op::create(&missing) } else { Op::mkdir(&missing) };
+    let out = run.probe(&op);
     crate::ensure!(out.stderr.contains(s(&missing)), "stderr must name the missing path {}; {out}", missing.display());
     crate::ensure!(!cx.fx.exists("missing"), "the missing path was created through its grant; {out}");
     match out.probe() {
@@ -191,7 +192,7 @@ fn missing_grant_grants_nothing_and_is_named(cx: &Ctx, flag: &str, is_file: bool
         // The IUT ran anyway: the grant must have given nothing, and the rest of the
         // grants must still work in the same run.
         Ok(r) => {
-            expect_class(&r, Class::Denied, &format!("{op} on the path a missing {flag} grant named"))?;
+            expect_class(&r, Class::Denied, &format!("{} on the path a missing {flag} grant named", op.name()))?;
             expect_marker_created(cx, &run, "real/control")
         }
     }
@@ -200,7 +201,7 @@ fn missing_grant_grants_nothing_and_is_named(cx: &Ctx, flag: &str, is_file: bool
 fn missing_path_is_error_exit_1(cx: &Ctx, flag: &str) -> CaseResult {
     let out = cx.fx.dir("out");
     let missing = cx.fx.path("no-such-path");
-    let bad = cx.run().allow(&out).arg(flag).arg(&missing).probe(["create", s(&out.join("marker"))]);
+    let bad = cx.run().allow(&out).arg(flag).arg(&missing).probe(Op::create(out.join("marker")));
     crate::ensure!(bad.code == 1, "a grant on a missing path must exit 1; {bad}");
     crate::ensure!(bad.stderr.contains(s(&missing)), "stderr must name the missing path; {bad}");
     expect_not_run(cx, &bad, "out/marker", &format!("{flag} on a missing path"))?;
@@ -209,16 +210,16 @@ fn missing_path_is_error_exit_1(cx: &Ctx, flag: &str) -> CaseResult {
 
 fn dry_run_exits_0_without_running(cx: &Ctx) -> CaseResult {
     let out = cx.fx.dir("out");
-    let dry = cx.run().allow(&out).arg("--dry-run").probe(["create", s(&out.join("marker"))]);
+    let dry = cx.run().allow(&out).arg("--dry-run").probe(Op::create(out.join("marker")));
     crate::ensure!(dry.code == 0, "--dry-run must exit 0; {dry}");
     expect_not_run(cx, &dry, "out/marker", "--dry-run")?;
     expect_marker_created(cx, &cx.run().allow(&out), "out/control")
 }
 
 fn dry_run_ignores_program_exit_code(cx: &Ctx) -> CaseResult {
-    let dry = run_in_fixture(cx).arg("--dry-run").probe(["exit", "42"]);
+    let dry = run_in_fixture(cx).arg("--dry-run").probe(Op::exit(42));
     crate::ensure!(dry.code == 0, "--dry-run must exit 0, not the program's code; {dry}");
-    let real = run_in_fixture(cx).probe(["exit", "42"]);
+    let real = run_in_fixture(cx).probe(Op::exit(42));
     crate::ensure!(real.code == 42, "control: without --dry-run the program's exit code 42 comes back; {real}");
     Ok(())
 }
@@ -240,7 +241,7 @@ fn dry_run_lists_user_and_system_grants(cx: &Ctx) -> CaseResult {
         .write_file(&wo_file)
         .arg("--dry-run")
         .arg("-v")
-        .probe(["exit", "0"]);
+        .probe(Op::exit(0));
     crate::ensure!(out.code == 0, "--dry-run must exit 0; {out}");
     let text = format!("{}\n{}", out.stdout, out.stderr);
     for p in [&rw, &ro, &wo, &ro_file, &rw_file, &wo_file] {

@@ -17,12 +17,13 @@ use crate::case::{Case, CaseResult, Ctx, Family, Requirement};
 use crate::outcome::{Class as Outcome, ProbeResult};
 use crate::runner::expect_class;
 use crate::spec::Class;
+use crate::probe::Op;
 use std::process::Command;
 
 /// `TCGETS`: read a terminal's attributes (asm-generic/ioctls.h).
-const TCGETS: &str = "0x5401";
+const TCGETS: u64 = 0x5401;
 /// `RNDGETENTCNT`: the entropy count, `_IOR('R', 0x00, int)` (linux/random.h).
-const RNDGETENTCNT: &str = "0x80045200";
+const RNDGETENTCNT: u64 = 0x8004_5200;
 
 pub fn cases() -> Vec<Case> {
     let dev = Family::new("linux.fs.dev", Class::Core).requires(Requirement::LandlockAbi(5));
@@ -50,15 +51,15 @@ fn ioctl_on_written_device_only(cx: &Ctx) -> CaseResult {
     let d = cx.fx.dir("d");
     let run = cx.run().allow(&d).current_dir(&d);
 
-    let null = run.op(["ioctl", "/dev/null", TCGETS])?;
+    let null = run.op(Op::ioctl("/dev/null", TCGETS))?;
     crate::ensure!(
         null.errno.as_deref() == Some("ENOTTY"),
         "TCGETS on the writable /dev/null must reach the null driver and fail with ENOTTY; got {null}"
     );
 
-    let outside = probe_unsandboxed(cx, &["ioctl", "/dev/urandom", RNDGETENTCNT])?;
+    let outside = probe_unsandboxed(cx, Op::ioctl("/dev/urandom", RNDGETENTCNT))?;
     crate::ensure!(outside.ok, "control: RNDGETENTCNT on /dev/urandom outside any sandbox failed ({outside}); the case cannot judge a denial");
-    let inside = run.op(["ioctl", "/dev/urandom", RNDGETENTCNT])?;
+    let inside = run.op(Op::ioctl("/dev/urandom", RNDGETENTCNT))?;
     crate::ensure!(
         inside.str_field("step") == Some("ioctl"),
         "control: the read-only /dev/urandom must still open (only the ioctl is refused); got {inside} {:?}",
@@ -76,13 +77,13 @@ fn ioctl_denied_on_device_in_written_directory(cx: &Ctx) -> CaseResult {
         return Err(format!("cannot make a null device node at {}: {}", node.display(), std::io::Error::last_os_error()));
     }
     let node = node.to_str().ok_or("the fixture path is not UTF-8")?;
-    let outside = probe_unsandboxed(cx, &["ioctl", node, TCGETS])?;
+    let outside = probe_unsandboxed(cx, Op::ioctl(node, TCGETS))?;
     crate::ensure!(
         outside.errno.as_deref() == Some("ENOTTY"),
         "control: outside any sandbox TCGETS on {node} must reach the null driver (ENOTTY), got {outside}; is the fixture root mounted nodev?"
     );
     let run = cx.run().allow(&d).current_dir(&d);
-    let inside = run.op(["ioctl", node, TCGETS])?;
+    let inside = run.op(Op::ioctl(node, TCGETS))?;
     crate::ensure!(
         inside.str_field("step") == Some("ioctl"),
         "control: the node in the writable D must open (only the ioctl is refused); got {inside} {:?}",
@@ -90,10 +91,10 @@ fn ioctl_denied_on_device_in_written_directory(cx: &Ctx) -> CaseResult {
     );
     expect_class(&inside, Outcome::Denied, "TCGETS on a device node in the writable D")?;
     // Same grants, a device the implementation grants for writing: the ioctl gets through.
-    let null = run.op(["ioctl", "/dev/null", TCGETS])?;
+    let null = run.op(Op::ioctl("/dev/null", TCGETS))?;
     crate::ensure!(null.errno.as_deref() == Some("ENOTTY"), "control: TCGETS on /dev/null must reach the driver; got {null}");
     // The node itself granted for writing, as a file: now it is a written device.
-    let granted = cx.run().allow_file(node).allow(cx.fx.dir("e")).op(["ioctl", node, TCGETS])?;
+    let granted = cx.run().allow_file(node).allow(cx.fx.dir("e")).op(Op::ioctl(node, TCGETS))?;
     crate::ensure!(
         granted.errno.as_deref() == Some("ENOTTY"),
         "TCGETS on {node}, granted for writing with --allow-file, must reach the null driver (ENOTTY); got {granted}"
@@ -104,10 +105,10 @@ fn ioctl_denied_on_device_in_written_directory(cx: &Ctx) -> CaseResult {
 fn ioctl_on_pseudo_terminal(cx: &Ctx) -> CaseResult {
     let pty = Pty::open()?;
     let run = cx.run().allow(cx.fx.dir("d"));
-    let inside = run.op(["ioctl", &pty.slave, TCGETS])?;
+    let inside = run.op(Op::ioctl(&pty.slave, TCGETS))?;
     expect_class(&inside, Outcome::Allowed, &format!("TCGETS on the pseudo-terminal {}", pty.slave))?;
     // The denial beside it, under the same grants: a device granted for reading only.
-    let urandom = run.op(["ioctl", "/dev/urandom", RNDGETENTCNT])?;
+    let urandom = run.op(Op::ioctl("/dev/urandom", RNDGETENTCNT))?;
     expect_class(&urandom, Outcome::Denied, "RNDGETENTCNT on the read-only /dev/urandom")
 }
 
@@ -162,8 +163,8 @@ impl Drop for Pty {
 }
 
 /// The probe run directly by the suite, outside any sandbox.
-fn probe_unsandboxed(cx: &Ctx, args: &[&str]) -> Result<ProbeResult, String> {
-    let out = Command::new(&cx.probe).args(args).output().map_err(|e| format!("running the probe directly: {e}"))?;
+fn probe_unsandboxed(cx: &Ctx, op: Op) -> Result<ProbeResult, String> {
+    let out = Command::new(&cx.probe).args(op.argv()).output().map_err(|e| format!("running the probe directly: {e}"))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().last().ok_or("the probe run directly printed nothing")?;
     serde_json::from_str(line).map_err(|e| format!("unreadable probe result {line:?}: {e}"))

@@ -7,6 +7,7 @@ use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::Class;
 use crate::runner::{expect_class, Run};
 use std::path::Path;
+use crate::probe::Op;
 
 /// The two file grants that include writing.
 #[derive(Clone, Copy)]
@@ -90,10 +91,10 @@ pub fn cases() -> Vec<Case> {
 fn allow_file_grant_modifies_and_reads_file(cx: &Ctx) -> CaseResult {
     let file = cx.fx.file("dir/f.txt", "original");
     let run = cx.run().allow_file(&file);
-    let r = run.op(["write", arg(&file), "CHANGED!"])?;
+    let r = run.op(Op::write(&file, "CHANGED!"))?;
     expect_class(&r, Class::Allowed, "overwrite the granted file")?;
     crate::ensure!(cx.fx.read("dir/f.txt").as_deref() == Some("CHANGED!"), "content: {:?}", cx.fx.read("dir/f.txt"));
-    let back = run.op(["read", arg(&file)])?;
+    let back = run.op(Op::read(&file))?;
     expect_class(&back, Class::Allowed, "read the granted file")?;
     crate::ensure!(back.str_field("content") == Some("CHANGED!"), "read back {:?}", back.str_field("content"));
     Ok(())
@@ -101,7 +102,7 @@ fn allow_file_grant_modifies_and_reads_file(cx: &Ctx) -> CaseResult {
 
 fn allow_file_grant_appends_to_file(cx: &Ctx) -> CaseResult {
     let file = cx.fx.file("dir/f.txt", "original");
-    let r = cx.run().allow_file(&file).op(["append", arg(&file), "+more"])?;
+    let r = cx.run().allow_file(&file).op(Op::append(&file, "+more"))?;
     expect_class(&r, Class::Allowed, "append to the granted file")?;
     crate::ensure!(
         cx.fx.read("dir/f.txt").as_deref() == Some("original+more"),
@@ -113,7 +114,7 @@ fn allow_file_grant_appends_to_file(cx: &Ctx) -> CaseResult {
 
 fn write_file_grant_modifies_file(cx: &Ctx) -> CaseResult {
     let file = cx.fx.file("dir/f.txt", "original");
-    let r = cx.run().write_file(&file).op(["write", arg(&file), "CHANGED!"])?;
+    let r = cx.run().write_file(&file).op(Op::write(&file, "CHANGED!"))?;
     expect_class(&r, Class::Allowed, "overwrite the write-only granted file")?;
     crate::ensure!(cx.fx.read("dir/f.txt").as_deref() == Some("CHANGED!"), "content: {:?}", cx.fx.read("dir/f.txt"));
     Ok(())
@@ -122,10 +123,10 @@ fn write_file_grant_modifies_file(cx: &Ctx) -> CaseResult {
 fn write_file_grant_denies_reading(cx: &Ctx) -> CaseResult {
     let file = cx.fx.file("dir/f.txt", "original");
     let run = cx.run().write_file(&file);
-    let r = run.op(["read", arg(&file)])?;
+    let r = run.op(Op::read(&file))?;
     expect_class(&r, Class::Denied, "read the write-only granted file")?;
     crate::ensure!(r.str_field("content").is_none(), "a denied read returned content");
-    let ok = run.op(["write", arg(&file), "CHANGED!"])?;
+    let ok = run.op(Op::write(&file, "CHANGED!"))?;
     expect_class(&ok, Class::Allowed, "write the same file")?;
     crate::ensure!(cx.fx.read("dir/f.txt").as_deref() == Some("CHANGED!"), "content: {:?}", cx.fx.read("dir/f.txt"));
     Ok(())
@@ -135,24 +136,17 @@ fn write_file_grant_denies_reading(cx: &Ctx) -> CaseResult {
 /// ("sibling"). `args` gets that directory.
 struct Attempt {
     name: &'static str,
-    args: fn(&Path) -> Vec<String>,
-}
-
-fn at(dir: &Path, rel: &str) -> String {
-    arg(&dir.join(rel)).to_string()
+    args: fn(&Path) -> Op,
 }
 
 const NEIGHBOUR_ATTEMPTS: &[Attempt] = &[
-    Attempt { name: "creating_a_sibling", args: |d| vec!["create".into(), at(d, "new.txt")] },
-    Attempt { name: "making_a_sibling_dir", args: |d| vec!["mkdir".into(), at(d, "newdir")] },
-    Attempt { name: "unlinking_the_granted_file", args: |d| vec!["unlink".into(), at(d, "f.txt")] },
-    Attempt {
-        name: "renaming_the_granted_file",
-        args: |d| vec!["rename".into(), at(d, "f.txt"), at(d, "renamed.txt")],
-    },
-    Attempt { name: "reading_a_sibling", args: |d| vec!["read".into(), at(d, "sibling.txt")] },
-    Attempt { name: "writing_a_sibling", args: |d| vec!["write".into(), at(d, "sibling.txt"), "CHANGED!".into()] },
-    Attempt { name: "listing_the_directory", args: |d| vec!["readdir".into(), arg(d).into()] },
+    Attempt { name: "creating_a_sibling", args: |d| Op::create(d.join("new.txt")) },
+    Attempt { name: "making_a_sibling_dir", args: |d| Op::mkdir(d.join("newdir")) },
+    Attempt { name: "unlinking_the_granted_file", args: |d| Op::unlink(d.join("f.txt")) },
+    Attempt { name: "renaming_the_granted_file", args: |d| Op::rename(d.join("f.txt"), d.join("renamed.txt")) },
+    Attempt { name: "reading_a_sibling", args: |d| Op::read(d.join("sibling.txt")) },
+    Attempt { name: "writing_a_sibling", args: |d| Op::write(d.join("sibling.txt"), "CHANGED!") },
+    Attempt { name: "listing_the_directory", args: |p| Op::readdir(p) },
 ];
 
 fn file_grant_denies_neighbour(cx: &Ctx, grant: FileGrant, attempt: &Attempt) -> CaseResult {
@@ -165,7 +159,7 @@ fn file_grant_denies_neighbour(cx: &Ctx, grant: FileGrant, attempt: &Attempt) ->
     expect_class(&r, Class::Denied, attempt.name)?;
     let after = tree(&dir);
     crate::ensure!(before == after, "denied {} changed the directory: {before:?} became {after:?}", attempt.name);
-    let ok = run.op(["write", arg(&file), "CHANGED!"])?;
+    let ok = run.op(Op::write(&file, "CHANGED!"))?;
     expect_class(&ok, Class::Allowed, "write the granted file under the same grant")?;
     crate::ensure!(cx.fx.read("dir/f.txt").as_deref() == Some("CHANGED!"), "content: {:?}", cx.fx.read("dir/f.txt"));
     Ok(())
@@ -194,7 +188,7 @@ fn flag_mistake_is_an_error(cx: &Ctx, mistake: &FlagMistake) -> CaseResult {
     let path = if mistake.path_is_dir { cx.fx.dir("target-dir") } else { cx.fx.file("target-file.txt", "x") };
     let marker = out.join("ran");
     // The probe proves it ran by creating a marker in a writable directory.
-    let probe = |flag: &str| cx.run().allow(&out).arg(flag).arg(&path).probe(["create", arg(&marker)]);
+    let probe = |flag: &str| cx.run().allow(&out).arg(flag).arg(&path).probe(Op::create(&marker));
 
     let bad = probe(mistake.wrong);
     crate::ensure!(bad.code == 1, "{} on a {}: expected exit 1; {bad}", mistake.wrong, kind(mistake));
@@ -216,7 +210,7 @@ fn flag_mistake_is_an_error(cx: &Ctx, mistake: &FlagMistake) -> CaseResult {
 fn flag_mistake_names_the_flag(cx: &Ctx, mistake: &FlagMistake) -> CaseResult {
     let out = cx.fx.dir("out");
     let path = if mistake.path_is_dir { cx.fx.dir("target-dir") } else { cx.fx.file("target-file.txt", "x") };
-    let bad = cx.run().allow(&out).arg(mistake.wrong).arg(&path).probe(["create", arg(&out.join("ran"))]);
+    let bad = cx.run().allow(&out).arg(mistake.wrong).arg(&path).probe(Op::create(out.join("ran")));
     crate::ensure!(bad.code == 1, "{} on a {}: expected exit 1; {bad}", mistake.wrong, kind(mistake));
     crate::ensure!(names_flag(&bad.stderr, mistake.wrong), "the error must name the flag {}; {bad}", mistake.wrong);
     Ok(())

@@ -6,6 +6,7 @@ use super::fs_read::{arg, entries, node_kind, tree};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::Class;
 use crate::runner::expect_class;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -85,10 +86,10 @@ fn inner_symlink_to_outside_file_gives_no_read(cx: &Ctx) -> CaseResult {
     let out_link = cx.fx.symlink("granted/to-secret", &secret);
     let in_link = cx.fx.symlink("granted/to-own", &granted.join("own.txt"));
     let run = cx.run().read(&granted);
-    let r = run.op(["read", arg(&out_link)])?;
+    let r = run.op(Op::read(&out_link))?;
     expect_class(&r, Class::Denied, "read through a symlink to an ungranted file")?;
     crate::ensure!(r.str_field("content").is_none(), "a denied read returned content");
-    let ok = run.op(["read", arg(&in_link)])?;
+    let ok = run.op(Op::read(&in_link))?;
     expect_class(&ok, Class::Allowed, "read through a symlink to a granted file")?;
     crate::ensure!(ok.str_field("content") == Some("own"), "read returned {:?}", ok.str_field("content"));
     Ok(())
@@ -101,16 +102,16 @@ fn inner_symlink_to_outside_file_gives_no_write(cx: &Ctx) -> CaseResult {
     let out_link = cx.fx.symlink("granted/to-secret", &secret);
     let in_link = cx.fx.symlink("granted/to-own", &granted.join("own.txt"));
     let run = cx.run().allow(&granted);
-    for op in [["write", arg(&out_link), "CHANGED!"], ["append", arg(&out_link), "+more"]] {
-        let r = run.op(op)?;
-        expect_class(&r, Class::Denied, &format!("{} through a symlink to an ungranted file", op[0]))?;
+    for op in [Op::write(&out_link, "CHANGED!"), Op::append(&out_link, "+more")] {
+        let r = run.op(&op)?;
+        expect_class(&r, Class::Denied, &format!("{} through a symlink to an ungranted file", op.name()))?;
     }
     crate::ensure!(
         cx.fx.read("outside/secret.txt").as_deref() == Some("original"),
         "target is now {:?}",
         cx.fx.read("outside/secret.txt")
     );
-    let ok = run.op(["write", arg(&in_link), "CHANGED!"])?;
+    let ok = run.op(Op::write(&in_link, "CHANGED!"))?;
     expect_class(&ok, Class::Allowed, "write through a symlink to a granted file")?;
     crate::ensure!(
         cx.fx.read("granted/own.txt").as_deref() == Some("CHANGED!"),
@@ -127,13 +128,13 @@ fn inner_symlink_to_outside_dir_gives_no_access(cx: &Ctx) -> CaseResult {
     let link = cx.fx.symlink("granted/to-outside", &outside);
     let run = cx.run().allow(&granted);
     let before = tree(&outside);
-    let list = run.op(["readdir", arg(&link)])?;
+    let list = run.op(Op::readdir(&link))?;
     expect_class(&list, Class::Denied, "list an ungranted directory through a symlink")?;
     crate::ensure!(entries(&list).is_empty(), "a denied listing returned {:?}", entries(&list));
-    let create = run.op(["create", arg(&link.join("new.txt"))])?;
+    let create = run.op(Op::create(link.join("new.txt")))?;
     expect_class(&create, Class::Denied, "create in an ungranted directory through a symlink")?;
     crate::ensure!(tree(&outside) == before, "the ungranted directory changed: {before:?} became {:?}", tree(&outside));
-    let ok = run.op(["create", arg(&granted.join("new.txt"))])?;
+    let ok = run.op(Op::create(granted.join("new.txt")))?;
     expect_class(&ok, Class::Allowed, "create in the granted directory")?;
     crate::ensure!(cx.fx.exists("granted/new.txt"), "create reported success but no file exists");
     Ok(())
@@ -145,7 +146,7 @@ fn dir_grant_on_symlink_applies_to_target(cx: &Ctx) -> CaseResult {
     let alias = cx.fx.symlink("links/alias", &real);
     let run = cx.run().allow(&alias);
     for path in [real.join("f.txt"), alias.join("f.txt")] {
-        let r = run.op(["read", arg(&path)])?;
+        let r = run.op(Op::read(&path))?;
         expect_class(&r, Class::Allowed, &format!("read {}", path.display()))?;
         crate::ensure!(
             r.str_field("content") == Some("real"),
@@ -154,12 +155,12 @@ fn dir_grant_on_symlink_applies_to_target(cx: &Ctx) -> CaseResult {
             r.str_field("content")
         );
     }
-    let ok = run.op(["create", arg(&real.join("new.txt"))])?;
+    let ok = run.op(Op::create(real.join("new.txt")))?;
     expect_class(&ok, Class::Allowed, "create in the target through its real path")?;
     crate::ensure!(cx.fx.exists("real/new.txt"), "create reported success but no file exists");
     // The link's own directory is not granted.
     let beside = cx.fx.path("links/beside.txt");
-    let r = run.op(["create", arg(&beside)])?;
+    let r = run.op(Op::create(&beside))?;
     expect_class(&r, Class::Denied, "create beside the symlink that was granted")?;
     crate::ensure!(!cx.fx.exists("links/beside.txt"), "a denied create left a file beside the link");
     Ok(())
@@ -172,7 +173,7 @@ fn file_grant_on_symlink_applies_to_target(cx: &Ctx) -> CaseResult {
     let beside = cx.fx.file("links/beside.txt", "beside");
     let run = cx.run().read_file(&alias);
     for path in [&real, &alias] {
-        let r = run.op(["read", arg(path)])?;
+        let r = run.op(Op::read(path))?;
         expect_class(&r, Class::Allowed, &format!("read {}", path.display()))?;
         crate::ensure!(
             r.str_field("content") == Some("real"),
@@ -182,7 +183,7 @@ fn file_grant_on_symlink_applies_to_target(cx: &Ctx) -> CaseResult {
         );
     }
     for path in [&sibling, &beside] {
-        let r = run.op(["read", arg(path)])?;
+        let r = run.op(Op::read(path))?;
         expect_class(&r, Class::Denied, &format!("read {}", path.display()))?;
     }
     Ok(())
@@ -193,10 +194,10 @@ fn created_symlink_to_outside_gives_no_write(cx: &Ctx) -> CaseResult {
     let secret = cx.fx.file("outside/secret.txt", "original");
     let link = granted.join("to-secret");
     let run = cx.run().allow(&granted);
-    let made = run.op(["symlink", arg(&secret), arg(&link)])?;
+    let made = run.op(Op::symlink(&secret, &link))?;
     expect_class(&made, Class::Allowed, "create a symlink to an ungranted file")?;
     crate::ensure!(node_kind(&link) == Some("symlink"), "the new link is {:?} from outside", node_kind(&link));
-    let r = run.op(["write", arg(&link), "CHANGED!"])?;
+    let r = run.op(Op::write(&link, "CHANGED!"))?;
     expect_class(&r, Class::Denied, "write through the new symlink")?;
     crate::ensure!(
         cx.fx.read("outside/secret.txt").as_deref() == Some("original"),
@@ -211,12 +212,12 @@ fn created_symlink_to_outside_gives_no_read(cx: &Ctx) -> CaseResult {
     let secret = cx.fx.file("outside/secret.txt", "secret");
     let link = granted.join("to-secret");
     let run = cx.run().allow(&granted);
-    let made = run.op(["symlink", arg(&secret), arg(&link)])?;
+    let made = run.op(Op::symlink(&secret, &link))?;
     expect_class(&made, Class::Allowed, "create a symlink to an ungranted file")?;
-    let value = run.op(["readlink", arg(&link)])?;
+    let value = run.op(Op::readlink(&link))?;
     expect_class(&value, Class::Allowed, "readlink the new symlink")?;
     crate::ensure!(value.str_field("value") == Some(arg(&secret)), "the link points at {:?}", value.str_field("value"));
-    let r = run.op(["read", arg(&link)])?;
+    let r = run.op(Op::read(&link))?;
     expect_class(&r, Class::Denied, "read through the new symlink")?;
     crate::ensure!(r.str_field("content").is_none(), "a denied read returned content");
     Ok(())
@@ -230,10 +231,10 @@ fn broken_symlink_read_is_not_found(cx: &Ctx) -> CaseResult {
     let in_broken = cx.fx.symlink("granted/broken-in", &granted.join("missing.txt"));
     let run = cx.run().allow(&granted);
     for link in [&out_broken, &in_broken] {
-        let r = run.op(["read", arg(link)])?;
+        let r = run.op(Op::read(link))?;
         expect_class(&r, Class::NotFound, &format!("read through {}", link.display()))?;
     }
-    let ok = run.op(["read", arg(&granted.join("own.txt"))])?;
+    let ok = run.op(Op::read(granted.join("own.txt")))?;
     expect_class(&ok, Class::Allowed, "read a granted file")?;
     Ok(())
 }
@@ -245,10 +246,10 @@ fn broken_symlink_create_outside_denied(cx: &Ctx) -> CaseResult {
     let in_broken = cx.fx.symlink("granted/broken-in", &granted.join("missing.txt"));
     let run = cx.run().allow(&granted);
     // O_CREAT without O_EXCL follows a dangling symlink and creates its target.
-    let r = run.op(["creat-trunc", arg(&out_broken)])?;
+    let r = run.op(Op::creat_trunc(&out_broken))?;
     expect_class(&r, Class::Denied, "create the ungranted target through a broken symlink")?;
     crate::ensure!(tree(&outside).is_empty(), "the denied create left {:?} outside", tree(&outside));
-    let ok = run.op(["creat-trunc", arg(&in_broken)])?;
+    let ok = run.op(Op::creat_trunc(&in_broken))?;
     expect_class(&ok, Class::Allowed, "create the granted target through a broken symlink")?;
     crate::ensure!(node_kind(&granted.join("missing.txt")) == Some("file"), "the granted target was not created");
     Ok(())
@@ -261,17 +262,17 @@ fn outer_symlink_into_granted_file_reaches_it(cx: &Ctx) -> CaseResult {
     let alias = cx.fx.symlink("links/to-granted", &target);
     let to_secret = cx.fx.symlink("links/to-secret", &secret);
     let run = cx.run().allow(&granted);
-    let r = run.op(["read", arg(&alias)])?;
+    let r = run.op(Op::read(&alias))?;
     expect_class(&r, Class::Allowed, "read a granted file through an ungranted symlink")?;
     crate::ensure!(r.str_field("content") == Some("original"), "read returned {:?}", r.str_field("content"));
-    let w = run.op(["write", arg(&alias), "CHANGED!"])?;
+    let w = run.op(Op::write(&alias, "CHANGED!"))?;
     expect_class(&w, Class::Allowed, "write a granted file through an ungranted symlink")?;
     crate::ensure!(
         cx.fx.read("granted/f.txt").as_deref() == Some("CHANGED!"),
         "granted file is {:?}",
         cx.fx.read("granted/f.txt")
     );
-    let denied = run.op(["read", arg(&to_secret)])?;
+    let denied = run.op(Op::read(&to_secret))?;
     expect_class(&denied, Class::Denied, "read an ungranted file through a symlink beside it")
 }
 
@@ -280,10 +281,10 @@ fn outer_symlink_into_granted_dir_reaches_it(cx: &Ctx) -> CaseResult {
     cx.fx.file("granted/f.txt", "original");
     let alias = cx.fx.symlink("links/to-granted", &granted);
     let run = cx.run().allow(&granted);
-    let list = run.op(["readdir", arg(&alias)])?;
+    let list = run.op(Op::readdir(&alias))?;
     expect_class(&list, Class::Allowed, "list a granted directory through an ungranted symlink")?;
     crate::ensure!(entries(&list) == ["f.txt"], "listing gave {:?}", entries(&list));
-    let made = run.op(["create", arg(&alias.join("new.txt"))])?;
+    let made = run.op(Op::create(alias.join("new.txt")))?;
     expect_class(&made, Class::Allowed, "create in a granted directory through an ungranted symlink")?;
     crate::ensure!(
         node_kind(&granted.join("new.txt")) == Some("file"),

@@ -7,6 +7,7 @@ use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::Class;
 use crate::runner::{expect_class, Run};
 use std::path::Path;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -54,7 +55,7 @@ fn reopen_for_write_denied(cx: &Ctx, grant_read_only: fn(Run, &Path, &Path) -> R
     let rw_dir = cx.fx.dir("rw");
     let rw = cx.fx.file("rw/f.txt", "original");
     let run = grant_read_only(cx.run(), &ro_dir, &ro).allow(&rw_dir);
-    let r = run.op(["reopen-proc-fd", arg(&ro)])?;
+    let r = run.op(Op::reopen_proc_fd(&ro))?;
     expect_class(&r, Class::Denied, "reopen a read-only file for writing via /proc/self/fd")?;
     crate::ensure!(
         r.str_field("step") == Some("reopen"),
@@ -65,7 +66,7 @@ fn reopen_for_write_denied(cx: &Ctx, grant_read_only: fn(Run, &Path, &Path) -> R
         "the file is now {:?}",
         cx.fx.read("ro/f.txt")
     );
-    let ok = run.op(["reopen-proc-fd", arg(&rw)])?;
+    let ok = run.op(Op::reopen_proc_fd(&rw))?;
     expect_class(&ok, Class::Allowed, "reopen an --allow'ed file for writing via /proc/self/fd")
 }
 
@@ -74,10 +75,10 @@ fn proc_self_root_read_gives_no_more(cx: &Ctx) -> CaseResult {
     let inside = cx.fx.file("granted/f.txt", "inside");
     let secret = cx.fx.file("outside/secret.txt", "secret");
     let run = cx.run().read(&granted);
-    let ok = run.op(["read", via_root(&inside).as_str()])?;
+    let ok = run.op(Op::read(via_root(&inside)))?;
     expect_class(&ok, Class::Allowed, "read a granted file via /proc/self/root")?;
     crate::ensure!(ok.str_field("content") == Some("inside"), "read returned {:?}", ok.str_field("content"));
-    let denied = run.op(["read", via_root(&secret).as_str()])?;
+    let denied = run.op(Op::read(via_root(&secret)))?;
     expect_class(&denied, Class::Denied, "read an ungranted file via /proc/self/root")?;
     crate::ensure!(denied.str_field("content").is_none(), "a denied read returned content");
     Ok(())
@@ -87,10 +88,10 @@ fn proc_self_root_create_gives_no_more(cx: &Ctx) -> CaseResult {
     let granted = cx.fx.dir("granted");
     let outside = cx.fx.dir("outside");
     let run = cx.run().allow(&granted);
-    let denied = run.op(["create", via_root(&outside.join("new.txt")).as_str()])?;
+    let denied = run.op(Op::create(via_root(&outside.join("new.txt"))))?;
     expect_class(&denied, Class::Denied, "create outside the grants via /proc/self/root")?;
     crate::ensure!(tree(&outside).is_empty(), "the denied create left {:?}", tree(&outside));
-    let ok = run.op(["create", via_root(&granted.join("new.txt")).as_str()])?;
+    let ok = run.op(Op::create(via_root(&granted.join("new.txt"))))?;
     expect_class(&ok, Class::Allowed, "create inside the grant via /proc/self/root")?;
     crate::ensure!(cx.fx.exists("granted/new.txt"), "create reported success but no file exists");
     Ok(())
@@ -100,14 +101,14 @@ fn proc_self_root_write_read_only_denied(cx: &Ctx) -> CaseResult {
     let granted = cx.fx.dir("granted");
     let file = cx.fx.file("granted/f.txt", "original");
     let run = cx.run().read(&granted);
-    let denied = run.op(["write", via_root(&file).as_str(), "CHANGED!"])?;
+    let denied = run.op(Op::write(via_root(&file), "CHANGED!"))?;
     expect_class(&denied, Class::Denied, "write a read-only file via /proc/self/root")?;
     crate::ensure!(
         cx.fx.read("granted/f.txt").as_deref() == Some("original"),
         "the file is now {:?}",
         cx.fx.read("granted/f.txt")
     );
-    let ok = run.op(["read", via_root(&file).as_str()])?;
+    let ok = run.op(Op::read(via_root(&file)))?;
     expect_class(&ok, Class::Allowed, "read the same file via /proc/self/root")?;
     crate::ensure!(ok.str_field("content") == Some("original"), "read returned {:?}", ok.str_field("content"));
     Ok(())

@@ -15,6 +15,7 @@ use crate::runner::expect_class;
 use std::collections::BTreeMap;
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
+use crate::probe::Op;
 
 /// The `entries` of a `readdir` result (empty when absent).
 pub(super) fn entries(r: &ProbeResult) -> Vec<String> {
@@ -148,10 +149,10 @@ fn dir_grant_covers_nested_file_not_sibling(cx: &Ctx) -> CaseResult {
     let nested = cx.fx.file("granted/a/b/nested.txt", "nested");
     let sibling = cx.fx.file("sibling/secret.txt", "secret");
     let run = cx.run().read(&granted);
-    let ok = run.op(["read", nested.to_str().unwrap()])?;
+    let ok = run.op(Op::read(&nested))?;
     expect_class(&ok, Class::Allowed, "read nested file")?;
     crate::ensure!(ok.str_field("content") == Some("nested"), "read returned {:?}", ok.str_field("content"));
-    let denied = run.op(["read", sibling.to_str().unwrap()])?;
+    let denied = run.op(Op::read(&sibling))?;
     expect_class(&denied, Class::Denied, "read sibling file")
 }
 
@@ -161,7 +162,7 @@ fn dir_grant_covers_every_depth(cx: &Ctx) -> CaseResult {
     let deep = cx.fx.file("granted/1/2/3/4/5/6/7/8/deep.txt", "deep");
     let run = cx.run().read(&granted);
     for (path, want) in [(&top, "top"), (&deep, "deep")] {
-        let r = run.op(["read", arg(path)])?;
+        let r = run.op(Op::read(path))?;
         expect_class(&r, Class::Allowed, &format!("read {}", path.display()))?;
         crate::ensure!(
             r.str_field("content") == Some(want),
@@ -178,9 +179,9 @@ fn parent_of_granted_dir_stays_unreadable(cx: &Ctx) -> CaseResult {
     let inside = cx.fx.file("parent/granted/inside.txt", "inside");
     let beside = cx.fx.file("parent/beside.txt", "beside");
     let run = cx.run().read(&granted);
-    let ok = run.op(["read", arg(&inside)])?;
+    let ok = run.op(Op::read(&inside))?;
     expect_class(&ok, Class::Allowed, "read a file in the granted directory")?;
-    let denied = run.op(["read", arg(&beside)])?;
+    let denied = run.op(Op::read(&beside))?;
     expect_class(&denied, Class::Denied, "read a file in the granted directory's parent")?;
     crate::ensure!(denied.str_field("content").is_none(), "a denied read returned content");
     Ok(())
@@ -197,7 +198,7 @@ fn readdir_granted_dir_and_subdirs(cx: &Ctx) -> CaseResult {
         ("granted/sub", vec!["b.txt", "deeper"]),
         ("granted/sub/deeper", vec!["c.txt"]),
     ] {
-        let r = run.op(["readdir", arg(&cx.fx.path(rel))])?;
+        let r = run.op(Op::readdir(cx.fx.path(rel)))?;
         expect_class(&r, Class::Allowed, &format!("list {rel}"))?;
         crate::ensure!(entries(&r) == want, "listing {rel} gave {:?}, expected {want:?}", entries(&r));
     }
@@ -210,10 +211,10 @@ fn readdir_outside_grants_denied(cx: &Ctx) -> CaseResult {
     let sibling = cx.fx.dir("sibling");
     cx.fx.file("sibling/hidden.txt", "hidden");
     let run = cx.run().read(&granted);
-    let ok = run.op(["readdir", arg(&granted)])?;
+    let ok = run.op(Op::readdir(&granted))?;
     expect_class(&ok, Class::Allowed, "list the granted directory")?;
     for dir in [&sibling, &cx.fx.root().to_path_buf()] {
-        let r = run.op(["readdir", arg(dir)])?;
+        let r = run.op(Op::readdir(dir))?;
         expect_class(&r, Class::Denied, &format!("list {}", dir.display()))?;
         crate::ensure!(entries(&r).is_empty(), "a denied listing returned entries {:?}", entries(&r));
     }
@@ -225,11 +226,11 @@ fn file_grant_reads_exactly_that_file(cx: &Ctx) -> CaseResult {
     let sibling = cx.fx.file("dir/sibling.txt", "sibling");
     let nested = cx.fx.file("dir/sub/nested.txt", "nested");
     let run = cx.run().read_file(&granted);
-    let ok = run.op(["read", arg(&granted)])?;
+    let ok = run.op(Op::read(&granted))?;
     expect_class(&ok, Class::Allowed, "read the granted file")?;
     crate::ensure!(ok.str_field("content") == Some("granted"), "read returned {:?}", ok.str_field("content"));
     for other in [&sibling, &nested] {
-        let r = run.op(["read", arg(other)])?;
+        let r = run.op(Op::read(other))?;
         expect_class(&r, Class::Denied, &format!("read {}", other.display()))?;
     }
     Ok(())
@@ -239,9 +240,9 @@ fn file_grant_leaves_directory_unlistable(cx: &Ctx) -> CaseResult {
     let granted = cx.fx.file("dir/granted.txt", "granted");
     cx.fx.file("dir/sibling.txt", "sibling");
     let run = cx.run().read_file(&granted);
-    let ok = run.op(["read", arg(&granted)])?;
+    let ok = run.op(Op::read(&granted))?;
     expect_class(&ok, Class::Allowed, "read the granted file")?;
-    let r = run.op(["readdir", arg(&cx.fx.path("dir"))])?;
+    let r = run.op(Op::readdir(cx.fx.path("dir")))?;
     expect_class(&r, Class::Denied, "list the granted file's directory")
 }
 
@@ -253,9 +254,9 @@ fn prefix_sibling_not_readable(cx: &Ctx, suffix: &str) -> CaseResult {
     let inside = cx.fx.file("granted/f.txt", "inside");
     let sibling = cx.fx.file(&format!("granted{suffix}/f.txt"), "sibling");
     let run = cx.run().read(&granted);
-    let ok = run.op(["read", arg(&inside)])?;
+    let ok = run.op(Op::read(&inside))?;
     expect_class(&ok, Class::Allowed, "read a file in the granted directory")?;
-    let denied = run.op(["read", arg(&sibling)])?;
+    let denied = run.op(Op::read(&sibling))?;
     expect_class(&denied, Class::Denied, &format!("read {}", sibling.display()))
 }
 
@@ -265,9 +266,9 @@ fn prefix_sibling_dir_not_listable(cx: &Ctx) -> CaseResult {
     cx.fx.file("dir/f.txt", "inside");
     cx.fx.file("dir-other/g.txt", "sibling");
     let run = cx.run().read(&granted);
-    let ok = run.op(["readdir", arg(&granted)])?;
+    let ok = run.op(Op::readdir(&granted))?;
     expect_class(&ok, Class::Allowed, "list the granted directory")?;
-    let denied = run.op(["readdir", arg(&sibling)])?;
+    let denied = run.op(Op::readdir(&sibling))?;
     expect_class(&denied, Class::Denied, "list the prefix sibling directory")
 }
 
@@ -275,30 +276,22 @@ fn prefix_sibling_dir_not_listable(cx: &Ctx) -> CaseResult {
 /// which holds `f.txt` ("original") and an empty `empty/`.
 struct Mutation {
     name: &'static str,
-    args: fn(&Path) -> Vec<String>,
-}
-
-fn p(dir: &Path, rel: &str) -> String {
-    arg(&dir.join(rel)).to_string()
-}
-
-fn v(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
+    args: fn(&Path) -> Op,
 }
 
 const MUTATIONS: &[Mutation] = &[
-    Mutation { name: "write", args: |d| v(&["write", &p(d, "f.txt"), "CHANGED!"]) },
-    Mutation { name: "append", args: |d| v(&["append", &p(d, "f.txt"), "+more"]) },
-    Mutation { name: "create_file", args: |d| v(&["create", &p(d, "new.txt")]) },
-    Mutation { name: "mkdir", args: |d| v(&["mkdir", &p(d, "newdir")]) },
-    Mutation { name: "mkfifo", args: |d| v(&["mkfifo", &p(d, "fifo")]) },
-    Mutation { name: "mksock", args: |d| v(&["mksock", &p(d, "sock")]) },
-    Mutation { name: "symlink", args: |d| v(&["symlink", "f.txt", &p(d, "link")]) },
-    Mutation { name: "hard_link", args: |d| v(&["link", &p(d, "f.txt"), &p(d, "hard.txt")]) },
-    Mutation { name: "unlink", args: |d| v(&["unlink", &p(d, "f.txt")]) },
-    Mutation { name: "rmdir", args: |d| v(&["rmdir", &p(d, "empty")]) },
-    Mutation { name: "rename", args: |d| v(&["rename", &p(d, "f.txt"), &p(d, "renamed.txt")]) },
-    Mutation { name: "rename_into_subdir", args: |d| v(&["rename", &p(d, "f.txt"), &p(d, "empty/f.txt")]) },
+    Mutation { name: "write", args: |d| Op::write(d.join("f.txt"), "CHANGED!") },
+    Mutation { name: "append", args: |d| Op::append(d.join("f.txt"), "+more") },
+    Mutation { name: "create_file", args: |d| Op::create(d.join("new.txt")) },
+    Mutation { name: "mkdir", args: |d| Op::mkdir(d.join("newdir")) },
+    Mutation { name: "mkfifo", args: |d| Op::mkfifo(d.join("fifo")) },
+    Mutation { name: "mksock", args: |d| Op::mksock(d.join("sock")) },
+    Mutation { name: "symlink", args: |d| Op::symlink("f.txt", d.join("link")) },
+    Mutation { name: "hard_link", args: |d| Op::link(d.join("f.txt"), d.join("hard.txt")) },
+    Mutation { name: "unlink", args: |d| Op::unlink(d.join("f.txt")) },
+    Mutation { name: "rmdir", args: |d| Op::rmdir(d.join("empty")) },
+    Mutation { name: "rename", args: |d| Op::rename(d.join("f.txt"), d.join("renamed.txt")) },
+    Mutation { name: "rename_into_subdir", args: |d| Op::rename(d.join("f.txt"), d.join("empty/f.txt")) },
 ];
 
 fn read_grant_denies_mutation(cx: &Ctx, m: &Mutation) -> CaseResult {
@@ -316,7 +309,7 @@ fn read_grant_denies_mutation(cx: &Ctx, m: &Mutation) -> CaseResult {
     }
     let after = tree(&granted);
     crate::ensure!(before == after, "{} changed the read-only tree: before {before:?}, after {after:?}", m.name);
-    let ok = run.op(["read", arg(&file)])?;
+    let ok = run.op(Op::read(&file))?;
     expect_class(&ok, Class::Allowed, "read the granted file under the same grant")?;
     crate::ensure!(ok.str_field("content") == Some("original"), "read returned {:?}", ok.str_field("content"));
     Ok(())

@@ -3,12 +3,13 @@
 //! had where it came from is refused, with `EACCES` or with `EXDEV` (which the spec counts as
 //! a cross-directory denial), and must leave both sides as they were.
 
-use super::fs_read::{arg, tree};
+use super::fs_read::tree;
 use crate::kit::expect::expect_refused;
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::outcome::Class;
 use crate::runner::expect_class;
 use std::os::unix::fs::MetadataExt;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -114,7 +115,7 @@ fn rename_within_dir(cx: &Ctx, write_only: bool) -> CaseResult {
     let from = cx.fx.file("w/f.txt", "payload");
     let to = dir.join("g.txt");
     let run = if write_only { cx.run().write(&dir) } else { cx.run().allow(&dir) };
-    let r = run.op(["rename", arg(&from), arg(&to)])?;
+    let r = run.op(Op::rename(&from, &to))?;
     expect_class(&r, Class::Allowed, "rename within the granted directory")?;
     crate::ensure!(!cx.fx.exists("w/f.txt"), "the old name still exists");
     crate::ensure!(cx.fx.read("w/g.txt").as_deref() == Some("payload"), "new name holds {:?}", cx.fx.read("w/g.txt"));
@@ -125,7 +126,7 @@ fn rename_file_between_subdirs_of_one_grant(cx: &Ctx) -> CaseResult {
     let w = cx.fx.dir("w");
     let from = cx.fx.file("w/a/f.txt", "payload");
     let to = cx.fx.dir("w/b").join("f.txt");
-    let r = cx.run().allow(&w).op(["rename", arg(&from), arg(&to)])?;
+    let r = cx.run().allow(&w).op(Op::rename(&from, &to))?;
     expect_class(&r, Class::Allowed, "rename from w/a to w/b")?;
     crate::ensure!(!cx.fx.exists("w/a/f.txt"), "the old name still exists");
     crate::ensure!(
@@ -140,7 +141,7 @@ fn rename_dir_between_subdirs_of_one_grant(cx: &Ctx) -> CaseResult {
     let w = cx.fx.dir("w");
     cx.fx.file("w/a/d/inner.txt", "payload");
     cx.fx.dir("w/b");
-    let r = cx.run().allow(&w).op(["rename", arg(&w.join("a/d")), arg(&w.join("b/d"))])?;
+    let r = cx.run().allow(&w).op(Op::rename(w.join("a/d"), w.join("b/d")))?;
     expect_class(&r, Class::Allowed, "rename directory w/a/d to w/b/d")?;
     crate::ensure!(!cx.fx.exists("w/a/d"), "the old directory still exists");
     crate::ensure!(
@@ -155,7 +156,7 @@ fn link_between_subdirs_of_one_grant(cx: &Ctx) -> CaseResult {
     let w = cx.fx.dir("w");
     let from = cx.fx.file("w/a/f.txt", "payload");
     let to = cx.fx.dir("w/b").join("f.txt");
-    let r = cx.run().allow(&w).op(["link", arg(&from), arg(&to)])?;
+    let r = cx.run().allow(&w).op(Op::link(&from, &to))?;
     expect_class(&r, Class::Allowed, "link from w/a to w/b")?;
     let (a, b) = (std::fs::metadata(&from), std::fs::metadata(&to));
     crate::ensure!(
@@ -169,7 +170,7 @@ fn exchange_between_subdirs_of_one_grant(cx: &Ctx) -> CaseResult {
     let w = cx.fx.dir("w");
     let x = cx.fx.file("w/a/x.txt", "first");
     let y = cx.fx.file("w/b/y.txt", "second");
-    let r = cx.run().allow(&w).op(["rename-exchange", arg(&x), arg(&y)])?;
+    let r = cx.run().allow(&w).op(Op::rename_exchange(&x, &y))?;
     expect_class(&r, Class::Allowed, "exchange w/a/x.txt and w/b/y.txt")?;
     let (xs, ys) = (cx.fx.read("w/a/x.txt"), cx.fx.read("w/b/y.txt"));
     crate::ensure!(
@@ -190,7 +191,7 @@ fn move_out_refused(cx: &Ctx, read_only: bool) -> CaseResult {
     if read_only {
         run = run.read(&dest);
     }
-    let r = run.op(["rename", arg(&f), arg(&dest.join("f.txt"))])?;
+    let r = run.op(Op::rename(&f, dest.join("f.txt")))?;
     expect_refused(&r, "move a file out of the writable directory")?;
     crate::ensure!(
         cx.fx.read("w/f.txt").as_deref() == Some("payload"),
@@ -198,7 +199,7 @@ fn move_out_refused(cx: &Ctx, read_only: bool) -> CaseResult {
         cx.fx.read("w/f.txt")
     );
     crate::ensure!(tree(&dest).is_empty(), "the refused move left {:?} in the destination", tree(&dest));
-    let ok = run.op(["rename", arg(&other), arg(&w.join("renamed.txt"))])?;
+    let ok = run.op(Op::rename(&other, w.join("renamed.txt")))?;
     expect_class(&ok, Class::Allowed, "rename within the writable directory")?;
     crate::ensure!(
         cx.fx.read("w/renamed.txt").as_deref() == Some("other"),
@@ -213,10 +214,10 @@ fn link_out_to_read_only_dir_refused(cx: &Ctx) -> CaseResult {
     let f = cx.fx.file("w/f.txt", "payload");
     let r_dir = cx.fx.dir("r");
     let run = cx.run().allow(&w).read(&r_dir);
-    let r = run.op(["link", arg(&f), arg(&r_dir.join("f.txt"))])?;
+    let r = run.op(Op::link(&f, r_dir.join("f.txt")))?;
     expect_refused(&r, "link a writable file into the read-only directory")?;
     crate::ensure!(tree(&r_dir).is_empty(), "the refused link left {:?} in the read-only directory", tree(&r_dir));
-    let ok = run.op(["link", arg(&f), arg(&w.join("second-name.txt"))])?;
+    let ok = run.op(Op::link(&f, w.join("second-name.txt")))?;
     expect_class(&ok, Class::Allowed, "link within the writable directory")?;
     crate::ensure!(
         cx.fx.read("w/second-name.txt").as_deref() == Some("payload"),
@@ -236,7 +237,7 @@ fn move_in_denied(cx: &Ctx, read_only: bool) -> CaseResult {
     if read_only {
         run = run.read(&src);
     }
-    let r = run.op(["rename", arg(&f), arg(&w.join("f.txt"))])?;
+    let r = run.op(Op::rename(&f, w.join("f.txt")))?;
     expect_class(&r, Class::Denied, "move a file into the writable directory")?;
     crate::ensure!(
         cx.fx.read("src/f.txt").as_deref() == Some("payload"),
@@ -244,7 +245,7 @@ fn move_in_denied(cx: &Ctx, read_only: bool) -> CaseResult {
         cx.fx.read("src/f.txt")
     );
     crate::ensure!(tree(&w).is_empty(), "the denied move left {:?} in the writable directory", tree(&w));
-    let ok = run.op(["create", arg(&w.join("own.txt"))])?;
+    let ok = run.op(Op::create(w.join("own.txt")))?;
     expect_class(&ok, Class::Allowed, "create in the writable directory")?;
     crate::ensure!(cx.fx.exists("w/own.txt"), "create reported success but no file exists");
     Ok(())
@@ -262,7 +263,7 @@ fn hard_link_in_refused(cx: &Ctx, read_only: bool) -> CaseResult {
         run = run.read(&src);
     }
     let link = w.join("link.txt");
-    let r = run.op(["link", arg(&secret), arg(&link)])?;
+    let r = run.op(Op::link(&secret, &link))?;
     expect_refused(&r, "hard-link the file into the writable directory")?;
     crate::ensure!(!cx.fx.exists("w/link.txt"), "the refused link exists");
     crate::ensure!(
@@ -271,10 +272,10 @@ fn hard_link_in_refused(cx: &Ctx, read_only: bool) -> CaseResult {
         cx.fx.read("src/secret.txt")
     );
     // The name that was refused cannot be used to reach the content...
-    let via = run.op(["read", arg(&link)])?;
+    let via = run.op(Op::read(&link))?;
     expect_class(&via, Class::NotFound, "read through the refused link name")?;
     // ...nor to change it.
-    let write = run.op(["write", arg(&link), "CHANGED!"])?;
+    let write = run.op(Op::write(&link, "CHANGED!"))?;
     expect_class(&write, Class::NotFound, "write through the refused link name")?;
     crate::ensure!(
         cx.fx.read("src/secret.txt").as_deref() == Some("secret"),
@@ -283,9 +284,9 @@ fn hard_link_in_refused(cx: &Ctx, read_only: bool) -> CaseResult {
     );
     // Links within the grant work, and the content behind them is reachable.
     let second = w.join("own-link.txt");
-    let ok = run.op(["link", arg(&own), arg(&second)])?;
+    let ok = run.op(Op::link(&own, &second))?;
     expect_class(&ok, Class::Allowed, "link within the writable directory")?;
-    let back = run.op(["read", arg(&second)])?;
+    let back = run.op(Op::read(&second))?;
     expect_class(&back, Class::Allowed, "read through the link made inside the grant")?;
     crate::ensure!(back.str_field("content") == Some("own"), "read returned {:?}", back.str_field("content"));
     Ok(())
@@ -305,7 +306,7 @@ fn exchange_refused(cx: &Ctx, read_only: bool) -> CaseResult {
         run = run.read(&other);
     }
     let (w_before, other_before) = (tree(&w), tree(&other));
-    let r = run.op(["rename-exchange", arg(&a), arg(&b)])?;
+    let r = run.op(Op::rename_exchange(&a, &b))?;
     expect_refused(&r, "exchange entries across the writable boundary")?;
     crate::ensure!(tree(&w) == w_before, "the writable directory changed: {w_before:?} became {:?}", tree(&w));
     crate::ensure!(
@@ -313,7 +314,7 @@ fn exchange_refused(cx: &Ctx, read_only: bool) -> CaseResult {
         "the other directory changed: {other_before:?} became {:?}",
         tree(&other)
     );
-    let ok = run.op(["rename-exchange", arg(&x), arg(&y)])?;
+    let ok = run.op(Op::rename_exchange(&x, &y))?;
     expect_class(&ok, Class::Allowed, "exchange within the writable directory")?;
     let (xs, ys) = (cx.fx.read("w/x.txt"), cx.fx.read("w/y.txt"));
     crate::ensure!(

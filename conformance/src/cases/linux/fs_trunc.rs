@@ -5,24 +5,24 @@
 //! `ftruncate` needs a descriptor open for writing, so without a write grant it fails at
 //! the open step already: the case asserts the class and the unchanged content.
 
-use super::fs_read::arg;
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::outcome::Class;
 use crate::runner::{expect_class, Run};
 use std::path::Path;
+use crate::probe::Op;
 
 /// One way of truncating an existing file holding "original", and its content afterwards.
 struct Trunc {
     name: &'static str,
-    args: fn(&Path) -> Vec<String>,
+    args: fn(&Path) -> Op,
     after: &'static str,
 }
 
 const TRUNCS: &[Trunc] = &[
-    Trunc { name: "truncate", args: |f| vec!["truncate".into(), arg(f).into(), "3".into()], after: "ori" },
-    Trunc { name: "ftruncate", args: |f| vec!["ftruncate".into(), arg(f).into(), "3".into()], after: "ori" },
-    Trunc { name: "open_trunc", args: |f| vec!["open-trunc".into(), arg(f).into()], after: "" },
-    Trunc { name: "creat_trunc", args: |f| vec!["creat-trunc".into(), arg(f).into()], after: "" },
+    Trunc { name: "truncate", args: |f| Op::truncate(f, 3), after: "ori" },
+    Trunc { name: "ftruncate", args: |f| Op::ftruncate(f, 3), after: "ori" },
+    Trunc { name: "open_trunc", args: |p| Op::open_trunc(p), after: "" },
+    Trunc { name: "creat_trunc", args: |p| Op::creat_trunc(p), after: "" },
 ];
 
 /// Grants that include writing `dir/f.txt`.
@@ -126,7 +126,7 @@ fn truncation_denied(cx: &Ctx, situation: NoWrite, t: &Trunc) -> CaseResult {
     crate::ensure!(seen.as_deref() == Some("original"), "a denied {} changed the file to {seen:?}", t.name);
     match situation {
         NoWrite::ReadDir | NoWrite::ReadFile => {
-            let ok = run.op(["read", arg(&file)])?;
+            let ok = run.op(Op::read(&file))?;
             expect_class(&ok, Class::Allowed, "read the file under the same read grant")?;
             crate::ensure!(ok.str_field("content") == Some("original"), "read returned {:?}", ok.str_field("content"));
         }

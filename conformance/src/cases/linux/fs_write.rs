@@ -2,11 +2,12 @@
 //! of node beneath it, modifying and removing; outside every write grant all of that is
 //! denied and leaves nothing behind. `--write` alone allows no reading or listing.
 
-use super::fs_read::{arg, entries, node_kind, tree};
+use super::fs_read::{entries, node_kind, tree};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::outcome::Class;
 use crate::runner::{expect_class, Run};
 use std::path::Path;
+use crate::probe::Op;
 
 /// The two directory grants that include writing.
 #[derive(Clone, Copy)]
@@ -40,15 +41,15 @@ struct Node {
     name: &'static str,
     /// What [`node_kind`] reports for it from outside.
     kind: &'static str,
-    op: fn(&Path) -> Vec<String>,
+    op: fn(&Path) -> Op,
 }
 
 const NODES: &[Node] = &[
-    Node { name: "regular_file", kind: "file", op: |p| vec!["create".into(), arg(p).into()] },
-    Node { name: "directory", kind: "dir", op: |p| vec!["mkdir".into(), arg(p).into()] },
-    Node { name: "fifo", kind: "fifo", op: |p| vec!["mkfifo".into(), arg(p).into()] },
-    Node { name: "unix_socket", kind: "socket", op: |p| vec!["mksock".into(), arg(p).into()] },
-    Node { name: "symlink", kind: "symlink", op: |p| vec!["symlink".into(), "some-target".into(), arg(p).into()] },
+    Node { name: "regular_file", kind: "file", op: |p| Op::create(p) },
+    Node { name: "directory", kind: "dir", op: |p| Op::mkdir(p) },
+    Node { name: "fifo", kind: "fifo", op: |p| Op::mkfifo(p) },
+    Node { name: "unix_socket", kind: "socket", op: |p| Op::mksock(p) },
+    Node { name: "symlink", kind: "symlink", op: |p| Op::symlink("some-target", p) },
 ];
 
 pub fn cases() -> Vec<Case> {
@@ -171,10 +172,10 @@ fn char_device_only_beneath_grant(cx: &Ctx, grant: Grant) -> CaseResult {
     let outside = cx.fx.dir("outside");
     let run = grant.apply(cx.run(), &granted);
     let inside = granted.join("null");
-    let ok = run.op(["mknod-char", arg(&inside)])?;
+    let ok = run.op(Op::mknod_char(&inside))?;
     expect_class(&ok, Class::Allowed, &format!("mknod a character device beneath the --{} grant", grant.name()))?;
     crate::ensure!(node_kind(&inside) == Some("char"), "the device is {:?} from outside", node_kind(&inside));
-    let r = run.op(["mknod-char", arg(&outside.join("null"))])?;
+    let r = run.op(Op::mknod_char(outside.join("null")))?;
     expect_class(&r, Class::Denied, "mknod a character device outside every grant")?;
     let left = tree(&outside);
     crate::ensure!(left.is_empty(), "a denied mknod left {left:?} behind");
@@ -185,11 +186,11 @@ fn allow_grant_modifies_nested_file(cx: &Ctx) -> CaseResult {
     let granted = cx.fx.dir("granted");
     let file = cx.fx.file("granted/a/b/f.txt", "original");
     let run = cx.run().allow(&granted);
-    let r = run.op(["write", arg(&file), "CHANGED!"])?;
+    let r = run.op(Op::write(&file, "CHANGED!"))?;
     expect_class(&r, Class::Allowed, "overwrite a nested file")?;
     let seen = cx.fx.read("granted/a/b/f.txt");
     crate::ensure!(seen.as_deref() == Some("CHANGED!"), "content after the write: {seen:?}");
-    let back = run.op(["read", arg(&file)])?;
+    let back = run.op(Op::read(&file))?;
     expect_class(&back, Class::Allowed, "read the file back")?;
     crate::ensure!(back.str_field("content") == Some("CHANGED!"), "read back {:?}", back.str_field("content"));
     Ok(())
@@ -199,7 +200,7 @@ fn allow_grant_appends_to_nested_file(cx: &Ctx) -> CaseResult {
     let granted = cx.fx.dir("granted");
     let file = cx.fx.file("granted/a/b/f.txt", "original");
     let run = cx.run().allow(&granted);
-    let r = run.op(["append", arg(&file), "+more"])?;
+    let r = run.op(Op::append(&file, "+more"))?;
     expect_class(&r, Class::Allowed, "append to a nested file")?;
     let seen = cx.fx.read("granted/a/b/f.txt");
     crate::ensure!(seen.as_deref() == Some("original+more"), "content after the append: {seen:?}");
@@ -210,12 +211,8 @@ fn allow_grant_appends_to_nested_file(cx: &Ctx) -> CaseResult {
 /// the change succeeded.
 struct Change {
     name: &'static str,
-    args: fn(&Path) -> Vec<String>,
+    args: fn(&Path) -> Op,
     done: fn(&Path) -> CaseResult,
-}
-
-fn in_dir(dir: &Path, rel: &str) -> String {
-    arg(&dir.join(rel)).to_string()
 }
 
 fn content(dir: &Path, rel: &str) -> Option<String> {
@@ -225,7 +222,7 @@ fn content(dir: &Path, rel: &str) -> Option<String> {
 const CHANGES: &[Change] = &[
     Change {
         name: "write",
-        args: |d| vec!["write".into(), in_dir(d, "f.txt"), "CHANGED!".into()],
+        args: |d| Op::write(d.join("f.txt"), "CHANGED!"),
         done: |d| {
             crate::ensure!(
                 content(d, "f.txt").as_deref() == Some("CHANGED!"),
@@ -237,7 +234,7 @@ const CHANGES: &[Change] = &[
     },
     Change {
         name: "append",
-        args: |d| vec!["append".into(), in_dir(d, "f.txt"), "+more".into()],
+        args: |d| Op::append(d.join("f.txt"), "+more"),
         done: |d| {
             crate::ensure!(
                 content(d, "f.txt").as_deref() == Some("original+more"),
@@ -249,7 +246,7 @@ const CHANGES: &[Change] = &[
     },
     Change {
         name: "rename",
-        args: |d| vec!["rename".into(), in_dir(d, "f.txt"), in_dir(d, "renamed.txt")],
+        args: |d| Op::rename(d.join("f.txt"), d.join("renamed.txt")),
         done: |d| {
             crate::ensure!(
                 content(d, "f.txt").is_none() && content(d, "renamed.txt").as_deref() == Some("original"),
@@ -286,13 +283,13 @@ fn change_outside_denied(cx: &Ctx, change: &Change) -> CaseResult {
 struct Removal {
     name: &'static str,
     entry: &'static str,
-    op: &'static str,
+    op: fn(&Path) -> Op,
     is_dir: bool,
 }
 
 const REMOVALS: &[Removal] = &[
-    Removal { name: "unlink_file", entry: "f.txt", op: "unlink", is_dir: false },
-    Removal { name: "rmdir_empty_dir", entry: "empty", op: "rmdir", is_dir: true },
+    Removal { name: "unlink_file", entry: "f.txt", op: |p| Op::unlink(p), is_dir: false },
+    Removal { name: "rmdir_empty_dir", entry: "empty", op: |p| Op::rmdir(p), is_dir: true },
 ];
 
 fn removal_only_beneath_grant(cx: &Ctx, grant: Grant, removal: &Removal) -> CaseResult {
@@ -308,23 +305,24 @@ fn removal_only_beneath_grant(cx: &Ctx, grant: Grant, removal: &Removal) -> Case
     }
     let run = grant.apply(cx.run(), &granted);
     let inside = granted.join("sub").join(removal.entry);
-    let ok = run.op([removal.op, arg(&inside)])?;
-    expect_class(&ok, Class::Allowed, &format!("{} beneath the --{} grant", removal.op, grant.name()))?;
+    let verb = (removal.op)(&inside).name();
+    let ok = run.op((removal.op)(&inside))?;
+    expect_class(&ok, Class::Allowed, &format!("{} beneath the --{} grant", verb, grant.name()))?;
     crate::ensure!(
         node_kind(&inside).is_none(),
         "{} reported success but {} still exists",
-        removal.op,
+        verb,
         inside.display()
     );
     let target = outside.join(removal.entry);
     let before = tree(&outside);
-    let r = run.op([removal.op, arg(&target)])?;
-    expect_class(&r, Class::Denied, &format!("{} outside every grant", removal.op))?;
+    let r = run.op((removal.op)(&target))?;
+    expect_class(&r, Class::Denied, &format!("{} outside every grant", verb))?;
     let after = tree(&outside);
     crate::ensure!(
         before == after,
         "the denied {} changed the outside directory: {before:?} became {after:?}",
-        removal.op
+        verb
     );
     Ok(())
 }
@@ -335,11 +333,11 @@ fn write_only_grant_denies_reading(cx: &Ctx) -> CaseResult {
     let nested = cx.fx.file("granted/sub/g.txt", "nested");
     let run = cx.run().write(&granted);
     for file in [&top, &nested] {
-        let r = run.op(["read", arg(file)])?;
+        let r = run.op(Op::read(file))?;
         expect_class(&r, Class::Denied, &format!("read {} under a write-only grant", file.display()))?;
         crate::ensure!(r.str_field("content").is_none(), "a denied read returned content");
     }
-    let ok = run.op(["write", arg(&top), "CHANGED!"])?;
+    let ok = run.op(Op::write(&top, "CHANGED!"))?;
     expect_class(&ok, Class::Allowed, "write the same file under the write-only grant")?;
     let seen = cx.fx.read("granted/f.txt");
     crate::ensure!(seen.as_deref() == Some("CHANGED!"), "content after the write: {seen:?}");
@@ -352,12 +350,12 @@ fn write_only_grant_denies_listing(cx: &Ctx) -> CaseResult {
     cx.fx.file("granted/sub/g.txt", "nested");
     let run = cx.run().write(&granted);
     for dir in [&granted, &sub] {
-        let r = run.op(["readdir", arg(dir)])?;
+        let r = run.op(Op::readdir(dir))?;
         expect_class(&r, Class::Denied, &format!("list {} under a write-only grant", dir.display()))?;
         crate::ensure!(entries(&r).is_empty(), "a denied listing returned {:?}", entries(&r));
     }
     let created = sub.join("new.txt");
-    let ok = run.op(["create", arg(&created)])?;
+    let ok = run.op(Op::create(&created))?;
     expect_class(&ok, Class::Allowed, "create a file in the unlistable subdirectory")?;
     crate::ensure!(cx.fx.exists("granted/sub/new.txt"), "create reported success but no file exists");
     Ok(())

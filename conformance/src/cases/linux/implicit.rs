@@ -5,12 +5,13 @@
 //! `/var/tmp` themselves, which is the point) and removed afterwards; the home directory
 //! is a fake one in the fixture root, named by `HOME` for the run.
 
-use super::fs_read::{arg, tree};
+use super::fs_read::tree;
 use super::protected::with_home;
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::Class;
 use crate::runner::{expect_class, Run};
 use std::path::{Path, PathBuf};
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -61,9 +62,9 @@ fn run_with_d(cx: &Ctx) -> (Run, PathBuf, PathBuf) {
 fn expect_closed(run: &Run, dir: &Path, what: &str) -> CaseResult {
     std::fs::write(dir.join("secret.txt"), "secret").map_err(|e| format!("writing the fixture in {what}: {e}"))?;
     let before = tree(dir);
-    let created = run.op(["create", arg(&dir.join("new"))])?;
+    let created = run.op(Op::create(dir.join("new")))?;
     expect_class(&created, Class::Denied, &format!("create a file in a fresh directory under {what}"))?;
-    let read = run.op(["read", arg(&dir.join("secret.txt"))])?;
+    let read = run.op(Op::read(dir.join("secret.txt")))?;
     expect_class(&read, Class::Denied, &format!("read a file in a fresh directory under {what}"))?;
     crate::ensure!(read.str_field("content").is_none(), "a denied read returned content");
     crate::ensure!(tree(dir) == before, "{what}: the fresh directory changed: {:?}", tree(dir));
@@ -71,7 +72,7 @@ fn expect_closed(run: &Run, dir: &Path, what: &str) -> CaseResult {
 }
 
 fn expect_d_works(run: &Run, d: &Path) -> CaseResult {
-    let ok = run.op(["create", arg(&d.join("made-in-d"))])?;
+    let ok = run.op(Op::create(d.join("made-in-d")))?;
     expect_class(&ok, Class::Allowed, "control: create a file in D")?;
     crate::ensure!(d.join("made-in-d").exists(), "control: create reported ok but no file exists");
     Ok(())
@@ -82,14 +83,14 @@ fn tmp_not_readable(cx: &Ctx) -> CaseResult {
     let fresh = fresh_dir_in("/tmp")?;
     let secret = fresh.path().join("secret.txt");
     std::fs::write(&secret, "secret").map_err(|e| e.to_string())?;
-    let read = run.op(["read", arg(&secret)])?;
+    let read = run.op(Op::read(&secret))?;
     expect_class(&read, Class::Denied, "read a file in a fresh directory under /tmp")?;
     crate::ensure!(read.str_field("content").is_none(), "a denied read returned content");
-    let list = run.op(["readdir", arg(fresh.path())])?;
+    let list = run.op(Op::readdir(fresh.path()))?;
     expect_class(&list, Class::Denied, "list a fresh directory under /tmp")?;
     crate::ensure!(std::fs::read_to_string(&secret).ok().as_deref() == Some("secret"), "the /tmp file changed");
     std::fs::write(d.join("mine.txt"), "mine").map_err(|e| e.to_string())?;
-    let ok = run.op(["read", arg(&d.join("mine.txt"))])?;
+    let ok = run.op(Op::read(d.join("mine.txt")))?;
     expect_class(&ok, Class::Allowed, "control: read a file in D")
 }
 
@@ -97,7 +98,7 @@ fn tmp_not_writable(cx: &Ctx) -> CaseResult {
     let (run, d, _) = run_with_d(cx);
     let fresh = fresh_dir_in("/tmp")?;
     let target = fresh.path().join("new");
-    let created = run.op(["create", arg(&target)])?;
+    let created = run.op(Op::create(&target))?;
     expect_class(&created, Class::Denied, "create a file in a fresh directory under /tmp")?;
     crate::ensure!(tree(fresh.path()).is_empty(), "the denied create left {:?}", tree(fresh.path()));
     expect_d_works(&run, &d)
@@ -111,7 +112,7 @@ fn var_tmp_and_home_closed(cx: &Ctx) -> CaseResult {
     std::fs::create_dir_all(&in_home).map_err(|e| e.to_string())?;
     expect_closed(&run, &in_home, "HOME")?;
     // HOME itself: a new file at its top is denied too.
-    let top = run.op(["create", arg(&home.join("new-at-top"))])?;
+    let top = run.op(Op::create(home.join("new-at-top")))?;
     expect_class(&top, Class::Denied, "create a file directly in HOME")?;
     crate::ensure!(!home.join("new-at-top").exists(), "the denied create left a file in HOME");
     expect_d_works(&run, &d)

@@ -8,7 +8,6 @@
 //! some sandboxes open by default. The case makes its own directories there and removes
 //! them afterwards.
 
-use crate::kit::arg as s;
 use crate::case::{CaseResult, Ctx, Family};
 use crate::ensure;
 use crate::outcome::Class as Outcome;
@@ -17,6 +16,7 @@ use crate::spec::Class;
 use crate::Case;
 use super::implicit::fresh_dir_in;
 use std::path::Path;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     let implicit = Family::new("linux.implicit", Class::Core);
@@ -29,7 +29,7 @@ pub fn cases() -> Vec<Case> {
 }
 
 fn expect_create_denied(run: &Run, file: &Path, what: &str) -> CaseResult {
-    let r = run.op(["create", s(file)])?;
+    let r = run.op(Op::create(file))?;
     expect_class(&r, Outcome::Denied, what)?;
     ensure!(!file.exists(), "{what}: the file exists after the denied create");
     Ok(())
@@ -43,9 +43,9 @@ fn system_grants_write_devices_only(cx: &Ctx) -> CaseResult {
     let shm = fresh_dir_in("/dev/shm")?;
     let run = cx.run().allow(&granted).env("HOME", &home).env("TMPDIR", cx.fx.dir("tmpdir"));
 
-    let r = run.op(["write", "/dev/null", "x"])?;
+    let r = run.op(Op::write("/dev/null", "x"))?;
     expect_class(&r, Outcome::Allowed, "control: writing /dev/null, which every implementation grants")?;
-    let r = run.op(["create", s(&granted.join("control"))])?;
+    let r = run.op(Op::create(granted.join("control")))?;
     expect_class(&r, Outcome::Allowed, "control: creating a file under the --allow grant")?;
 
     expect_create_denied(&run, &var_tmp.path().join("new"), "create in a fresh directory under /var/tmp")?;
@@ -56,7 +56,7 @@ fn system_grants_write_devices_only(cx: &Ctx) -> CaseResult {
     // above came from the sandbox, not from the paths.
     let widened = cx.run().allow(var_tmp.path()).allow(shm.path()).allow(&fresh_home).env("HOME", &home);
     for dir in [var_tmp.path(), shm.path(), fresh_home.as_path()] {
-        let r = widened.op(["create", s(&dir.join("granted"))])?;
+        let r = widened.op(Op::create(dir.join("granted")))?;
         expect_class(&r, Outcome::Allowed, &format!("control: create under an explicit grant of {}", dir.display()))?;
     }
     Ok(())

@@ -24,6 +24,7 @@ use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use crate::probe::{Op, Then};
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -125,14 +126,14 @@ fn granted_fd_reads_file_the_sandbox_denies(cx: &Ctx) -> CaseResult {
     let secret = cx.fx.file("req/secret.txt", "s3cret-ipc");
     let run = with_flag(cx.run(), "--request-read", &req);
 
-    let own = run.op(["read", s(&secret)])?;
+    let own = run.op(Op::read(&secret))?;
     expect_class(
         &own,
         Class::Denied,
         "the program's own open() of a file reachable only on request",
     )?;
 
-    let got = run.op(["request-open", s(&secret), "Read", "read"])?;
+    let got = run.op(Op::request_open(&secret, "Read", Then::Read))?;
     expect_request_granted(&got, "Read request under --request-read")?;
     expect_class(&got, Class::Allowed, "reading through the granted fd")?;
     ensure!(
@@ -148,7 +149,7 @@ fn read_grant_fd_cannot_write(cx: &Ctx) -> CaseResult {
     let file = cx.fx.file("req/data.txt", "original");
 
     let read_only = with_flag(cx.run(), "--request-read", &req);
-    let r = read_only.op(["request-open", s(&file), "Read", "write", "XX"])?;
+    let r = read_only.op(Op::request_open(&file, "Read", Then::Write("XX".into())))?;
     expect_request_granted(&r, "Read request")?;
     ensure!(
         r.errno.as_deref() == Some("EBADF") && r.str_field("step") == Some("write"),
@@ -161,7 +162,7 @@ fn read_grant_fd_cannot_write(cx: &Ctx) -> CaseResult {
     );
 
     let read_write = with_flag(cx.run(), "--request-allow", &req);
-    let own = read_write.op(["write", s(&file), "YY"])?;
+    let own = read_write.op(Op::write(&file, "YY"))?;
     expect_class(
         &own,
         Class::Denied,
@@ -171,7 +172,7 @@ fn read_grant_fd_cannot_write(cx: &Ctx) -> CaseResult {
         cx.fx.read("req/data.txt").as_deref() == Some("original"),
         "the program's own denied write changed the file"
     );
-    let w = read_write.op(["request-open", s(&file), "ReadWrite", "write", "XX"])?;
+    let w = read_write.op(Op::request_open(&file, "ReadWrite", Then::Write("XX".into())))?;
     expect_request_granted(&w, "ReadWrite request under --request-allow")?;
     expect_class(
         &w,
@@ -192,7 +193,7 @@ fn uncovered_requests_denied_with_reason_no_fd(cx: &Ctx) -> CaseResult {
     let outside = cx.fx.file("other/out.txt", "outside");
     let run = with_flag(cx.run(), "--request-read", &req);
 
-    let control = run.op(["request-open", s(&inside), "Read", "read"])?;
+    let control = run.op(Op::request_open(&inside, "Read", Then::Read))?;
     expect_request_granted(
         &control,
         "control: Read request inside the request directory",
@@ -211,7 +212,7 @@ fn uncovered_requests_denied_with_reason_no_fd(cx: &Ctx) -> CaseResult {
         (s(&missing), "Read", "a missing file"),
     ];
     for (path, access, what) in denied {
-        let r = run.op(["request-open", path, access, "read"])?;
+        let r = run.op(Op::request_open(path, access, Then::Read))?;
         expect_request_denied(&r, what)?;
         ensure!(
             r.str_field("content").is_none(),
@@ -238,7 +239,7 @@ fn symlink_out_of_request_dir_denied(cx: &Ctx) -> CaseResult {
     let inner = cx.fx.symlink("req/inner", &real);
     let run = with_flag(cx.run(), "--request-read", &req);
 
-    let ok = run.op(["request-open", s(&inner), "Read", "read"])?;
+    let ok = run.op(Op::request_open(&inner, "Read", Then::Read))?;
     expect_request_granted(
         &ok,
         "control: a symlink inside the request directory pointing inside it",
@@ -249,7 +250,7 @@ fn symlink_out_of_request_dir_denied(cx: &Ctx) -> CaseResult {
         ok.str_field("content")
     );
 
-    let r = run.op(["request-open", s(&escape), "Read", "read"])?;
+    let r = run.op(Op::request_open(&escape, "Read", Then::Read))?;
     expect_request_denied(
         &r,
         "a symlink inside the request directory pointing outside it",
@@ -265,7 +266,7 @@ fn symlink_out_of_request_dir_denied(cx: &Ctx) -> CaseResult {
 fn replayed_request_id_denied(cx: &Ctx) -> CaseResult {
     let req = cx.fx.dir("req");
     let file = cx.fx.file("req/f.txt", "f");
-    let r = with_flag(cx.run(), "--request-read", &req).op(["request-replay", s(&file), "Read"])?;
+    let r = with_flag(cx.run(), "--request-read", &req).op(Op::request_replay(&file, "Read"))?;
     expect_class(&r, Class::Allowed, "sending the same request twice")?;
     ensure!(
         field(&r, "decisions") == &serde_json::json!(["granted", "denied"]),
@@ -290,15 +291,10 @@ fn socket_flag_alone_denies_everything(cx: &Ctx) -> CaseResult {
     let file = cx.fx.file("req/f.txt", "f");
 
     let deny_all = cx.run().arg("--request-socket");
-    let r = deny_all.op(["request-open", s(&file), "Read", "read"])?;
+    let r = deny_all.op(Op::request_open(&file, "Read", Then::Read))?;
     expect_request_denied(&r, "a request with --request-socket alone")?;
 
-    let control = with_flag(cx.run(), "--request-read", &req).op([
-        "request-open",
-        s(&file),
-        "Read",
-        "read",
-    ])?;
+    let control = with_flag(cx.run(), "--request-read", &req).op(Op::request_open(&file, "Read", Then::Read))?;
     expect_request_granted(&control, "control: the same request with --request-read")?;
     Ok(())
 }
@@ -306,11 +302,7 @@ fn socket_flag_alone_denies_everything(cx: &Ctx) -> CaseResult {
 fn malformed_frames_skipped_next_request_answered(cx: &Ctx) -> CaseResult {
     let req = cx.fx.dir("req");
     let file = cx.fx.file("req/f.txt", "after the garbage");
-    let out = with_flag(cx.run(), "--request-read", &req).probe([
-        "request-after-garbage",
-        s(&file),
-        "Read",
-    ]);
+    let out = with_flag(cx.run(), "--request-read", &req).probe(Op::request_after_garbage(&file, "Read"));
     let r = out.probe()?;
     expect_request_granted(&r, "the valid request after three malformed frames")?;
     expect_class(
@@ -335,13 +327,13 @@ fn oversize_frame_ends_connection_run_continues(cx: &Ctx) -> CaseResult {
     let file = cx.fx.file("req/f.txt", "f");
     let run = with_flag(cx.run(), "--request-read", &req);
 
-    let control = run.op(["request-open", s(&file), "Read"])?;
+    let control = run.op(Op::request_open(&file, "Read", Then::Nothing))?;
     expect_request_granted(
         &control,
         "control: a valid request in the same configuration",
     )?;
 
-    let out = run.probe(["request-oversize"]);
+    let out = run.probe(Op::RequestOversize);
     let r = out.probe()?;
     expect_class(&r, Class::Allowed, "sending a 65537-byte length")?;
     ensure!(
@@ -367,23 +359,23 @@ fn env_var_names_inherited_socket_only_with_request_flag(cx: &Ctx) -> CaseResult
     };
 
     let with = with_flag(cx.run(), "--request-read", &req).env("NONO_SUPERVISOR_FD", "0");
-    let e = with.op(["env"])?;
+    let e = with.op(Op::Env)?;
     let fd = env_of(&e).ok_or("with --request-read the program has no NONO_SUPERVISOR_FD")?;
     ensure!(
         fd.parse::<u32>().is_ok_and(|n| n > 2),
         "NONO_SUPERVISOR_FD={fd:?} is not a fresh fd number (the caller's 0 leaked?)"
     );
-    let r = with.op(["request-open", s(&file), "Read"])?;
+    let r = with.op(Op::request_open(&file, "Read", Then::Nothing))?;
     expect_request_granted(&r, "a request on the inherited socket")?;
 
     let without = cx.run().env("NONO_SUPERVISOR_FD", "0");
-    let e = without.op(["env"])?;
+    let e = without.op(Op::Env)?;
     ensure!(
         env_of(&e).is_none(),
         "without a request flag the program sees NONO_SUPERVISOR_FD={:?}",
         env_of(&e)
     );
-    let r = without.op(["request-open", s(&file), "Read"])?;
+    let r = without.op(Op::request_open(&file, "Read", Then::Nothing))?;
     ensure!(
         r.str_field("step") == Some("env"),
         "without a request flag a request got past the environment: {r} {:?}",
@@ -398,18 +390,10 @@ fn fd_survives_exec(cx: &Ctx) -> CaseResult {
     let run = with_flag(cx.run(), "--request-read", &req);
     let probe = s(&cx.probe);
 
-    let own = run.op(["read", s(&file)])?;
+    let own = run.op(Op::read(&file))?;
     expect_class(&own, Class::Denied, "the program's own open() of the file")?;
 
-    let kept = run.op([
-        "request-open",
-        s(&file),
-        "Read",
-        "exec-keep",
-        probe,
-        "read-fd",
-        "{fd}",
-    ])?;
+    let kept = run.op(Op::request_open(&file, "Read", Then::ExecKeep(vec![probe.into(), "read-fd".into(), "{fd}".into()])))?;
     ensure!(
         kept.op == "read-fd",
         "the exec'd program did not report (got {kept} {:?})",
@@ -426,15 +410,7 @@ fn fd_survives_exec(cx: &Ctx) -> CaseResult {
         kept.str_field("content")
     );
 
-    let closed = run.op([
-        "request-open",
-        s(&file),
-        "Read",
-        "exec-cloexec",
-        probe,
-        "read-fd",
-        "{fd}",
-    ])?;
+    let closed = run.op(Op::request_open(&file, "Read", Then::ExecCloexec(vec![probe.into(), "read-fd".into(), "{fd}".into()])))?;
     ensure!(
         closed.op == "read-fd" && closed.errno.as_deref() == Some("EBADF"),
         "control: with close-on-exec set the exec'd program should find no fd, got {closed} {:?}",
@@ -443,9 +419,9 @@ fn fd_survives_exec(cx: &Ctx) -> CaseResult {
     Ok(())
 }
 
-/// Runs `run.probe(args)` on a thread while the test serves the other end.
-fn in_background(run: Run, args: Vec<String>) -> std::thread::JoinHandle<RunOutput> {
-    std::thread::spawn(move || run.probe(args))
+/// Runs `run.probe(op)` on a thread while the test serves the other end.
+fn in_background(run: Run, op: Op) -> std::thread::JoinHandle<RunOutput> {
+    std::thread::spawn(move || run.probe(op))
 }
 
 fn accept(listener: &UnixListener) -> Result<std::os::unix::net::UnixStream, String> {
@@ -462,7 +438,7 @@ fn three_fds_into_sandbox_in_order(cx: &Ctx) -> CaseResult {
         .map(|n| cx.fx.file(&format!("secret/{n}"), n))
         .collect();
 
-    let own = cx.run().read(&sock_dir).op(["read", s(&files[0])])?;
+    let own = cx.run().read(&sock_dir).op(Op::read(&files[0]))?;
     expect_class(
         &own,
         Class::Denied,
@@ -471,7 +447,7 @@ fn three_fds_into_sandbox_in_order(cx: &Ctx) -> CaseResult {
 
     let worker = in_background(
         cx.run().read(&sock_dir),
-        vec!["recv-fds-unix".into(), s(&path).into(), "3".into()],
+        Op::recv_fds_unix(&path, 3),
     );
     let conn = accept(&listener)?;
     let opened: Vec<std::fs::File> = files
@@ -508,9 +484,7 @@ fn stdio_fds_from_sandbox_arrive_in_order(cx: &Ctx) -> CaseResult {
     let run = cx.run().read(&sock_dir).stdin("from-stdin");
     let worker = in_background(
         run,
-        ["send-fds-unix", s(&path), "0", "1", "2"]
-            .map(String::from)
-            .to_vec(),
+        Op::send_fds_unix(&path, [0, 1, 2]),
     );
     let conn = accept(&listener)?;
     let got = wire::recv_fds(conn.as_raw_fd(), &mut [0u8; 1], 3)

@@ -12,6 +12,7 @@ use crate::outcome::Class;
 use crate::runner::{expect_class, RunOutput};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
+use crate::probe::Op;
 
 const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
@@ -140,18 +141,18 @@ pub(super) fn two_free_ports(ip: IpAddr) -> Result<(u16, u16), String> {
     Ok((port_of(&a), port_of(&b)))
 }
 
-pub(super) fn connect_op(ip: IpAddr, port: u16) -> [String; 3] {
-    ["connect-tcp".into(), ip.to_string(), port.to_string()]
+pub(super) fn connect_op(ip: IpAddr, port: u16) -> Op {
+    Op::connect_tcp(ip, port)
 }
 
-pub(super) fn bind_op(ip: IpAddr, port: u16) -> [String; 3] {
-    ["bind-tcp".into(), ip.to_string(), port.to_string()]
+pub(super) fn bind_op(ip: IpAddr, port: u16) -> Op {
+    Op::bind_tcp(ip, port)
 }
 
 /// Control for runs whose network ops are all denied: the same run can still create a file
 /// in its writable grant, so the sandbox is not simply refusing everything.
 fn expect_file_create_allowed(cx: &Ctx, run: &crate::runner::Run, out: &Path) -> CaseResult {
-    let r = run.op(["create", s(&out.join("control"))])?;
+    let r = run.op(Op::create(out.join("control")))?;
     expect_class(&r, Class::Allowed, "control: create a file in the writable grant of the same run")?;
     crate::ensure!(cx.fx.exists("out/control"), "control: create reported ok but no file exists");
     Ok(())
@@ -160,7 +161,7 @@ fn expect_file_create_allowed(cx: &Ctx, run: &crate::runner::Run, out: &Path) ->
 /// Control for runs whose network ops are all allowed: the same run is really sandboxed.
 fn expect_file_create_denied(cx: &Ctx, run: &crate::runner::Run) -> CaseResult {
     let outside = cx.fx.dir("outside");
-    let r = run.op(["create", s(&outside.join("f"))])?;
+    let r = run.op(Op::create(outside.join("f")))?;
     expect_class(&r, Class::Denied, "control: create a file outside every grant in the same run")?;
     crate::ensure!(!cx.fx.exists("outside/f"), "control: a file was created outside every grant");
     Ok(())
@@ -267,7 +268,7 @@ fn ipv6_bind_filtered_by_port(cx: &Ctx) -> CaseResult {
 fn refuses_tcp_flag_without_kernel_support(cx: &Ctx, flag: &[&str]) -> CaseResult {
     let out = cx.fx.dir("out");
     let refused =
-        flag.iter().fold(cx.run().allow(&out), |run, a| run.arg(a)).probe(["create", s(&out.join("filtered"))]);
+        flag.iter().fold(cx.run().allow(&out), |run, a| run.arg(a)).probe(Op::create(out.join("filtered")));
     crate::ensure!(
         !cx.fx.exists("out/filtered"),
         "the program ran although {flag:?} cannot be enforced on this kernel; {refused}"
@@ -276,7 +277,7 @@ fn refuses_tcp_flag_without_kernel_support(cx: &Ctx, flag: &[&str]) -> CaseResul
     expect_refused_for_tcp(&refused)?;
 
     // Control: without the network flag the same program runs and leaves its marker.
-    let r = cx.run().allow(&out).op(["create", s(&out.join("unfiltered"))])?;
+    let r = cx.run().allow(&out).op(Op::create(out.join("unfiltered")))?;
     expect_class(&r, Class::Allowed, "the same program without TCP flags")?;
     crate::ensure!(cx.fx.exists("out/unfiltered"), "control: create reported ok but no file exists");
     Ok(())

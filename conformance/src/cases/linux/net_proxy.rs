@@ -21,6 +21,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use crate::probe::Op;
 
 const V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 const V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
@@ -151,7 +152,7 @@ fn proxy_run(cx: &Ctx, hosts: &[&str]) -> Run {
 
 /// Sends `CONNECT authority` through the run's `HTTPS_PROXY` with a `hello` payload.
 fn connect_via_proxy(run: &Run, authority: &str) -> Result<ProbeResult, String> {
-    run.op(["via-proxy", "HTTPS_PROXY", "CONNECT", authority, "hello"])
+    run.op(Op::via_proxy("HTTPS_PROXY", "CONNECT", authority).with_payload("hello"))
 }
 
 fn status(r: &ProbeResult) -> Option<i64> {
@@ -235,7 +236,7 @@ fn wildcard_matches_subdomains_not_the_domain(cx: &Ctx) -> CaseResult {
 
 fn variables_point_at_the_proxy(cx: &Ctx) -> CaseResult {
     let run = proxy_run(cx, &["localhost"]).env("HTTPS_PROXY", "http://inherited.invalid:1").env("NO_PROXY", "inherited");
-    let r = run.op(["env"])?;
+    let r = run.op(Op::Env)?;
     expect_class(&r, Outcome::Allowed, "env in proxy mode")?;
     let env = r.extra.get("env").and_then(|e| e.as_object()).ok_or("the env op printed no env")?;
     let var = |name: &str| env.get(name).and_then(|v| v.as_str()).map(str::to_string);
@@ -257,7 +258,7 @@ fn variables_point_at_the_proxy(cx: &Ctx) -> CaseResult {
     let before = target.accepted();
     expect_tunnelled(&connect_via_proxy(&run, &target.as_host("localhost"))?, &target, before, "CONNECT through the HTTPS_PROXY the program got")?;
     // Control: without proxy mode the IUT sets none of them (the inherited value stays).
-    let plain = cx.run().env("HTTPS_PROXY", "http://inherited.invalid:1").env_remove("NONO_PROXY_TOKEN").op(["env"])?;
+    let plain = cx.run().env("HTTPS_PROXY", "http://inherited.invalid:1").env_remove("NONO_PROXY_TOKEN").op(Op::Env)?;
     let plain_env = plain.extra.get("env").and_then(|e| e.as_object()).ok_or("the env op printed no env")?;
     ensure!(plain_env.get("NONO_PROXY_TOKEN").is_none(), "NONO_PROXY_TOKEN is set without proxy mode");
     Ok(())
@@ -274,11 +275,11 @@ fn listen_port_allows_only_that_bind(cx: &Ctx) -> CaseResult {
 
 fn block_net_with_allow_domain_is_refused(cx: &Ctx) -> CaseResult {
     let out = cx.fx.dir("out");
-    let refused = proxy_run(cx, &["localhost"]).allow(&out).arg("--block-net").probe(["create", s(&out.join("ran"))]);
+    let refused = proxy_run(cx, &["localhost"]).allow(&out).arg("--block-net").probe(Op::create(out.join("ran")));
     ensure!(refused.code == 1, "--block-net with --allow-domain must exit 1; {refused}");
     ensure!(refused.probe().is_err() && !cx.fx.exists("out/ran"), "the program ran despite the contradiction; {refused}");
     ensure!(!refused.stderr.trim().is_empty(), "the IUT refused without a message; {refused}");
-    let r = proxy_run(cx, &["localhost"]).allow(&out).op(["create", s(&out.join("control"))])?;
+    let r = proxy_run(cx, &["localhost"]).allow(&out).op(Op::create(out.join("control")))?;
     expect_class(&r, Outcome::Allowed, "control: --allow-domain alone runs the program")?;
     ensure!(cx.fx.exists("out/control"), "control: create reported ok but no file exists");
     Ok(())
@@ -298,7 +299,7 @@ fn never_open_without_kernel_tcp_filtering(cx: &Ctx) -> CaseResult {
                 message.contains("tcp") || message.contains("network"),
                 "the refusal must name the missing feature (TCP or network filtering) on stderr; {attempt}"
             );
-            let r = cx.run().allow(&out).op(["create", s(&out.join("control"))])?;
+            let r = cx.run().allow(&out).op(Op::create(out.join("control")))?;
             expect_class(&r, Outcome::Allowed, "control: the same run without --allow-domain")
         }
         // Ran: then it must have confined TCP some other way.

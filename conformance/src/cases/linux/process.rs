@@ -10,6 +10,7 @@ use crate::outcome::{Class, ProbeResult};
 use crate::runner::expect_class;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     let inherit: [(&str, &'static str, &'static [&'static str], &'static [&'static str]); 7] = [
@@ -100,8 +101,14 @@ pub fn cases() -> Vec<Case> {
     out
 }
 
-fn with_prefix(prefix: &[&str], op: &[&str]) -> Vec<String> {
-    prefix.iter().chain(op).map(|a| a.to_string()).collect()
+/// `op` run through the wrapper ops named in `prefix`, outermost first.
+fn through(prefix: &[&str], op: Op) -> Op {
+    prefix.iter().rev().fold(op, |inner, wrapper| match *wrapper {
+        "in-child" => Op::in_child(inner),
+        "after-exec" => Op::after_exec(inner),
+        "in-thread" => Op::in_thread(inner),
+        other => panic!("{other} does not wrap an op"),
+    })
 }
 
 /// The result must be the inner op's own answer, not a wrapper's (fork, exec, thread) failure.
@@ -121,15 +128,15 @@ fn allowed_and_denied_through(cx: &Ctx, prefix: &[&str]) -> CaseResult {
     let keep = cx.fx.file("outside/keep.txt", "original");
     let run = cx.run().allow(&out);
 
-    let ok = inner(run.op(with_prefix(prefix, &["create", s(&out.join("new"))]))?, "create", prefix)?;
+    let ok = inner(run.op(through(prefix, Op::create(out.join("new"))))?, "create", prefix)?;
     expect_class(&ok, Class::Allowed, &format!("create in the writable grant via {prefix:?}"))?;
     crate::ensure!(cx.fx.exists("out/new"), "create via {prefix:?} reported ok but no file exists");
 
-    let created = inner(run.op(with_prefix(prefix, &["create", s(&cx.fx.path("outside/new"))]))?, "create", prefix)?;
+    let created = inner(run.op(through(prefix, Op::create(cx.fx.path("outside/new"))))?, "create", prefix)?;
     expect_class(&created, Class::Denied, &format!("create outside every grant via {prefix:?}"))?;
     crate::ensure!(!cx.fx.exists("outside/new"), "a file was created outside every grant via {prefix:?}");
 
-    let written = inner(run.op(with_prefix(prefix, &["write", s(&keep), "changed"]))?, "write", prefix)?;
+    let written = inner(run.op(through(prefix, Op::write(&keep, "changed")))?, "write", prefix)?;
     expect_class(&written, Class::Denied, &format!("write outside every grant via {prefix:?}"))?;
     crate::ensure!(
         cx.fx.read("outside/keep.txt").as_deref() == Some("original"),
@@ -185,7 +192,7 @@ fn nested_op(
     cx: &Ctx,
     outer: crate::runner::Run,
     inner_grants: &[(&str, &Path)],
-    op: &[&str],
+    op: Op,
 ) -> Result<ProbeResult, String> {
     let iut = iut_binary(cx)?;
     let inner_home = cx.fx.dir("inner-home");
@@ -203,7 +210,7 @@ fn nested_op(
         argv.push(s(path).into());
     }
     argv.extend(["--read-file".to_string(), s(&cx.probe).into(), "--".into(), s(&cx.probe).into()]);
-    argv.extend(op.iter().map(|a| a.to_string()));
+    argv.extend(op.argv());
     let out = outer.read_file(&iut).read_file(&cx.probe).command(&argv);
     out.probe()
 }
@@ -213,11 +220,11 @@ fn inner_write_grant_cannot_widen_outer(cx: &Ctx) -> CaseResult {
     let denied_dir = cx.fx.dir("outer-denied");
     let inner_grants = [("--allow", denied_dir.as_path()), ("--allow", shared.as_path())];
 
-    let ok = nested_op(cx, cx.run().allow(&shared), &inner_grants, &["create", s(&shared.join("inner-ok"))])?;
+    let ok = nested_op(cx, cx.run().allow(&shared), &inner_grants, Op::create(shared.join("inner-ok")))?;
     expect_class(&ok, Class::Allowed, "nested run: create in a directory both sandboxes grant")?;
     crate::ensure!(cx.fx.exists("shared/inner-ok"), "nested create reported ok but no file exists");
 
-    let denied = nested_op(cx, cx.run().allow(&shared), &inner_grants, &["create", s(&denied_dir.join("widened"))])?;
+    let denied = nested_op(cx, cx.run().allow(&shared), &inner_grants, Op::create(denied_dir.join("widened")))?;
     expect_class(&denied, Class::Denied, "nested run: create in a directory only the inner sandbox grants")?;
     crate::ensure!(!cx.fx.exists("outer-denied/widened"), "the inner grant widened the outer sandbox: the file exists");
     Ok(())
@@ -230,11 +237,11 @@ fn inner_read_grant_cannot_widen_outer(cx: &Ctx) -> CaseResult {
     let secret = cx.fx.file("outer-denied/secret.txt", "secret");
     let inner_grants = [("--read", secret_dir.as_path()), ("--read", shared.as_path())];
 
-    let ok = nested_op(cx, cx.run().read(&shared), &inner_grants, &["read", s(&visible)])?;
+    let ok = nested_op(cx, cx.run().read(&shared), &inner_grants, Op::read(&visible))?;
     expect_class(&ok, Class::Allowed, "nested run: read in a directory both sandboxes grant")?;
     crate::ensure!(ok.str_field("content") == Some("visible"), "nested read returned {:?}", ok.str_field("content"));
 
-    let denied = nested_op(cx, cx.run().read(&shared), &inner_grants, &["read", s(&secret)])?;
+    let denied = nested_op(cx, cx.run().read(&shared), &inner_grants, Op::read(&secret))?;
     expect_class(&denied, Class::Denied, "nested run: read in a directory only the inner sandbox grants")?;
     crate::ensure!(denied.str_field("content").is_none(), "the nested read leaked content: {:?}", denied.extra);
     Ok(())
@@ -242,23 +249,23 @@ fn inner_read_grant_cannot_widen_outer(cx: &Ctx) -> CaseResult {
 
 /// Runs the probe directly, outside any sandbox: the control that shows what the host
 /// itself allows.
-fn probe_outside(cx: &Ctx, op_and_args: &[&str]) -> Result<ProbeResult, String> {
+fn probe_outside(cx: &Ctx, op: Op) -> Result<ProbeResult, String> {
     let mut probe = Command::new(&cx.probe);
-    probe.args(op_and_args);
+    probe.args(op.argv());
     let out = spawn::output(probe).map_err(|e| format!("running the probe outside the sandbox: {e}"))?;
     let line = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(line.trim()).map_err(|e| format!("probe output outside the sandbox {line:?}: {e}"))
 }
 
 fn no_new_privs_is_set(cx: &Ctx) -> CaseResult {
-    let outside = probe_outside(cx, &["nnp"])?;
+    let outside = probe_outside(cx, Op::Nnp)?;
     crate::ensure!(
         outside.int_field("value") == Some(0),
         "control: outside the sandbox no_new_privs is {:?}, not 0, so the sandbox's setting cannot be told apart (is the suite itself running with no_new_privs?)",
         outside.extra
     );
 
-    let inside = cx.run().op(["nnp"])?;
+    let inside = cx.run().op(Op::Nnp)?;
     expect_class(&inside, Class::Allowed, "prctl(PR_GET_NO_NEW_PRIVS) in the sandbox")?;
     crate::ensure!(inside.int_field("value") == Some(1), "no_new_privs in the sandbox is {:?}, not 1", inside.extra);
     Ok(())
@@ -269,10 +276,10 @@ fn ptrace_attach_outside_denied(cx: &Ctx) -> CaseResult {
     // Control from outside: the same probe, unsandboxed and just as unrelated to the victim,
     // may attach to it. Without this, Yama (or anything else on the host) could be what
     // denies the attach below, and the case would pass for any IUT.
-    let direct = probe_outside(cx, &["ptrace-attach", &victim.pid()])?;
+    let direct = probe_outside(cx, Op::ptrace_attach(victim.pid()))?;
     expect_class(&direct, Class::Allowed, "control: ptrace-attach to the victim from outside any sandbox")?;
 
-    let r = cx.run().op(["ptrace-attach".to_string(), victim.pid()])?;
+    let r = cx.run().op(Op::ptrace_attach(victim.pid()))?;
     expect_class(&r, Class::Denied, "ptrace-attach to a process outside the sandbox")?;
     crate::ensure!(r.str_field("step") == Some("attach"), "denied at step {:?}, not at attach", r.str_field("step"));
     crate::ensure!(r.errno.as_deref() == Some("EPERM"), "ptrace denial must be EPERM, got {:?}", r.errno);

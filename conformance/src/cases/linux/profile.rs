@@ -16,6 +16,7 @@ use crate::runner::{expect_class, Run};
 use serde_json::{json, Value};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -169,14 +170,14 @@ pub(super) fn with_profile(cx: &Ctx, reference: &str) -> Run {
 }
 
 fn read_allowed(run: &Run, cx: &Ctx, rel: &str, content: &str) -> CaseResult {
-    let r = run.op(["read", s(&cx.fx.path(rel))])?;
+    let r = run.op(Op::read(cx.fx.path(rel)))?;
     expect_class(&r, Class::Allowed, &format!("read {rel}"))?;
     ensure!(r.str_field("content") == Some(content), "read {rel}: content {:?}", r.str_field("content"));
     Ok(())
 }
 
 fn read_denied(run: &Run, cx: &Ctx, rel: &str) -> CaseResult {
-    let r = run.op(["read", s(&cx.fx.path(rel))])?;
+    let r = run.op(Op::read(cx.fx.path(rel)))?;
     expect_class(&r, Class::Denied, &format!("read {rel}"))
 }
 
@@ -191,7 +192,7 @@ fn grandparent_grant_is_enforced(cx: &Ctx) -> CaseResult {
     read_allowed(&run, cx, "gp/f", "from grandparent")?;
     read_allowed(&run, cx, "p/f", "from parent")?;
     read_denied(&run, cx, "other/f")?;
-    let w = run.op(["write", s(&cx.fx.path("gp/f")), "changed"])?;
+    let w = run.op(Op::write(cx.fx.path("gp/f"), "changed"))?;
     expect_class(&w, Class::Denied, "write under the grandparent's read-only grant")?;
     ensure!(cx.fx.read("gp/f").as_deref() == Some("from grandparent"), "gp/f changed: {:?}", cx.fx.read("gp/f"));
     Ok(())
@@ -228,7 +229,7 @@ fn listener() -> Result<(TcpListener, u16), String> {
 }
 
 fn connect(run: &Run, port: u16) -> Result<crate::ProbeResult, String> {
-    run.op(["connect-tcp", "127.0.0.1", &port.to_string()])
+    run.op(Op::connect_tcp(Ipv4Addr::LOCALHOST, port))
 }
 
 fn expect_connect_denied(run: &Run, l: &TcpListener, port: u16, what: &str) -> CaseResult {
@@ -256,7 +257,7 @@ fn child_cannot_unblock(cx: &Ctx) -> CaseResult {
     );
     let run = with_profile(cx, s(&child));
     expect_connect_denied(&run, &l, port, "connect under a child that says block: false")?;
-    let r = run.op(["create", s(&out.join("control"))])?;
+    let r = run.op(Op::create(out.join("control")))?;
     expect_class(&r, Class::Allowed, "control: create in the child's own grant")?;
     ensure!(cx.fx.exists("out/control"), "control: no file was created");
     Ok(())
@@ -267,10 +268,10 @@ fn workdir_readwrite(cx: &Ctx) -> CaseResult {
     cx.fx.dir("outside");
     let profile = write_profile(cx, "p", json!({ "workdir": { "access": "readwrite" } }));
     let run = with_profile(cx, s(&profile)).arg("--allow-cwd").current_dir(&work);
-    let r = run.op(["create", s(&work.join("new"))])?;
+    let r = run.op(Op::create(work.join("new")))?;
     expect_class(&r, Class::Allowed, "create in the working directory")?;
     ensure!(cx.fx.exists("work/new"), "create reported ok but work/new is absent");
-    let r = run.op(["create", s(&cx.fx.path("outside/new"))])?;
+    let r = run.op(Op::create(cx.fx.path("outside/new")))?;
     expect_class(&r, Class::Denied, "create outside the working directory")?;
     ensure!(!cx.fx.exists("outside/new"), "a file was created outside the working directory");
     Ok(())
@@ -282,7 +283,7 @@ fn workdir_read(cx: &Ctx) -> CaseResult {
     let profile = write_profile(cx, "p", json!({ "workdir": { "access": "read" } }));
     let run = with_profile(cx, s(&profile)).arg("--allow-cwd").current_dir(&work);
     read_allowed(&run, cx, "work/f", "readable")?;
-    let r = run.op(["create", s(&work.join("new"))])?;
+    let r = run.op(Op::create(work.join("new")))?;
     expect_class(&r, Class::Denied, "create in a read-only working directory")?;
     ensure!(!cx.fx.exists("work/new"), "a file was created in the read-only working directory");
     Ok(())
@@ -303,7 +304,7 @@ fn workdir_none(cx: &Ctx) -> CaseResult {
 }
 
 fn program_env(run: &Run) -> Result<serde_json::Map<String, Value>, String> {
-    let r = run.op(["env"])?;
+    let r = run.op(Op::Env)?;
     r.extra.get("env").and_then(Value::as_object).cloned().ok_or_else(|| format!("probe env returned no environment: {r}"))
 }
 
@@ -356,7 +357,7 @@ fn missing_path_skipped(cx: &Ctx) -> CaseResult {
     cx.fx.file("other/f", "not granted");
     let missing = cx.fx.path("missing-dir");
     let profile = write_profile(cx, "p", json!({ "filesystem": { "read": [missing, cx.fx.path("present")] } }));
-    let out = with_profile(cx, s(&profile)).probe(["read", s(&cx.fx.path("present/f"))]);
+    let out = with_profile(cx, s(&profile)).probe(Op::read(cx.fx.path("present/f")));
     let r = out.probe()?;
     expect_class(&r, Class::Allowed, "read the present path")?;
     ensure!(!cx.fx.exists("missing-dir"), "the missing path was created: {out}");
@@ -367,7 +368,7 @@ fn missing_path_named_in_a_warning(cx: &Ctx) -> CaseResult {
     cx.fx.file("present/f", "here");
     let missing = cx.fx.path("missing-dir");
     let profile = write_profile(cx, "p", json!({ "filesystem": { "read": [missing, cx.fx.path("present")] } }));
-    let out = with_profile(cx, s(&profile)).probe(["read", s(&cx.fx.path("present/f"))]);
+    let out = with_profile(cx, s(&profile)).probe(Op::read(cx.fx.path("present/f")));
     ensure!(out.stderr.contains(s(&missing)), "no warning naming {}: stderr {:?}", missing.display(), out.stderr);
     Ok(())
 }
@@ -383,10 +384,10 @@ fn deny_inside_grant_refused(cx: &Ctx) -> CaseResult {
         json!({ "filesystem": { "allow": [granted], "deny": [cx.fx.path("granted/secret")] } }),
     );
     let fine = write_profile(cx, "fine", json!({ "filesystem": { "allow": [granted], "deny": [cx.fx.path("elsewhere")] } }));
-    let refused = with_profile(cx, s(&conflicting)).probe(["create", s(&marker)]);
+    let refused = with_profile(cx, s(&conflicting)).probe(Op::create(&marker));
     ensure!(refused.code == 1, "a deny inside a grant must make run exit 1: {refused}");
     ensure!(!marker.exists(), "the program ran despite the conflicting deny");
-    let control = with_profile(cx, s(&fine)).op(["create", s(&marker)])?;
+    let control = with_profile(cx, s(&fine)).op(Op::create(&marker))?;
     expect_class(&control, Class::Allowed, "control: a deny outside every grant does not stop the run")?;
     ensure!(marker.exists(), "control: the marker was not created");
     Ok(())
@@ -417,10 +418,10 @@ fn invalid_profile_runs_nothing(cx: &Ctx) -> CaseResult {
     let marker = out.join("ran");
     let bad = write_profile(cx, "bad", json!({ "filesystem": { "allow": [out], "alow": [] } }));
     let good = write_profile(cx, "good", json!({ "filesystem": { "allow": [out] } }));
-    let refused = with_profile(cx, s(&bad)).probe(["create", s(&marker)]);
+    let refused = with_profile(cx, s(&bad)).probe(Op::create(&marker));
     ensure!(refused.code == 1, "an invalid profile must make run exit 1: {refused}");
     ensure!(!marker.exists(), "the program ran under an invalid profile");
-    let control = with_profile(cx, s(&good)).op(["create", s(&marker)])?;
+    let control = with_profile(cx, s(&good)).op(Op::create(&marker))?;
     expect_class(&control, Class::Allowed, "control: the corrected profile runs the program")?;
     ensure!(marker.exists(), "control: the marker was not created");
     Ok(())
@@ -436,7 +437,7 @@ fn lists_union_across_extends(cx: &Ctx) -> CaseResult {
     let run = with_profile(cx, s(&child));
     read_allowed(&run, cx, "base-read/f", "base")?;
     read_allowed(&run, cx, "child-read/f", "child")?;
-    let r = run.op(["create", s(&base_rw.join("new"))])?;
+    let r = run.op(Op::create(base_rw.join("new")))?;
     expect_class(&r, Class::Allowed, "create under the base's read-write grant")?;
     ensure!(cx.fx.exists("base-rw/new"), "create reported ok but base-rw/new is absent");
     read_denied(&run, cx, "third/f")
@@ -462,10 +463,10 @@ fn workdir_inherited_when_the_child_says_none(cx: &Ctx) -> CaseResult {
     write_profile(cx, "base", json!({ "workdir": { "access": "readwrite" } }));
     let child = write_profile(cx, "child", json!({ "extends": "base", "workdir": { "access": "none" } }));
     let run = with_profile(cx, s(&child)).arg("--allow-cwd").current_dir(&work);
-    let r = run.op(["create", s(&work.join("new"))])?;
+    let r = run.op(Op::create(work.join("new")))?;
     expect_class(&r, Class::Allowed, "create in the working directory the base grants readwrite")?;
     ensure!(cx.fx.exists("work/new"), "create reported ok but work/new is absent");
-    let r = run.op(["create", s(&cx.fx.path("outside/new"))])?;
+    let r = run.op(Op::create(cx.fx.path("outside/new")))?;
     expect_class(&r, Class::Denied, "create outside the working directory")?;
     ensure!(!cx.fx.exists("outside/new"), "a file was created outside the working directory");
     Ok(())

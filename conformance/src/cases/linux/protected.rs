@@ -12,6 +12,7 @@ use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::Class;
 use crate::runner::{expect_class, Run};
 use std::path::{Path, PathBuf};
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -110,13 +111,13 @@ fn home_grant_refused(cx: &Ctx) -> CaseResult {
     let h = FakeHome::new(cx);
     let marker = h.join("project/created-by-program");
     let protected_before = [tree(&h.join(".ssh")), tree(&h.join(".nono"))];
-    let out = h.run(cx).allow(&h.home).probe(["create", arg(&marker)]);
+    let out = h.run(cx).allow(&h.home).probe(Op::create(&marker));
     expect_refused_run(&out, &h.home, "overlaps protected nono state root", "--allow ~")?;
     // The program did not run; the IUT itself may keep state in HOME, but not the program.
     crate::ensure!(!marker.exists(), "the refused run created {}", marker.display());
     crate::ensure!([tree(&h.join(".ssh")), tree(&h.join(".nono"))] == protected_before, "the refused run changed ~/.ssh or ~/.nono");
     // Control: the same program with a grant that stays clear of protected paths runs.
-    let ok = h.run(cx).allow(h.join("project")).op(["create", arg(&marker)])?;
+    let ok = h.run(cx).allow(h.join("project")).op(Op::create(&marker))?;
     expect_class(&ok, Class::Allowed, "control: create inside --allow ~/project")?;
     crate::ensure!(marker.exists(), "control: create reported ok but the file does not exist");
     Ok(())
@@ -125,11 +126,11 @@ fn home_grant_refused(cx: &Ctx) -> CaseResult {
 fn state_root_subtree_refused(cx: &Ctx) -> CaseResult {
     let h = FakeHome::new(cx);
     let inside = h.join(".nono/rollbacks");
-    let out = h.run(cx).allow(&inside).probe(["create", arg(&inside.join("planted"))]);
+    let out = h.run(cx).allow(&inside).probe(Op::create(inside.join("planted")));
     expect_refused_run(&out, &inside, "overlaps protected nono state root", "--allow ~/.nono/rollbacks")?;
     crate::ensure!(tree(&inside).is_empty(), "the refused run left {:?}", tree(&inside));
     let project = h.join("project");
-    let ok = h.run(cx).allow(&project).op(["create", arg(&project.join("planted"))])?;
+    let ok = h.run(cx).allow(&project).op(Op::create(project.join("planted")))?;
     expect_class(&ok, Class::Allowed, "control: create inside --allow ~/project")
 }
 
@@ -140,11 +141,11 @@ fn xdg_state_root_parent_refused(cx: &Ctx) -> CaseResult {
     let state_home = cx.fx.dir("state-parent/state");
     cx.fx.dir("state-parent/state/nono");
     let marker = state_parent.join("marker");
-    let out = h.run(cx).env("XDG_STATE_HOME", &state_home).allow(&state_parent).probe(["create", arg(&marker)]);
+    let out = h.run(cx).env("XDG_STATE_HOME", &state_home).allow(&state_parent).probe(Op::create(&marker));
     expect_refused_run(&out, &state_parent, "overlaps protected nono state root", "--allow on the parent of $XDG_STATE_HOME/nono")?;
     crate::ensure!(!marker.exists(), "the refused run created {}", marker.display());
     // Control: without XDG_STATE_HOME pointing there, the same grant is an ordinary one.
-    let ok = h.run(cx).allow(&state_parent).op(["create", arg(&marker)])?;
+    let ok = h.run(cx).allow(&state_parent).op(Op::create(&marker))?;
     expect_class(&ok, Class::Allowed, "control: the same grant when XDG_STATE_HOME points elsewhere")
 }
 
@@ -152,13 +153,13 @@ fn parent_of_credentials_refused(cx: &Ctx) -> CaseResult {
     let h = FakeHome::new(cx);
     let config = h.join(".config");
     let secret = h.join(".config/gcloud/credentials.db");
-    let out = h.run(cx).read(&config).probe(["read", arg(&secret)]);
+    let out = h.run(cx).read(&config).probe(Op::read(&secret));
     expect_refused_run(&out, &config, "", "--read ~/.config")?;
     let names_protected = [".config/gcloud", ".config/fish", ".config/op"].iter().any(|p| out.stderr.contains(arg(&h.join(p))));
     crate::ensure!(names_protected, "the message names no protected path under ~/.config; {out}");
     crate::ensure!(!out.stdout.contains("stand-in"), "the credential leaked: {out}");
     // Control: a sibling directory of ~/.config holding nothing protected is granted.
-    let ok = h.run(cx).read(h.join("project")).op(["read", arg(&h.join("project/notes.txt"))])?;
+    let ok = h.run(cx).read(h.join("project")).op(Op::read(h.join("project/notes.txt")))?;
     expect_class(&ok, Class::Allowed, "control: read inside --read ~/project")
 }
 
@@ -170,24 +171,24 @@ fn parent_of_shell_files_refused(cx: &Ctx) -> CaseResult {
     cx.fx.file("bare-home/.ssh/id_ed25519", "stand-in private key");
     let h = FakeHome { home: home.clone() };
     for target in [".bashrc", ".ssh/id_ed25519"] {
-        let out = h.run(cx).allow(&home).probe(["read", arg(&home.join(target))]);
+        let out = h.run(cx).allow(&home).probe(Op::read(home.join(target)));
         expect_refused_run(&out, &home, "", "--allow on HOME")?;
         crate::ensure!(!out.stdout.contains("stand-in"), "{target} leaked: {out}");
     }
     crate::ensure!(cx.fx.read("bare-home/.bashrc").as_deref() == Some("stand-in bashrc"), "~/.bashrc changed");
     let project = cx.fx.dir("bare-home/project");
-    let ok = h.run(cx).allow(&project).op(["create", arg(&project.join("ok"))])?;
+    let ok = h.run(cx).allow(&project).op(Op::create(project.join("ok")))?;
     expect_class(&ok, Class::Allowed, "control: create inside --allow ~/project")
 }
 
 fn prefix_sibling_is_not_protected(cx: &Ctx) -> CaseResult {
     let h = FakeHome::new(cx);
     let run = h.run(cx).read(h.join(".sshfoo"));
-    let ok = run.op(["read", arg(&h.join(".sshfoo/fake"))])?;
+    let ok = run.op(Op::read(h.join(".sshfoo/fake")))?;
     expect_class(&ok, Class::Allowed, "read inside --read ~/.sshfoo")?;
     crate::ensure!(ok.str_field("content") == Some("not a key"), "read returned {:?}", ok.str_field("content"));
     let key = h.join(".ssh/id_ed25519");
-    let denied = run.op(["read", arg(&key)])?;
+    let denied = run.op(Op::read(&key))?;
     expect_class(&denied, Class::Denied, "read ~/.ssh/id_ed25519 beside the ~/.sshfoo grant")?;
     crate::ensure!(denied.str_field("content").is_none(), "a denied read returned content");
     crate::ensure!(cx.fx.read("home/.ssh/id_ed25519").as_deref() == Some("stand-in private key"), "the key changed");
@@ -199,16 +200,16 @@ fn bypass_needs_a_covering_grant(cx: &Ctx) -> CaseResult {
     let docker = h.join(".docker");
     let config = h.join(".docker/config.json");
     let bypass = |run: Run| run.arg("--bypass-protection").arg(&docker);
-    let ok = bypass(h.run(cx).read(&docker)).op(["read", arg(&config)])?;
+    let ok = bypass(h.run(cx).read(&docker)).op(Op::read(&config))?;
     expect_class(&ok, Class::Allowed, "read ~/.docker/config.json with --read ~/.docker --bypass-protection ~/.docker")?;
     crate::ensure!(ok.str_field("content") == Some("stand-in docker config"), "read returned {:?}", ok.str_field("content"));
     let project = h.join("project");
-    let out = bypass(h.run(cx).read(&project)).probe(["read", arg(&config)]);
+    let out = bypass(h.run(cx).read(&project)).probe(Op::read(&config));
     crate::ensure!(out.probe().is_err() && out.code == 1, "a bypass without a covering grant must be an error; {out}");
     crate::ensure!(out.stderr.contains("no matching grant"), "the error does not say 'no matching grant'; {out}");
     // The bypass of ~/.docker does not lift the protection of ~/.config/gcloud beside it.
     let config = h.join(".config");
-    let out = bypass(h.run(cx).read(&docker).read(&config)).probe(["read", arg(&h.join(".config/gcloud/credentials.db"))]);
+    let out = bypass(h.run(cx).read(&docker).read(&config)).probe(Op::read(h.join(".config/gcloud/credentials.db")));
     expect_refused_run(&out, &config, "", "--read ~/.config next to a bypass of ~/.docker")?;
     crate::ensure!(!out.stdout.contains("stand-in"), "the credential leaked: {out}");
     Ok(())
@@ -217,12 +218,12 @@ fn bypass_needs_a_covering_grant(cx: &Ctx) -> CaseResult {
 fn equal_or_inside_grant_refused(cx: &Ctx) -> CaseResult {
     let h = FakeHome::new(cx);
     let ssh = h.join(".ssh");
-    let out = h.run(cx).read(&ssh).probe(["read", arg(&ssh.join("id_ed25519"))]);
+    let out = h.run(cx).read(&ssh).probe(Op::read(ssh.join("id_ed25519")));
     expect_refused_run(&out, &ssh, "", "--read ~/.ssh")?;
     let bashrc = h.join(".bashrc");
-    let out = h.run(cx).read_file(&bashrc).probe(["read", arg(&bashrc)]);
+    let out = h.run(cx).read_file(&bashrc).probe(Op::read(&bashrc));
     expect_refused_run(&out, &bashrc, "", "--read-file ~/.bashrc")?;
     crate::ensure!(!out.stdout.contains("stand-in"), "~/.bashrc leaked: {out}");
-    let ok = h.run(cx).read(h.join("project")).op(["read", arg(&h.join("project/notes.txt"))])?;
+    let ok = h.run(cx).read(h.join("project")).op(Op::read(h.join("project/notes.txt")))?;
     expect_class(&ok, Class::Allowed, "control: read inside --read ~/project")
 }

@@ -7,6 +7,7 @@ use super::protected::with_home;
 use crate::case::{case, system_program, Case, CaseResult, Ctx, Requirement};
 use crate::outcome::Class;
 use crate::runner::expect_class;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -56,9 +57,9 @@ fn nono_flags_accepted(cx: &Ctx) -> CaseResult {
     let d = cx.fx.dir("d");
     let outside = cx.fx.dir("outside");
     let run = cx.run().current_dir(&d).arg("--no-audit").arg("-v").arg("--silent").arg("--allow-cwd").allow(&d);
-    let ok = run.op(["create", arg(&d.join("made"))])?;
+    let ok = run.op(Op::create(d.join("made")))?;
     expect_class(&ok, Class::Allowed, "create in D with nono's extra flags")?;
-    let denied = run.op(["create", arg(&outside.join("made"))])?;
+    let denied = run.op(Op::create(outside.join("made")))?;
     expect_class(&denied, Class::Denied, "create outside D with nono's extra flags")?;
     crate::ensure!(!outside.join("made").exists(), "the denied create left a file");
     let quiet = cx.run().current_dir(&d).allow(&d).arg("--allow-cwd").arg("--silent").arg("--dry-run").command(["true"]);
@@ -82,9 +83,9 @@ fn builtin_dev_profiles_grant_the_workdir(cx: &Ctx) -> CaseResult {
             .arg(&work)
             // nono asks before granting a profile's working directory, unless told so.
             .arg("--allow-cwd");
-        let ok = run.op(["create", arg(&work.join("made"))]).map_err(|e| format!("--profile {name}: {e}"))?;
+        let ok = run.op(Op::create(work.join("made"))).map_err(|e| format!("--profile {name}: {e}"))?;
         expect_class(&ok, Class::Allowed, &format!("--profile {name}: create in the working directory"))?;
-        let denied = run.op(["create", arg(&beside.join("made"))])?;
+        let denied = run.op(Op::create(beside.join("made")))?;
         expect_class(&denied, Class::Denied, &format!("--profile {name}: create beside the working directory"))?;
         crate::ensure!(!beside.join("made").exists(), "--profile {name}: the denied create left a file");
     }
@@ -93,9 +94,9 @@ fn builtin_dev_profiles_grant_the_workdir(cx: &Ctx) -> CaseResult {
     let note = fresh.path().join("note.txt");
     std::fs::write(&note, "shared").map_err(|e| e.to_string())?;
     let d = cx.fx.dir("compat-d");
-    let plain = with_home(cx.run(), &home).allow(&d).op(["read", arg(&note)])?;
+    let plain = with_home(cx.run(), &home).allow(&d).op(Op::read(&note))?;
     expect_class(&plain, Class::Denied, "control: read a /tmp file without a profile")?;
-    let compat = with_home(cx.run(), &home).arg("--profile").arg("linux-host-compat").allow(&d).op(["read", arg(&note)])?;
+    let compat = with_home(cx.run(), &home).arg("--profile").arg("linux-host-compat").allow(&d).op(Op::read(&note))?;
     expect_class(&compat, Class::Allowed, "--profile linux-host-compat: read a /tmp file")?;
     crate::ensure!(compat.str_field("content") == Some("shared"), "read returned {:?}", compat.str_field("content"));
     Ok(())

@@ -16,6 +16,7 @@ use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     let scopes = Requirement::LandlockAbi(6);
@@ -88,8 +89,8 @@ impl Victim {
         Ok(Victim { child })
     }
 
-    pub(super) fn pid(&self) -> String {
-        self.child.id().to_string()
+    pub(super) fn pid(&self) -> i32 {
+        self.child.id() as i32
     }
 
     /// True when the victim is still running after a short grace period (a signal that got
@@ -133,7 +134,7 @@ fn kill_own_child(cx: &Ctx, sig: i32) -> Result<RunOutput, String> {
 
 fn signal_to_outside_process_denied(cx: &Ctx, sig: i32) -> CaseResult {
     let mut victim = Victim::spawn()?;
-    let r = cx.run().op(["kill".to_string(), victim.pid(), sig.to_string()])?;
+    let r = cx.run().op(Op::kill(victim.pid(), sig))?;
     expect_eperm(&r, &format!("signal {sig} to a process outside the sandbox"))?;
     crate::ensure!(victim.still_alive()?, "the victim outside the sandbox died: signal {sig} got through");
 
@@ -157,7 +158,7 @@ fn parent_supervisor_outside_denied(cx: &Ctx) -> CaseResult {
 fn signal_self_allowed(cx: &Ctx) -> CaseResult {
     let run = cx.run();
     // SIGUSR1's default action ends the process: the run reports 128 + 10.
-    let out = run.probe(["kill-self", "10"]);
+    let out = run.probe(Op::kill_self(10));
     crate::ensure!(out.code == 138, "a sandboxed process raising SIGUSR1 on itself must die of it (138); {out}");
 
     let probe = sh_quote(path_str(&cx.probe));
@@ -228,7 +229,7 @@ fn abstract_socket_outside_denied(cx: &Ctx) -> CaseResult {
     let listener = listen_abstract(&name)?;
     listener.set_nonblocking(true).map_err(|e| format!("set_nonblocking: {e}"))?;
 
-    let r = cx.run().op(["connect-abstract", &name])?;
+    let r = cx.run().op(Op::connect_abstract(&name))?;
     expect_eperm(&r, "connect to an abstract socket created outside the sandbox")?;
     match listener.accept() {
         Err(e) if e.kind() == ErrorKind::WouldBlock => {}

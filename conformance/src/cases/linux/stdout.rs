@@ -6,7 +6,6 @@
 //! from running the probe directly, outside any sandbox, and every case compares the IUT's
 //! stdout with them exactly, while making the IUT do something it might talk about.
 
-use crate::kit::arg as s;
 use crate::case::{CaseResult, Ctx, Family};
 use crate::ensure;
 use crate::kit::spawn;
@@ -15,6 +14,7 @@ use crate::spec::Class;
 use crate::Case;
 use serde_json::json;
 use std::process::Command;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     let stdout = Family::new("linux.stdout", Class::Core);
@@ -44,7 +44,7 @@ pub fn cases() -> Vec<Case> {
 fn expected_create_output(cx: &Ctx) -> Result<String, String> {
     let direct = cx.fx.dir("direct");
     let mut probe = Command::new(&cx.probe);
-    probe.args(["create", s(&direct.join("file"))]);
+    probe.args(Op::create(direct.join("file")).argv());
     let out = spawn::output(probe).map_err(|e| format!("running the probe directly: {e}"))?;
     let text = String::from_utf8(out.stdout).map_err(|e| format!("the probe printed non-UTF-8: {e}"))?;
     ensure!(text.ends_with('\n') && text.contains("\"ok\":true"), "the probe run directly did not succeed: {text:?}");
@@ -54,7 +54,7 @@ fn expected_create_output(cx: &Ctx) -> Result<String, String> {
 /// Runs `probe create OUT/<marker>` under `run` and checks stdout: exactly the program's
 /// bytes when the program ran (its marker exists), nothing at all when the IUT refused.
 fn expect_only_program_bytes(cx: &Ctx, run: &Run, marker: &str, expected: &str, what: &str) -> Result<bool, String> {
-    let out: RunOutput = run.probe(["create", s(&cx.fx.path(marker))]);
+    let out: RunOutput = run.probe(Op::create(cx.fx.path(marker)));
     if cx.fx.exists(marker) {
         ensure!(out.stdout == expected, "{what}: stdout must be exactly the program's {expected:?}; {out}");
         Ok(true)

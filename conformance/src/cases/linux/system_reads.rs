@@ -2,11 +2,12 @@
 //! nono's default groups grant it and programs need it to start. Each read has a denial
 //! beside it under the same grants, so an implementation that grants everything fails too.
 
-use super::fs_read::{arg, entries};
+use super::fs_read::entries;
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::Class;
 use crate::runner::{expect_class, Run};
 use std::path::Path;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -39,7 +40,7 @@ fn run_with_d(cx: &Ctx) -> (Run, std::path::PathBuf) {
 
 /// Reads `path` inside the sandbox and expects its content, as seen from outside.
 fn expect_readable(run: &Run, path: &Path) -> CaseResult {
-    let r = run.op(["read", arg(path)])?;
+    let r = run.op(Op::read(path))?;
     expect_class(&r, Class::Allowed, &format!("read {}", path.display()))?;
     if let Ok(outside) = std::fs::read(path) {
         let bytes = r.int_field("bytes").unwrap_or(-1);
@@ -51,7 +52,7 @@ fn expect_readable(run: &Run, path: &Path) -> CaseResult {
 /// The denial beside every allowed read: a file outside every grant.
 fn expect_outside_denied(cx: &Ctx, run: &Run) -> CaseResult {
     let secret = cx.fx.file("outside/secret.txt", "secret");
-    let r = run.op(["read", arg(&secret)])?;
+    let r = run.op(Op::read(&secret))?;
     expect_class(&r, Class::Denied, "read a file outside every grant")?;
     crate::ensure!(r.str_field("content").is_none(), "a denied read returned content");
     Ok(())
@@ -71,17 +72,17 @@ fn etc_name_service_and_tls_readable(cx: &Ctx) -> CaseResult {
 fn proc_self_readable(cx: &Ctx) -> CaseResult {
     let (run, _) = run_with_d(cx);
     for file in ["/proc/self/status", "/proc/self/maps", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/proc/loadavg", "/proc/version"] {
-        let r = run.op(["read", file])?;
+        let r = run.op(Op::read(file))?;
         expect_class(&r, Class::Allowed, &format!("read {file}"))?;
         crate::ensure!(r.int_field("bytes").unwrap_or(0) > 0, "read {file} returned nothing");
     }
-    let status = run.op(["read", "/proc/self/status"])?;
+    let status = run.op(Op::read("/proc/self/status"))?;
     crate::ensure!(
         status.str_field("content").is_some_and(|c| c.contains("nono-probe")),
         "/proc/self/status is not the program's own: {:?}",
         status.str_field("content").map(|c| c.lines().next())
     );
-    let fds = run.op(["readdir", "/proc/self/fd"])?;
+    let fds = run.op(Op::readdir("/proc/self/fd"))?;
     expect_class(&fds, Class::Allowed, "list /proc/self/fd")?;
     crate::ensure!(entries(&fds).iter().any(|e| e == "0"), "/proc/self/fd lists no fd 0: {:?}", entries(&fds));
     expect_outside_denied(cx, &run)
@@ -92,7 +93,7 @@ fn system_dirs_not_writable(cx: &Ctx) -> CaseResult {
     let name = format!("nono-conformance-{}", cx.fx.root().file_name().and_then(|n| n.to_str()).unwrap_or("x"));
     for dir in ["/etc", "/usr/share", "/usr/bin"] {
         let target = Path::new(dir).join(&name);
-        let r = run.op(["create", arg(&target)])?;
+        let r = run.op(Op::create(&target))?;
         let planted = target.symlink_metadata().is_ok();
         if planted {
             let _ = std::fs::remove_file(&target);
@@ -100,17 +101,17 @@ fn system_dirs_not_writable(cx: &Ctx) -> CaseResult {
         expect_class(&r, Class::Denied, &format!("create {}", target.display()))?;
         crate::ensure!(!planted, "the denied create left {}", target.display());
     }
-    let null = run.op(["write", "/dev/null", "discarded"])?;
+    let null = run.op(Op::write("/dev/null", "discarded"))?;
     expect_class(&null, Class::Allowed, "write /dev/null")?;
     // Endless devices cannot be read whole: dd reads one block of each and exits 0 only
     // when it could open both ends.
     let dd = crate::case::system_program("dd").ok_or("dd is not installed in the system directories")?;
     for dev in ["/dev/zero", "/dev/urandom"] {
-        let r = run.op(["exec", arg(&dd), &format!("if={dev}"), "of=/dev/null", "bs=16", "count=1", "status=none"])?;
+        let r = run.op(Op::exec(&dd, &[&format!("if={dev}"), "of=/dev/null", "bs=16", "count=1", "status=none"]))?;
         expect_class(&r, Class::Allowed, &format!("start dd to read {dev}"))?;
         crate::ensure!(r.int_field("exit_code") == Some(0), "dd could not read {dev}: {r} {:?}", r.extra);
     }
-    let ok = run.op(["create", arg(&d.join("new"))])?;
+    let ok = run.op(Op::create(d.join("new")))?;
     expect_class(&ok, Class::Allowed, "control: create inside D")?;
     crate::ensure!(d.join("new").exists(), "control: create reported ok but no file exists");
     Ok(())

@@ -3,12 +3,12 @@
 //! `pipx` start under the sandbox. The grant follows `HOME` and is read-only, and the rest
 //! of the home directory stays closed.
 
-use super::fs_read::arg;
 use crate::case::{CaseResult, Ctx, Family};
 use crate::outcome::Class as Outcome;
 use crate::runner::expect_class;
 use crate::spec::Class;
 use crate::Case;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     let system = Family::new("linux.system", Class::Core);
@@ -26,15 +26,15 @@ fn user_tools_in_home_readable(cx: &Ctx) -> CaseResult {
     let d = cx.fx.dir("d");
     let run = cx.run().allow(&d).current_dir(&d).env("HOME", cx.fx.path("home"));
 
-    let read = run.op(["read", arg(&tool)])?;
+    let read = run.op(Op::read(&tool))?;
     expect_class(&read, Outcome::Allowed, "read H/.local/bin/tool")?;
     crate::ensure!(read.str_field("content") == Some("#!/bin/sh\necho tool\n"), "read H/.local/bin/tool returned {:?}", read.str_field("content"));
 
     let planted = tool.with_file_name("planted");
-    let create = run.op(["create", arg(&planted)])?;
+    let create = run.op(Op::create(&planted))?;
     expect_class(&create, Outcome::Denied, "create a file in H/.local/bin (the grant is read-only)")?;
     crate::ensure!(!planted.exists(), "the denied create left {}", planted.display());
 
-    let other = run.op(["read", arg(&private)])?;
+    let other = run.op(Op::read(&private))?;
     expect_class(&other, Outcome::Denied, "read H/private.txt, outside H/.local/bin")
 }

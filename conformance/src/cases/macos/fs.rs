@@ -6,10 +6,11 @@
 //! here: following a link is itself a metadata read of the link under Seatbelt, which a
 //! profile grants only on the ancestors of granted paths.
 
-use super::{arg, entries, expect_allowed, expect_denied, expect_eperm, tree};
+use super::{entries, expect_allowed, expect_denied, expect_eperm, tree};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::{Class, ProbeResult};
 use std::path::Path;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -171,14 +172,14 @@ fn read_nested_not_sibling(cx: &Ctx) -> CaseResult {
     let nested = cx.fx.file("granted/a/b/nested.txt", "nested");
     let sibling = cx.fx.file("other/secret.txt", "secret");
     let run = cx.run().read(&granted);
-    let r = run.op(["read", arg(&nested)])?;
+    let r = run.op(Op::read(&nested))?;
     expect_allowed(&r, "read a nested file under the read grant")?;
     crate::ensure!(
         r.str_field("content") == Some("nested"),
         "read returned the wrong content: {r:?}"
     );
     expect_denied(
-        &run.op(["read", arg(&sibling)])?,
+        &run.op(Op::read(&sibling))?,
         "read a file in a sibling directory",
     )
 }
@@ -187,8 +188,8 @@ fn read_denial_is_eperm(cx: &Ctx) -> CaseResult {
     let granted = cx.fx.file("granted/f", "ok");
     let secret = cx.fx.file("secret/f", "no");
     let run = cx.run().read(cx.fx.path("granted"));
-    expect_allowed(&run.op(["read", arg(&granted)])?, "read inside the grant")?;
-    expect_eperm(&run.op(["read", arg(&secret)])?, "read outside every grant")
+    expect_allowed(&run.op(Op::read(&granted))?, "read inside the grant")?;
+    expect_eperm(&run.op(Op::read(&secret))?, "read outside every grant")
 }
 
 fn readdir_granted_not_sibling(cx: &Ctx) -> CaseResult {
@@ -196,14 +197,14 @@ fn readdir_granted_not_sibling(cx: &Ctx) -> CaseResult {
     cx.fx.file("granted/sub/two", "2");
     cx.fx.file("other/three", "3");
     let run = cx.run().read(cx.fx.path("granted"));
-    let top = run.op(["readdir", arg(&cx.fx.path("granted"))])?;
+    let top = run.op(Op::readdir(cx.fx.path("granted")))?;
     expect_allowed(&top, "list the granted directory")?;
     crate::ensure!(
         entries(&top) == ["one", "sub"],
         "wrong entries {:?}",
         entries(&top)
     );
-    let sub = run.op(["readdir", arg(&cx.fx.path("granted/sub"))])?;
+    let sub = run.op(Op::readdir(cx.fx.path("granted/sub")))?;
     expect_allowed(&sub, "list a subdirectory")?;
     crate::ensure!(
         entries(&sub) == ["two"],
@@ -211,11 +212,11 @@ fn readdir_granted_not_sibling(cx: &Ctx) -> CaseResult {
         entries(&sub)
     );
     expect_denied(
-        &run.op(["readdir", arg(&cx.fx.path("other"))])?,
+        &run.op(Op::readdir(cx.fx.path("other")))?,
         "list a sibling directory",
     )?;
     expect_denied(
-        &run.op(["readdir", arg(cx.fx.root())])?,
+        &run.op(Op::readdir(cx.fx.root()))?,
         "list the parent of the grant",
     )
 }
@@ -226,21 +227,21 @@ fn read_grant_allows_no_modification(cx: &Ctx) -> CaseResult {
     cx.fx.dir("ro/empty");
     let before = tree(&dir);
     let run = cx.run().read(&dir);
-    let p = |rel: &str| arg(&dir.join(rel)).to_string();
+    let p = |rel: &str| dir.join(rel);
     expect_allowed(
-        &run.op(["read", &p("f")])?,
+        &run.op(Op::read(p("f")))?,
         "read under the read grant (control)",
     )?;
     for (what, op) in [
-        ("write", vec!["write".to_string(), p("f"), "X".into()]),
-        ("append", vec!["append".into(), p("f"), "X".into()]),
-        ("create", vec!["create".into(), p("new")]),
-        ("mkdir", vec!["mkdir".into(), p("newdir")]),
-        ("unlink", vec!["unlink".into(), p("f")]),
-        ("rmdir", vec!["rmdir".into(), p("empty")]),
-        ("rename", vec!["rename".into(), p("f"), p("g")]),
+        ("write", Op::write(p("f"), "X")),
+        ("append", Op::append(p("f"), "X")),
+        ("create", Op::create(p("new"))),
+        ("mkdir", Op::mkdir(p("newdir"))),
+        ("unlink", Op::unlink(p("f"))),
+        ("rmdir", Op::rmdir(p("empty"))),
+        ("rename", Op::rename(p("f"), p("g"))),
     ] {
-        expect_denied(&run.op(&op)?, &format!("{what} under a read grant"))?;
+        expect_denied(&run.op(op)?, &format!("{what} under a read grant"))?;
     }
     crate::ensure!(
         tree(&dir) == before,
@@ -254,10 +255,10 @@ fn read_file_grant_is_exact(cx: &Ctx) -> CaseResult {
     let f = cx.fx.file("d/f", "mine");
     let sibling = cx.fx.file("d/g", "not mine");
     let run = cx.run().read_file(&f);
-    expect_allowed(&run.op(["read", arg(&f)])?, "read the granted file")?;
-    expect_denied(&run.op(["read", arg(&sibling)])?, "read its sibling")?;
+    expect_allowed(&run.op(Op::read(&f))?, "read the granted file")?;
+    expect_denied(&run.op(Op::read(&sibling))?, "read its sibling")?;
     expect_denied(
-        &run.op(["readdir", arg(&cx.fx.path("d"))])?,
+        &run.op(Op::readdir(cx.fx.path("d")))?,
         "list its directory",
     )
 }
@@ -266,19 +267,19 @@ fn prefix_sibling_not_covered(cx: &Ctx) -> CaseResult {
     let inside = cx.fx.file("dir/f", "in");
     let beside = cx.fx.file("dir-other/f", "beside");
     let run = cx.run().read(cx.fx.path("dir"));
-    expect_allowed(&run.op(["read", arg(&inside)])?, "read inside /a/dir")?;
-    expect_denied(&run.op(["read", arg(&beside)])?, "read inside /a/dir-other")
+    expect_allowed(&run.op(Op::read(&inside))?, "read inside /a/dir")?;
+    expect_denied(&run.op(Op::read(&beside))?, "read inside /a/dir-other")
 }
 
 fn rw_modifies_and_appends(cx: &Ctx) -> CaseResult {
     let f = cx.fx.file("rw/f", "abcdef");
     let run = cx.run().allow(cx.fx.path("rw"));
     expect_allowed(
-        &run.op(["write", arg(&f), "XY"])?,
+        &run.op(Op::write(&f, "XY"))?,
         "write under a read-write grant",
     )?;
     expect_allowed(
-        &run.op(["append", arg(&f), "++"])?,
+        &run.op(Op::append(&f, "++"))?,
         "append under a read-write grant",
     )?;
     let now = cx.fx.read("rw/f").unwrap_or_default();
@@ -294,30 +295,30 @@ fn write_grant_creates_nodes(cx: &Ctx) -> CaseResult {
     // The socket's path must fit a socket address; say so if it does not.
     cx.fx.socket_path("w/s")?;
     let run = cx.run().write(&dir);
-    let p = |rel: &str| arg(&dir.join(rel)).to_string();
+    let p = |rel: &str| dir.join(rel);
     for (what, op, rel, kind) in [
         (
             "create a file",
-            vec!["create".to_string(), p("file")],
+            Op::create(p("file")),
             "file",
             "file",
         ),
-        ("mkdir", vec!["mkdir".into(), p("dir")], "dir", "dir"),
-        ("mkfifo", vec!["mkfifo".into(), p("fifo")], "fifo", "fifo"),
+        ("mkdir", Op::mkdir(p("dir")), "dir", "dir"),
+        ("mkfifo", Op::mkfifo(p("fifo")), "fifo", "fifo"),
         (
             "bind a Unix socket",
-            vec!["mksock".into(), p("s")],
+            Op::mksock(p("s")),
             "s",
             "socket",
         ),
         (
             "create a symbolic link",
-            vec!["symlink".into(), "target".into(), p("link")],
+            Op::symlink("target", p("link")),
             "link",
             "symlink",
         ),
     ] {
-        expect_allowed(&run.op(&op)?, &format!("{what} under a write grant"))?;
+        expect_allowed(&run.op(op)?, &format!("{what} under a write grant"))?;
         let t = dir.join(rel).symlink_metadata().map(|m| m.file_type());
         use std::os::unix::fs::FileTypeExt;
         let actual = match t {
@@ -339,11 +340,11 @@ fn rw_grant_removes(cx: &Ctx) -> CaseResult {
     let d = cx.fx.dir("rw/empty");
     let run = cx.run().allow(cx.fx.path("rw"));
     expect_allowed(
-        &run.op(["unlink", arg(&f)])?,
+        &run.op(Op::unlink(&f))?,
         "unlink under a read-write grant",
     )?;
     expect_allowed(
-        &run.op(["rmdir", arg(&d)])?,
+        &run.op(Op::rmdir(&d))?,
         "rmdir under a read-write grant",
     )?;
     crate::ensure!(
@@ -357,12 +358,12 @@ fn write_only_denies_reading(cx: &Ctx) -> CaseResult {
     let f = cx.fx.file("w/f", "hidden");
     let run = cx.run().write(cx.fx.path("w"));
     expect_allowed(
-        &run.op(["write", arg(&f), "H"])?,
+        &run.op(Op::write(&f, "H"))?,
         "write under a write-only grant (control)",
     )?;
-    expect_denied(&run.op(["read", arg(&f)])?, "read under a write-only grant")?;
+    expect_denied(&run.op(Op::read(&f))?, "read under a write-only grant")?;
     expect_denied(
-        &run.op(["readdir", arg(&cx.fx.path("w"))])?,
+        &run.op(Op::readdir(cx.fx.path("w")))?,
         "list a write-only directory",
     )
 }
@@ -372,20 +373,20 @@ fn create_outside_denied(cx: &Ctx) -> CaseResult {
     let outside = cx.fx.dir("outside");
     let run = cx.run().allow(&inside);
     expect_allowed(
-        &run.op(["create", arg(&inside.join("ok"))])?,
+        &run.op(Op::create(inside.join("ok")))?,
         "create inside the grant (control)",
     )?;
-    let p = |rel: &str| arg(&outside.join(rel)).to_string();
+    let p = |rel: &str| outside.join(rel);
     for (what, op) in [
-        ("create", vec!["create".to_string(), p("f")]),
-        ("mkdir", vec!["mkdir".into(), p("d")]),
-        ("mkfifo", vec!["mkfifo".into(), p("fifo")]),
+        ("create", Op::create(p("f"))),
+        ("mkdir", Op::mkdir(p("d"))),
+        ("mkfifo", Op::mkfifo(p("fifo"))),
         (
             "symlink",
-            vec!["symlink".into(), "target".into(), p("link")],
+            Op::symlink("target", p("link")),
         ),
     ] {
-        expect_denied(&run.op(&op)?, &format!("{what} outside every write grant"))?;
+        expect_denied(&run.op(op)?, &format!("{what} outside every write grant"))?;
     }
     crate::ensure!(
         tree(&outside).is_empty(),
@@ -401,21 +402,21 @@ fn modify_outside_denied(cx: &Ctx) -> CaseResult {
     cx.fx.dir("outside/empty");
     let before = tree(&outside);
     let run = cx.run().allow(cx.fx.dir("inside")).read(&outside);
-    let p = |rel: &str| arg(&outside.join(rel)).to_string();
+    let p = |rel: &str| outside.join(rel);
     expect_allowed(
-        &run.op(["read", &p("f")])?,
+        &run.op(Op::read(p("f")))?,
         "read the readable file (control)",
     )?;
     for (what, op) in [
-        ("write", vec!["write".to_string(), p("f"), "X".into()]),
-        ("append", vec!["append".into(), p("f"), "X".into()]),
-        ("truncate", vec!["truncate".into(), p("f"), "0".into()]),
-        ("open with O_TRUNC", vec!["open-trunc".into(), p("f")]),
-        ("unlink", vec!["unlink".into(), p("f")]),
-        ("rmdir", vec!["rmdir".into(), p("empty")]),
-        ("rename", vec!["rename".into(), p("f"), p("g")]),
+        ("write", Op::write(p("f"), "X")),
+        ("append", Op::append(p("f"), "X")),
+        ("truncate", Op::truncate(p("f"), 0)),
+        ("open with O_TRUNC", Op::open_trunc(p("f"))),
+        ("unlink", Op::unlink(p("f"))),
+        ("rmdir", Op::rmdir(p("empty"))),
+        ("rename", Op::rename(p("f"), p("g"))),
     ] {
-        expect_denied(&run.op(&op)?, &format!("{what} outside every write grant"))?;
+        expect_denied(&run.op(op)?, &format!("{what} outside every write grant"))?;
     }
     crate::ensure!(
         tree(&outside) == before,
@@ -427,16 +428,16 @@ fn modify_outside_denied(cx: &Ctx) -> CaseResult {
 
 fn truncate_inside_write_grant(cx: &Ctx) -> CaseResult {
     let run = cx.run().allow(cx.fx.dir("rw"));
-    for (op, rel, extra) in [
-        ("truncate", "rw/a", Some("2")),
-        ("ftruncate", "rw/b", Some("2")),
-        ("open-trunc", "rw/c", None),
-    ] {
+    let truncations: [(fn(&Path) -> Op, &str, &str); 3] = [
+        (|f| Op::truncate(f, 2), "rw/a", "ab"),
+        (|f| Op::ftruncate(f, 2), "rw/b", "ab"),
+        (|f| Op::open_trunc(f), "rw/c", ""),
+    ];
+    for (truncation, rel, want) in truncations {
         let f = cx.fx.file(rel, "abcdef");
-        let mut args = vec![op.to_string(), arg(&f).to_string()];
-        args.extend(extra.map(str::to_string));
-        expect_allowed(&run.op(&args)?, &format!("{op} under a write grant"))?;
-        let want = if extra.is_some() { "ab" } else { "" };
+        let op = truncation(&f);
+        expect_allowed(&run.op(&op)?, &format!("{} under a write grant", op.name()))?;
+        let op = op.name();
         let now = cx.fx.read(rel).unwrap_or_default();
         crate::ensure!(now == want, "{op}: content is {now:?}, expected {want:?}");
     }
@@ -447,7 +448,7 @@ fn write_file_grant_modifies(cx: &Ctx) -> CaseResult {
     let f = cx.fx.file("d/f", "before");
     let run = cx.run().write_file(&f);
     expect_allowed(
-        &run.op(["write", arg(&f), "AFTER!"])?,
+        &run.op(Op::write(&f, "AFTER!"))?,
         "write the granted file",
     )?;
     crate::ensure!(
@@ -464,27 +465,27 @@ fn file_grant_nothing_beside(cx: &Ctx) -> CaseResult {
     let before = tree(&d);
     let run = cx.run().allow_file(&f);
     expect_allowed(
-        &run.op(["read", arg(&f)])?,
+        &run.op(Op::read(&f))?,
         "read the granted file (control)",
     )?;
     for (what, op) in [
         (
             "create a sibling",
-            vec!["create".to_string(), arg(&d.join("new")).to_string()],
+            Op::create(d.join("new")),
         ),
-        ("remove a sibling", vec!["unlink".into(), arg(&g).into()]),
+        ("remove a sibling", Op::unlink(&g)),
         (
             "rename a sibling",
-            vec!["rename".into(), arg(&g).into(), arg(&d.join("h")).into()],
+            Op::rename(&g, d.join("h")),
         ),
         (
             "rename the file to a new name",
-            vec!["rename".into(), arg(&f).into(), arg(&d.join("h")).into()],
+            Op::rename(&f, d.join("h")),
         ),
-        ("read a sibling", vec!["read".into(), arg(&g).into()]),
-        ("list the directory", vec!["readdir".into(), arg(&d).into()]),
+        ("read a sibling", Op::read(&g)),
+        ("list the directory", Op::readdir(&d)),
     ] {
-        expect_denied(&run.op(&op)?, &format!("{what} under a file grant"))?;
+        expect_denied(&run.op(op)?, &format!("{what} under a file grant"))?;
     }
     crate::ensure!(tree(&d) == before, "the directory changed: {:?}", tree(&d));
     Ok(())
@@ -494,10 +495,10 @@ fn write_only_file_not_readable(cx: &Ctx) -> CaseResult {
     let f = cx.fx.file("d/f", "secret");
     let run = cx.run().write_file(&f);
     expect_allowed(
-        &run.op(["write", arg(&f), "S"])?,
+        &run.op(Op::write(&f, "S"))?,
         "write the write-only file (control)",
     )?;
-    expect_denied(&run.op(["read", arg(&f)])?, "read a write-only file")
+    expect_denied(&run.op(Op::read(&f))?, "read a write-only file")
 }
 
 fn read_grant_runs_program(cx: &Ctx) -> CaseResult {
@@ -505,7 +506,7 @@ fn read_grant_runs_program(cx: &Ctx) -> CaseResult {
     let r = cx
         .run()
         .read(cx.fx.path("bin"))
-        .op(["exec", arg(&prog), "exit", "7"])?;
+        .op(Op::exec_probe(&prog, Op::exit(7)))?;
     expect_allowed(&r, "exec a program under a read grant")?;
     crate::ensure!(
         r.int_field("exit_code") == Some(7),
@@ -517,7 +518,7 @@ fn read_grant_runs_program(cx: &Ctx) -> CaseResult {
 /// Runs `prog create MARKER` through the probe's `exec` and reports whether the marker
 /// appeared: "did not run" is seen from outside, not taken from an exit code.
 fn exec_leaves_marker(run: &crate::runner::Run, prog: &Path, marker: &Path) -> Result<(ProbeResult, bool), String> {
-    let r = run.op(["exec", arg(prog), "create", arg(marker)])?;
+    let r = run.op(Op::exec_probe(prog, Op::create(marker)))?;
     Ok((r, marker.exists()))
 }
 
@@ -562,7 +563,7 @@ fn missing_program_is_enoent(cx: &Ctx) -> CaseResult {
     let r = cx
         .run()
         .read(&bin)
-        .op(["exec", arg(&bin.join("missing"))])?;
+        .op(Op::exec(bin.join("missing"), &[]))?;
     crate::ensure!(
         r.class() == Class::NotFound,
         "exec of a missing program: expected ENOENT, got {r}"
@@ -576,7 +577,7 @@ fn rename_within_writable(cx: &Ctx) -> CaseResult {
     expect_allowed(
         &cx.run()
             .allow(cx.fx.path("rw"))
-            .op(["rename", arg(&a), arg(&b)])?,
+            .op(Op::rename(&a, &b))?,
         "rename within a writable directory",
     )?;
     crate::ensure!(
@@ -593,7 +594,7 @@ fn move_into_read_only_denied(cx: &Ctx) -> CaseResult {
         cx.run()
             .allow(cx.fx.path("rw"))
             .read(&ro)
-            .op(["rename", arg(&f), arg(&ro.join("f"))])?;
+            .op(Op::rename(&f, ro.join("f")))?;
     expect_denied(&r, "move a file into a read-only directory")?;
     crate::ensure!(
         cx.fx.read("rw/f").as_deref() == Some("stay") && !cx.fx.exists("ro/f"),
@@ -609,7 +610,7 @@ fn move_out_of_read_only_denied(cx: &Ctx) -> CaseResult {
         cx.run()
             .allow(&rw)
             .read(cx.fx.path("ro"))
-            .op(["rename", arg(&f), arg(&rw.join("f"))])?;
+            .op(Op::rename(&f, rw.join("f")))?;
     expect_denied(&r, "move a file out of a read-only directory")?;
     crate::ensure!(
         cx.fx.read("ro/f").as_deref() == Some("stay") && !cx.fx.exists("rw/f"),
@@ -624,15 +625,15 @@ fn symlink_to_outside_gives_no_access(cx: &Ctx) -> CaseResult {
     let link = cx.fx.symlink("granted/link", &secret);
     let run = cx.run().allow(cx.fx.path("granted"));
     expect_allowed(
-        &run.op(["read", arg(&ok)])?,
+        &run.op(Op::read(&ok))?,
         "read a plain file in the grant (control)",
     )?;
     expect_denied(
-        &run.op(["read", arg(&link)])?,
+        &run.op(Op::read(&link))?,
         "read through a link pointing outside",
     )?;
     expect_denied(
-        &run.op(["write", arg(&link), "X"])?,
+        &run.op(Op::write(&link, "X"))?,
         "write through a link pointing outside",
     )?;
     crate::ensure!(
@@ -649,7 +650,7 @@ fn grant_on_symlink_applies_to_target(cx: &Ctx) -> CaseResult {
     let beside = cx.fx.file("other/f", "beside");
     let run = cx.run().read(&link);
     for path in [real.join("f"), link.join("f")] {
-        let r = run.op(["read", arg(&path)])?;
+        let r = run.op(Op::read(&path))?;
         expect_allowed(
             &r,
             &format!("read {} under a grant given through a link", path.display()),
@@ -661,7 +662,7 @@ fn grant_on_symlink_applies_to_target(cx: &Ctx) -> CaseResult {
         );
     }
     expect_denied(
-        &run.op(["read", arg(&beside)])?,
+        &run.op(Op::read(&beside))?,
         "read beside the link's target",
     )
 }

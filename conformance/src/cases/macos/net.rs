@@ -5,12 +5,13 @@
 //! Listeners are created by the test process, outside the sandbox; whether a connection
 //! arrived is checked there too.
 
-use super::{arg, expect_allowed, expect_denied};
+use super::{expect_allowed, expect_denied};
 use crate::case::{case, Case, CaseResult, Ctx};
 use std::io::ErrorKind;
-use std::net::TcpListener;
+use std::net::{Ipv4Addr, TcpListener};
 use std::os::unix::net::UnixListener;
 use std::path::Path;
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -54,7 +55,7 @@ pub fn cases() -> Vec<Case> {
 }
 
 /// A loopback TCP listener that never blocks the test.
-fn tcp_listener() -> Result<(TcpListener, String), String> {
+fn tcp_listener() -> Result<(TcpListener, u16), String> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("listening on loopback: {e}"))?;
     listener
@@ -63,8 +64,7 @@ fn tcp_listener() -> Result<(TcpListener, String), String> {
     let port = listener
         .local_addr()
         .map_err(|e| e.to_string())?
-        .port()
-        .to_string();
+        .port();
     Ok((listener, port))
 }
 
@@ -87,7 +87,7 @@ fn unix_connection_arrived(listener: &UnixListener) -> Result<bool, String> {
 
 fn block_net_denies_connect(cx: &Ctx) -> CaseResult {
     let (listener, port) = tcp_listener()?;
-    std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap()))
+    std::net::TcpStream::connect(("127.0.0.1", port))
         .map_err(|e| format!("the port is not reachable even from outside the sandbox: {e}"))?;
     crate::ensure!(
         tcp_connection_arrived(&listener)?,
@@ -96,7 +96,7 @@ fn block_net_denies_connect(cx: &Ctx) -> CaseResult {
     let r = cx
         .run()
         .arg("--block-net")
-        .op(["connect-tcp", "127.0.0.1", &port])?;
+        .op(Op::connect_tcp(Ipv4Addr::LOCALHOST, port))?;
     expect_denied(&r, "TCP connect to loopback with --block-net")?;
     crate::ensure!(
         !tcp_connection_arrived(&listener)?,
@@ -107,13 +107,13 @@ fn block_net_denies_connect(cx: &Ctx) -> CaseResult {
 
 fn block_net_denies_bind(cx: &Ctx) -> CaseResult {
     expect_allowed(
-        &cx.run().op(["bind-tcp", "127.0.0.1", "0"])?,
+        &cx.run().op(Op::bind_tcp(Ipv4Addr::LOCALHOST, 0))?,
         "TCP bind without network flags (control)",
     )?;
     expect_denied(
         &cx.run()
             .arg("--block-net")
-            .op(["bind-tcp", "127.0.0.1", "0"])?,
+            .op(Op::bind_tcp(Ipv4Addr::LOCALHOST, 0))?,
         "TCP bind with --block-net",
     )
 }
@@ -121,7 +121,7 @@ fn block_net_denies_bind(cx: &Ctx) -> CaseResult {
 fn open_network_allows_tcp(cx: &Ctx) -> CaseResult {
     let (listener, port) = tcp_listener()?;
     expect_allowed(
-        &cx.run().op(["connect-tcp", "127.0.0.1", &port])?,
+        &cx.run().op(Op::connect_tcp(Ipv4Addr::LOCALHOST, port))?,
         "TCP connect to loopback",
     )?;
     crate::ensure!(
@@ -129,7 +129,7 @@ fn open_network_allows_tcp(cx: &Ctx) -> CaseResult {
         "connect reported ok but no connection arrived"
     );
     expect_allowed(
-        &cx.run().op(["bind-tcp", "127.0.0.1", "0"])?,
+        &cx.run().op(Op::bind_tcp(Ipv4Addr::LOCALHOST, 0))?,
         "TCP bind on loopback",
     )
 }
@@ -137,9 +137,9 @@ fn open_network_allows_tcp(cx: &Ctx) -> CaseResult {
 fn proxy_port_only(cx: &Ctx) -> CaseResult {
     let (proxy, proxy_port) = tcp_listener()?;
     let (other, other_port) = tcp_listener()?;
-    let run = cx.run().arg("--proxy-port").arg(&proxy_port);
+    let run = cx.run().arg("--proxy-port").arg(proxy_port.to_string());
     expect_allowed(
-        &run.op(["connect-tcp", "127.0.0.1", &proxy_port])?,
+        &run.op(Op::connect_tcp(Ipv4Addr::LOCALHOST, proxy_port))?,
         "TCP connect to the proxy port",
     )?;
     crate::ensure!(
@@ -147,7 +147,7 @@ fn proxy_port_only(cx: &Ctx) -> CaseResult {
         "connect to the proxy reported ok but no connection arrived"
     );
     expect_denied(
-        &run.op(["connect-tcp", "127.0.0.1", &other_port])?,
+        &run.op(Op::connect_tcp(Ipv4Addr::LOCALHOST, other_port))?,
         "TCP connect to another loopback port",
     )?;
     crate::ensure!(
@@ -163,7 +163,7 @@ fn connect_port_refused(cx: &Ctx) -> CaseResult {
         .run()
         .arg("--allow-connect-port")
         .arg("443")
-        .probe(["create", arg(&marker)]);
+        .probe(Op::create(&marker));
     crate::ensure!(
         out.code == 1,
         "expected exit 1 for a port filter Seatbelt cannot enforce; {out}"
@@ -197,7 +197,7 @@ fn unix_socket_dir_carve_out(cx: &Ctx) -> CaseResult {
         .arg(&carved)
         .allow(&plain);
     expect_allowed(
-        &run.op(["connect-unix", arg(&carved.join("s"))])?,
+        &run.op(Op::connect_unix(carved.join("s")))?,
         "connect to a socket directly inside the carve-out",
     )?;
     crate::ensure!(
@@ -205,7 +205,7 @@ fn unix_socket_dir_carve_out(cx: &Ctx) -> CaseResult {
         "connect reported ok but no connection arrived"
     );
     expect_denied(
-        &run.op(["connect-unix", arg(&deeper.join("s"))])?,
+        &run.op(Op::connect_unix(deeper.join("s")))?,
         "connect to a socket one level deeper",
     )?;
     crate::ensure!(
@@ -213,7 +213,7 @@ fn unix_socket_dir_carve_out(cx: &Ctx) -> CaseResult {
         "a connection one level deeper arrived"
     );
     expect_denied(
-        &run.op(["connect-unix", arg(&plain.join("s"))])?,
+        &run.op(Op::connect_unix(plain.join("s")))?,
         "connect to a socket under a plain filesystem grant",
     )?;
     crate::ensure!(
@@ -224,7 +224,7 @@ fn unix_socket_dir_carve_out(cx: &Ctx) -> CaseResult {
     expect_allowed(
         &cx.run()
             .allow(&plain)
-            .op(["connect-unix", arg(&plain.join("s"))])?,
+            .op(Op::connect_unix(plain.join("s")))?,
         "connect with the network open (control)",
     )?;
     crate::ensure!(

@@ -4,6 +4,7 @@
 
 use super::{arg, expect_allowed, expect_denied};
 use crate::case::{case, Case, CaseResult, Ctx};
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -59,19 +60,19 @@ fn children_inherit(cx: &Ctx) -> CaseResult {
     let (ok, secret) = layout(cx);
     let run = cx.run().read(cx.fx.path("granted"));
     expect_allowed(
-        &run.op(["in-child", "read", &ok])?,
+        &run.op(Op::in_child(Op::read(&ok)))?,
         "child reads a granted file",
     )?;
     expect_denied(
-        &run.op(["in-child", "read", &secret])?,
+        &run.op(Op::in_child(Op::read(&secret)))?,
         "child reads outside the grants",
     )?;
     expect_allowed(
-        &run.op(["in-child", "in-child", "read", &ok])?,
+        &run.op(Op::in_child(Op::in_child(Op::read(&ok))))?,
         "grandchild reads a granted file",
     )?;
     expect_denied(
-        &run.op(["in-child", "in-child", "read", &secret])?,
+        &run.op(Op::in_child(Op::in_child(Op::read(&secret))))?,
         "grandchild reads outside the grants",
     )
 }
@@ -80,11 +81,11 @@ fn survives_exec(cx: &Ctx) -> CaseResult {
     let (ok, secret) = layout(cx);
     let run = cx.run().read(cx.fx.path("granted"));
     expect_allowed(
-        &run.op(["after-exec", "read", &ok])?,
+        &run.op(Op::after_exec(Op::read(&ok)))?,
         "read a granted file after exec",
     )?;
     expect_denied(
-        &run.op(["after-exec", "read", &secret])?,
+        &run.op(Op::after_exec(Op::read(&secret)))?,
         "read outside the grants after exec",
     )
 }
@@ -93,11 +94,11 @@ fn threads_restricted(cx: &Ctx) -> CaseResult {
     let (ok, secret) = layout(cx);
     let run = cx.run().read(cx.fx.path("granted"));
     expect_allowed(
-        &run.op(["in-thread", "read", &ok])?,
+        &run.op(Op::in_thread(Op::read(&ok)))?,
         "a thread reads a granted file",
     )?;
     expect_denied(
-        &run.op(["in-thread", "read", &secret])?,
+        &run.op(Op::in_thread(Op::read(&secret)))?,
         "a thread reads outside the grants",
     )
 }
@@ -110,7 +111,7 @@ fn program_env(
     for (k, v) in vars {
         run = run.env(k, v);
     }
-    let r = run.op(["env"])?;
+    let r = run.op(Op::Env)?;
     expect_allowed(&r, "read the environment")?;
     Ok(r.extra
         .get("env")
@@ -163,16 +164,16 @@ fn other_variables_kept(cx: &Ctx) -> CaseResult {
 }
 
 fn exit_code(cx: &Ctx) -> CaseResult {
-    for code in ["0", "3", "42"] {
-        let out = cx.run().probe(["exit", code]);
-        crate::ensure!(out.code.to_string() == code, "program exited {code}; {out}");
+    for code in [0, 3, 42] {
+        let out = cx.run().probe(Op::exit(code));
+        crate::ensure!(out.code == code, "program exited {code}; {out}");
     }
     Ok(())
 }
 
 fn exit_signal(cx: &Ctx) -> CaseResult {
-    for (sig, want) in [("9", 137), ("15", 143)] {
-        let out = cx.run().probe(["kill-self", sig]);
+    for (sig, want) in [(9, 137), (15, 143)] {
+        let out = cx.run().probe(Op::kill_self(sig));
         crate::ensure!(
             out.code == want,
             "program killed by signal {sig}: expected exit {want}; {out}"

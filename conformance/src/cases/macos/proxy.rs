@@ -10,6 +10,8 @@ use crate::case::{Case, CaseResult, Ctx, Family};
 use crate::runner::Run;
 use crate::spec::Class;
 use crate::cases::linux::net_proxy::Target;
+use crate::probe::Op;
+use std::net::Ipv4Addr;
 
 pub fn cases() -> Vec<Case> {
     let core = Family::new("macos.net.proxy", Class::Core);
@@ -42,7 +44,7 @@ fn tunnel_and_direct_denied(run: &Run, how: &str) -> CaseResult {
     // The suite's echo server on 127.0.0.1, outside every sandbox (the Linux cases' own).
     let server = Target::start()?;
     let authority = server.as_host("localhost");
-    let r = run.op(["via-proxy", "HTTPS_PROXY", "CONNECT", &authority, "hello"])?;
+    let r = run.op(Op::via_proxy("HTTPS_PROXY", "CONNECT", &authority).with_payload("hello"))?;
     expect_allowed(&r, &format!("{how}: the exchange with the proxy"))?;
     crate::ensure!(r.int_field("status") == Some(200), "{how}: CONNECT {authority} answered {r}, expected status 200");
     crate::ensure!(
@@ -50,7 +52,7 @@ fn tunnel_and_direct_denied(run: &Run, how: &str) -> CaseResult {
         "{how}: the tunnel did not carry the server's answer ({r}; {} connections accepted)",
         server.accepted()
     );
-    let direct = run.op(["connect-tcp", "127.0.0.1", &server.port.to_string()])?;
+    let direct = run.op(Op::connect_tcp(Ipv4Addr::LOCALHOST, server.port))?;
     expect_eperm(&direct, &format!("{how}: a direct connect beside the proxy"))?;
     crate::ensure!(server.accepted() == 1, "{how}: the direct connect was denied, yet the server received it");
     Ok(())

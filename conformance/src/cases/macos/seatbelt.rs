@@ -24,6 +24,7 @@ use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::ProbeResult;
 use crate::runner::RunOutput;
 use std::path::{Path, PathBuf};
+use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -105,7 +106,7 @@ fn tmp_either_spelling(cx: &Ctx) -> CaseResult {
         .read_file(spelled.join("f"))
         .allow(spelled.join("w"));
     for path in [spelled.join("f"), private.join("f")] {
-        let r = run.op(["read", arg(&path)])?;
+        let r = run.op(Op::read(&path))?;
         expect_allowed(&r, &format!("read {}", path.display()))?;
         crate::ensure!(
             r.str_field("content") == Some("via-tmp"),
@@ -113,11 +114,11 @@ fn tmp_either_spelling(cx: &Ctx) -> CaseResult {
         );
     }
     expect_allowed(
-        &run.op(["create", arg(&spelled.join("w/a"))])?,
+        &run.op(Op::create(spelled.join("w/a")))?,
         "create through the /tmp spelling",
     )?;
     expect_allowed(
-        &run.op(["create", arg(&private.join("w/b"))])?,
+        &run.op(Op::create(private.join("w/b")))?,
         "create through the /private/tmp spelling",
     )?;
     crate::ensure!(
@@ -125,7 +126,7 @@ fn tmp_either_spelling(cx: &Ctx) -> CaseResult {
         "create reported ok but nothing exists"
     );
     expect_denied(
-        &run.op(["read", arg(&secret)])?,
+        &run.op(Op::read(&secret))?,
         "read outside every grant in the same run (control)",
     )
 }
@@ -140,30 +141,30 @@ fn sensitive_path_inside_grant(cx: &Ctx) -> CaseResult {
     let before = tree(&w.join("secret"));
     let run = cx.run().allow(&w).arg("--deny").arg(w.join("secret"));
     expect_allowed(
-        &run.op(["read", arg(&public)])?,
+        &run.op(Op::read(&public))?,
         "read a sibling of the sensitive directory",
     )?;
     expect_allowed(
-        &run.op(["write", arg(&public), "P"])?,
+        &run.op(Op::write(&public, "P"))?,
         "write a sibling of the sensitive directory",
     )?;
     expect_denied(
-        &run.op(["read", arg(&key)])?,
+        &run.op(Op::read(&key))?,
         "read inside the sensitive directory",
     )?;
     expect_denied(
-        &run.op(["write", arg(&key), "X"])?,
+        &run.op(Op::write(&key, "X"))?,
         "write inside the sensitive directory",
     )?;
     expect_denied(
-        &run.op(["create", arg(&w.join("secret/new"))])?,
+        &run.op(Op::create(w.join("secret/new")))?,
         "create inside the sensitive directory",
     )?;
     expect_denied(
-        &run.op(["readdir", arg(&w.join("secret"))])?,
+        &run.op(Op::readdir(w.join("secret")))?,
         "list the sensitive directory",
     )?;
-    let meta = run.op(["stat", arg(&key)])?;
+    let meta = run.op(Op::stat(&key))?;
     expect_allowed(
         &meta,
         "stat inside the sensitive directory (metadata stays visible)",
@@ -173,11 +174,11 @@ fn sensitive_path_inside_grant(cx: &Ctx) -> CaseResult {
         "stat reported {meta:?}"
     );
     // Extended attributes are content too (file-read-xattr): denied inside, read beside.
-    let beside = run.op(["getxattr", arg(&public), XATTR])?;
+    let beside = run.op(Op::getxattr(&public, XATTR))?;
     expect_allowed(&beside, "read an extended attribute of a sibling")?;
     crate::ensure!(beside.str_field("content") == Some("attribute-secret"), "getxattr returned {beside:?}");
     expect_denied(
-        &run.op(["getxattr", arg(&key), XATTR])?,
+        &run.op(Op::getxattr(&key, XATTR))?,
         "read an extended attribute inside the sensitive directory",
     )?;
     crate::ensure!(
@@ -213,16 +214,16 @@ fn rename_denied_file(cx: &Ctx) -> CaseResult {
     let plain = cx.fx.file("w/plain.txt", "plain");
     let run = cx.run().allow(&w).arg("--deny-file").arg(&secret);
     expect_allowed(
-        &run.op(["rename", arg(&plain), arg(&w.join("plain2.txt"))])?,
+        &run.op(Op::rename(&plain, w.join("plain2.txt")))?,
         "rename an ordinary file (control)",
     )?;
-    expect_denied(&run.op(["read", arg(&secret)])?, "read the denied file")?;
+    expect_denied(&run.op(Op::read(&secret))?, "read the denied file")?;
     expect_denied(
-        &run.op(["rename", arg(&secret), arg(&w.join("open.txt"))])?,
+        &run.op(Op::rename(&secret, w.join("open.txt")))?,
         "rename the denied file",
     )?;
     expect_not_allowed(
-        &run.op(["read", arg(&w.join("open.txt"))])?,
+        &run.op(Op::read(w.join("open.txt")))?,
         "read the denied file under a new name",
     )?;
     crate::ensure!(
@@ -238,19 +239,19 @@ fn rename_parent_of_denied_file(cx: &Ctx) -> CaseResult {
     cx.fx.file("w/c/ordinary.txt", "x");
     let run = cx.run().allow(&w).arg("--deny-file").arg(&secret);
     expect_allowed(
-        &run.op(["rename", arg(&w.join("c")), arg(&w.join("c2"))])?,
+        &run.op(Op::rename(w.join("c"), w.join("c2")))?,
         "rename an ordinary directory (control)",
     )?;
     expect_denied(
-        &run.op(["rename", arg(&w.join("d")), arg(&w.join("e"))])?,
+        &run.op(Op::rename(w.join("d"), w.join("e")))?,
         "rename the denied file's directory",
     )?;
     expect_not_allowed(
-        &run.op(["read", arg(&w.join("e/secret.txt"))])?,
+        &run.op(Op::read(w.join("e/secret.txt")))?,
         "read the denied file under the new directory name",
     )?;
     expect_denied(
-        &run.op(["read", arg(&secret)])?,
+        &run.op(Op::read(&secret))?,
         "read the denied file where it is",
     )?;
     crate::ensure!(
@@ -267,19 +268,19 @@ fn rename_ancestor_of_denied_dir(cx: &Ctx) -> CaseResult {
     cx.fx.dir("w/y");
     let run = cx.run().allow(&w).arg("--deny").arg(&vault);
     expect_allowed(
-        &run.op(["rename", arg(&w.join("y")), arg(&w.join("y2"))])?,
+        &run.op(Op::rename(w.join("y"), w.join("y2")))?,
         "rename an ordinary directory (control)",
     )?;
     expect_denied(
-        &run.op(["rename", arg(&vault), arg(&w.join("a/b/open"))])?,
+        &run.op(Op::rename(&vault, w.join("a/b/open")))?,
         "rename the denied directory itself",
     )?;
     expect_denied(
-        &run.op(["rename", arg(&w.join("a")), arg(&w.join("z"))])?,
+        &run.op(Op::rename(w.join("a"), w.join("z")))?,
         "rename a directory two levels above it",
     )?;
     expect_not_allowed(
-        &run.op(["read", arg(&w.join("z/b/vault/key"))])?,
+        &run.op(Op::read(w.join("z/b/vault/key")))?,
         "read the key under the new path",
     )?;
     crate::ensure!(
@@ -294,23 +295,23 @@ fn directory_swap(cx: &Ctx) -> CaseResult {
     let guarded = cx.fx.file("w/a/b", "original");
     let run = cx.run().allow(&w).arg("--deny-file").arg(&guarded);
     expect_allowed(
-        &run.op(["create", arg(&w.join("a/other"))])?,
+        &run.op(Op::create(w.join("a/other")))?,
         "create beside the guarded file (control)",
     )?;
     expect_denied(
-        &run.op(["write", arg(&guarded), "PWNED"])?,
+        &run.op(Op::write(&guarded, "PWNED"))?,
         "write the guarded file directly",
     )?;
     expect_denied(
-        &run.op(["rename", arg(&w.join("a")), arg(&w.join("c"))])?,
+        &run.op(Op::rename(w.join("a"), w.join("c")))?,
         "move its directory away",
     )?;
     expect_not_allowed(
-        &run.op(["write", arg(&w.join("c/b")), "PWNED"])?,
+        &run.op(Op::write(w.join("c/b"), "PWNED"))?,
         "write it under the moved directory",
     )?;
     expect_not_allowed(
-        &run.op(["rename", arg(&w.join("c")), arg(&w.join("a"))])?,
+        &run.op(Op::rename(w.join("c"), w.join("a")))?,
         "move the directory back",
     )?;
     crate::ensure!(

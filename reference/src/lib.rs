@@ -36,7 +36,7 @@
 //! | system grants | [`system`] |
 //! | protected paths | [`protected`] |
 //! | sandbox apply (Landlock, Seatbelt) | [`sandbox`] |
-//! | Seatbelt generation, macOS path spelling, deny-log learning | [`seatbelt`] (`sbpl`, `paths`, `log`, `learn`) |
+//! | Seatbelt generation, macOS path spelling, deny-log learning | [`seatbelt`] (`sbpl`, `options`, `literal`, `paths`, `log`, `learn`) |
 //! | environment scrubbing | [`env`](mod@env) |
 //! | fork, exec, exit codes | [`supervisor`] |
 //! | supervisor IPC: framing, fd passing, capability requests | [`ipc`] (`frame`, `fdpass`, `request`) |

@@ -175,51 +175,43 @@ impl AgentRun {
             .ok_or_else(|| format!("step {} has no exit code: {op}", i + 1))
     }
 
-    /// Fails with `why` and the step's report unless step `i` got exit code `code`.
-    pub fn expect_code(&self, i: usize, code: i64, why: &str) -> Result<(), String> {
-        if self.exit_code(i)? == code {
+    /// `Ok` when `holds`, else an error with `why` and step `i`'s report.
+    fn step_holds(&self, i: usize, holds: bool, why: &str) -> Result<(), String> {
+        if holds {
             Ok(())
         } else {
             Err(format!("{why}: {}", self.op(i)?))
         }
+    }
+
+    /// Fails with `why` and the step's report unless step `i` got exit code `code`.
+    pub fn expect_code(&self, i: usize, code: i64, why: &str) -> Result<(), String> {
+        self.step_holds(i, self.exit_code(i)? == code, why)
     }
 
     /// Fails with `why` and the step's report unless step `i`'s stdout is exactly `want`.
     pub fn expect_out(&self, i: usize, want: &str, why: &str) -> Result<(), String> {
-        if self.out(i)? == want {
-            Ok(())
-        } else {
-            Err(format!("{why}: {}", self.op(i)?))
-        }
+        self.step_holds(i, self.out(i)? == want, why)
     }
 
     /// Fails with `why` and the step's report unless step `i`'s stdout contains `needle`.
     pub fn expect_out_contains(&self, i: usize, needle: &str, why: &str) -> Result<(), String> {
-        if self.out(i)?.contains(needle) {
-            Ok(())
-        } else {
-            Err(format!("{why}: {}", self.op(i)?))
-        }
+        self.step_holds(i, self.out(i)?.contains(needle), why)
+    }
+
+    /// Step `i`'s text field `key` (empty when absent).
+    fn text_of(&self, i: usize, key: &str) -> Result<String, String> {
+        Ok(self.op(i)?.get(key).and_then(Value::as_str).unwrap_or("").to_string())
     }
 
     /// Step `i`'s stdout as the agent saw it.
     pub fn out(&self, i: usize) -> Result<String, String> {
-        let op = self.op(i)?;
-        Ok(op
-            .get("stdout")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string())
+        self.text_of(i, "stdout")
     }
 
     /// Step `i`'s stderr as the agent saw it.
     pub fn err(&self, i: usize) -> Result<String, String> {
-        let op = self.op(i)?;
-        Ok(op
-            .get("stderr")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string())
+        self.text_of(i, "stderr")
     }
 
     /// Step `i`'s answer to a command (exit code, stdout) as the agent saw it: run or wire op.
@@ -235,11 +227,8 @@ impl AgentRun {
     /// vault read") when its stdout is not exactly one nonce.
     pub fn nonce(&self, i: usize, what: &str) -> Result<String, String> {
         let captured = self.out(i)?.trim().to_string();
-        if is_nonce(&captured) {
-            Ok(captured)
-        } else {
-            Err(format!("{what} must capture a nonce: {}", self.op(i)?))
-        }
+        self.step_holds(i, is_nonce(&captured), &format!("{what} must capture a nonce"))?;
+        Ok(captured)
     }
 
     /// The per-call results of a `parallel` step (empty when it reported none).

@@ -37,6 +37,24 @@ pub struct SuitePaths {
     pub target_tmpdir: &'static str,
 }
 
+/// The `main` of a battery test binary (`tests/{linux,macos,portable}.rs`): the paths only
+/// Cargo knows at the test's compile time, so `env!` has to expand in the test crate.
+#[macro_export]
+macro_rules! battery_main {
+    ($platform:expr) => {
+        fn main() {
+            $crate::harness::main_for(
+                $crate::harness::SuitePaths {
+                    reference: env!("CARGO_BIN_EXE_nono-ref-under-test"),
+                    probe: env!("CARGO_BIN_EXE_nono-probe"),
+                    target_tmpdir: env!("CARGO_TARGET_TMPDIR"),
+                },
+                $platform,
+            )
+        }
+    };
+}
+
 /// Set by the runner: the host's battery runs whatever Cargo features the runner was built
 /// with (an installed runner is built without them).
 static HOST_BATTERY_ALWAYS: AtomicBool = AtomicBool::new(false);

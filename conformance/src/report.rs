@@ -51,6 +51,15 @@ fn grouped(results: &ResultsFile, status: Status) -> Vec<(&str, Vec<&str>)> {
     out
 }
 
+/// The closing counts both reports end with: `N passed, N failed, …, N not claimed`.
+fn totals_line(results: &ResultsFile) -> String {
+    let (t, not_claimed) = results.totals();
+    format!(
+        "{} passed, {} failed, {} expected-fail, {} skipped, {} not claimed",
+        t.passed, t.failed, t.expected_fail, t.skipped, not_claimed
+    )
+}
+
 /// The one-line verdict.
 pub fn verdict_line(results: &ResultsFile) -> String {
     let claimed: Vec<&str> =
@@ -134,12 +143,7 @@ pub fn render_text(results: &ResultsFile, baseline: Option<&Comparison>, detail:
             let _ = writeln!(out, "  {:<20} {:<6} {:<15} {state}", s.id, s.level, s.class);
         }
     }
-    let (t, not_claimed) = results.totals();
-    let _ = writeln!(
-        out,
-        "\nconformance: {} passed, {} failed, {} expected-fail, {} skipped, {} not claimed",
-        t.passed, t.failed, t.expected_fail, t.skipped, not_claimed
-    );
+    let _ = writeln!(out, "\nconformance: {}", totals_line(results));
     out
 }
 
@@ -201,11 +205,6 @@ pub fn render_markdown(results: &ResultsFile, baseline: Option<&Comparison>) -> 
             let _ = writeln!(out, "- … and {} more reasons", groups.len() - MAX_ROWS);
         }
     }
-    let (t, not_claimed) = results.totals();
-    let _ = writeln!(
-        out,
-        "\n{} passed, {} failed, {} expected-fail, {} skipped, {} not claimed",
-        t.passed, t.failed, t.expected_fail, t.skipped, not_claimed
-    );
+    let _ = writeln!(out, "\n{}", totals_line(results));
     out
 }

@@ -1,13 +1,2 @@
 //! The Linux battery: every `linux.*` case, one nextest test each.
-use nono_conformance::{harness, Platform};
-
-fn main() {
-    harness::main_for(
-        harness::SuitePaths {
-            reference: env!("CARGO_BIN_EXE_nono-ref-under-test"),
-            probe: env!("CARGO_BIN_EXE_nono-probe"),
-            target_tmpdir: env!("CARGO_TARGET_TMPDIR"),
-        },
-        Platform::Linux,
-    )
-}
+nono_conformance::battery_main!(nono_conformance::Platform::Linux);

@@ -32,14 +32,14 @@
 //! | command line, run orchestration | [`cli`], [`run`] |
 //! | flags plus profile → capabilities | [`policy`] (one path, with a path [`policy::Spelling`]) |
 //! | capability model | [`capability`] |
-//! | profiles: format, JSONC, extends, merge, expansion | [`profile`] |
+//! | profiles: reading, format, JSONC, extends, merge, expansion | [`profile`] (`read`, `format`, `jsonc`, `resolve`, `merge`, `expand`, `apply`) |
 //! | system grants | [`system`] |
 //! | protected paths | [`protected`] |
 //! | sandbox apply (Landlock, Seatbelt) | [`sandbox`] |
-//! | Seatbelt generation, macOS path spelling, deny-log learning | [`seatbelt`] (`sbpl`, `paths`, `log`, `learn`) |
+//! | Seatbelt generation, macOS path spelling, deny-log learning | [`seatbelt`] (`sbpl`, `options`, `literal`, `paths`, `log`, `learn`) |
 //! | environment scrubbing | [`env`](mod@env) |
 //! | fork, exec, exit codes | [`supervisor`] |
-//! | supervisor IPC: framing, fd passing, capability requests | [`ipc`] (`frame`, `fdpass`, `request`) |
+//! | supervisor IPC: framing, fd passing, capability requests | [`ipc`] (`frame`, `fdpass`, `request`, `client`) |
 //! | mediation session, server, policy, context tokens, audit | [`mediation`] |
 //! | shim protocol (session variables, messages, audit datagram) | crate `nono-shim-protocol`, re-exported by [`mediation::wire`] |
 //! | credential broker, nonce rewrite | [`broker`] |

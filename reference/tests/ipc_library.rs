@@ -11,13 +11,15 @@
 //! (Wrong fd counts and truncated control data are pinned by the unit tests of
 //! `ipc::fdpass`.)
 
+mod common;
+
 use nono_reference::ipc::message;
 use nono_reference::ipc::request::{RequestPolicy, RequestServer};
 use nono_reference::ipc::socket::Listener;
 use nono_reference::ipc::Error;
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// Bytes written as hex in a vector (`"ff00"`).
@@ -46,34 +48,27 @@ fn stream_bytes(vector: &Value) -> Vec<u8> {
 
 #[test]
 fn wire_vectors_decode_to_the_named_type_or_error() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/ipc");
     let mut checked = 0;
     let mut failures = vec![];
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
-    for file in files.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
-        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-        for vector in doc["vectors"].as_array().unwrap() {
-            let id = vector["id"].as_str().unwrap();
-            let bytes = stream_bytes(vector);
-            let outcome = match vector["direction"].as_str() {
-                Some("to_supervisor") => message::decode_to_supervisor(&bytes).map(|m| m.type_name()),
-                Some("to_child") => message::decode_to_child(&bytes).map(|m| m.type_name()),
-                other => panic!("vector {id}: unknown direction {other:?}"),
-            };
-            let expect = &vector["expect"];
-            let matched = match (&outcome, expect["ok"].as_str(), expect["error"].as_str()) {
-                (Ok(got), Some(want), None) => *got == want,
-                (Err(e), None, Some(want)) => e.kind() == want,
-                _ => false,
-            };
-            if !matched {
-                failures.push(format!("{id}: {} bytes gave {outcome:?}; expected {expect}", bytes.len()));
-            }
-            checked += 1;
+    for vector in &common::vectors("ipc") {
+        let id = vector["id"].as_str().unwrap();
+        let bytes = stream_bytes(vector);
+        let outcome = match vector["direction"].as_str() {
+            Some("to_supervisor") => message::decode_to_supervisor(&bytes).map(|m| m.type_name()),
+            Some("to_child") => message::decode_to_child(&bytes).map(|m| m.type_name()),
+            other => panic!("vector {id}: unknown direction {other:?}"),
+        };
+        let expect = &vector["expect"];
+        let matched = match (&outcome, expect["ok"].as_str(), expect["error"].as_str()) {
+            (Ok(got), Some(want), None) => *got == want,
+            (Err(e), None, Some(want)) => e.kind() == want,
+            _ => false,
+        };
+        if !matched {
+            failures.push(format!("{id}: {} bytes gave {outcome:?}; expected {expect}", bytes.len()));
         }
+        checked += 1;
     }
-    assert!(checked > 0, "no wire vectors found in {}", dir.display());
     assert!(failures.is_empty(), "{} of {checked} vectors failed:\n{}", failures.len(), failures.join("\n"));
 }
 

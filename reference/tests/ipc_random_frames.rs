@@ -7,7 +7,8 @@
 
 use nono_reference::capability::{AccessMode, FsCapability, Source};
 use nono_reference::ipc::frame;
-use nono_reference::ipc::request::{Client, RequestPolicy, RequestServer};
+use nono_reference::ipc::client::Client;
+use nono_reference::ipc::request::{RequestPolicy, RequestServer};
 use nono_reference::ipc::socket::{self, Listener};
 use std::io::{Read, Write};
 use std::net::Shutdown;

@@ -19,6 +19,7 @@
 //! | [`expect_gave_up`] | a helper program (the shim) exited 127 and said why, naming what it must |
 //! | [`expect_not_run`] | the program's marker is absent and it printed nothing |
 //! | [`expect_refused_run`] | exit 1 before the program ran, stderr names the grant |
+//! | [`expect_content`] | a case file (read from outside the sandbox) holds exactly a text |
 
 use crate::outcome::{Class, ProbeResult};
 use crate::runner::RunOutput;
@@ -135,6 +136,14 @@ pub fn expect_request_denied(r: &ProbeResult, what: &str) -> CaseResult {
         r.extra
     );
     crate::ensure!(field(r, "fd_received") == &Value::Bool(false), "{what}: an fd came with the denial: {:?}", r.extra);
+    Ok(())
+}
+
+/// The file at `rel` in the case's tree, read from outside the sandbox, holds exactly
+/// `want` (so a denied write left it alone, or an allowed one landed).
+pub fn expect_content(cx: &crate::Ctx, rel: &str, want: &str, what: &str) -> CaseResult {
+    let found = cx.fx.read(rel);
+    crate::ensure!(found.as_deref() == Some(want), "{what}: {rel} holds {found:?}, expected {want:?}");
     Ok(())
 }
 

@@ -74,20 +74,8 @@ pub struct Platform {
     pub kernel: Option<String>,
 }
 
-/// A class's verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    /// Claimed, and every MUST held (expected failures aside).
-    Pass,
-    /// Claimed, and something failed.
-    Fail,
-    /// Claimed, but no case of it ran on that host (e.g. `seatbelt` on Linux): neither a
-    /// pass nor a failure, and not to be mistaken for "not claimed".
-    Untested,
-    /// The implementation does not claim the class.
-    NotClaimed,
-}
+/// A class's verdict: the runner's own type, so the two cannot disagree on its spelling.
+pub use crate::results::Verdict;
 
 /// Outcome counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -163,23 +151,8 @@ pub struct StatementResult {
     pub tally: Tally,
 }
 
-/// A case's status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CaseStatus {
-    /// Ran and held.
-    Passed,
-    /// Ran and did not hold.
-    Failed,
-    /// Did not hold, as the manifest expects (`reason` says why).
-    ExpectedFail,
-    /// Listed as an expected failure but held: the manifest is stale.
-    UnexpectedPass,
-    /// Did not run (`message` says why).
-    Skipped,
-    /// Its class is not claimed, so it did not run.
-    NotClaimed,
-}
+/// A case's status: the runner's own type, as with [`Verdict`].
+pub use crate::results::Status as CaseStatus;
 
 /// One case's line of the results file.
 #[derive(Clone, Debug, Deserialize)]

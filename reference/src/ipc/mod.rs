@@ -25,6 +25,8 @@
 //!   decides (a non-interactive [`request::RequestPolicy`] from the flags, and a prompt on
 //!   the terminal when one is attached) and, on a grant, opens the path itself and passes
 //!   the fd *before* the `Granted` decision frame.
+//! * [`client`]: the program's side of that flow: send a request, receive the decision
+//!   and the fd.
 //!
 //! # Why fds, not tokens
 //!
@@ -52,8 +54,9 @@
 //!
 //! The child reads the first byte of each answer with `recvmsg` and a control buffer:
 //! control data present means an fd and then a frame; absent means the byte was the first
-//! byte of the frame's length. [`request::Client`] does this.
+//! byte of the frame's length. [`client::Client`] does this.
 
+pub mod client;
 pub mod error;
 pub mod fdpass;
 pub mod frame;

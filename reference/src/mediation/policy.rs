@@ -108,7 +108,7 @@ pub fn prefix_matches(prefix: &[String], args: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::format::parse;
+    use crate::profile::read::parse;
     use rstest::rstest;
     use std::path::Path;
 

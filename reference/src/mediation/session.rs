@@ -323,7 +323,7 @@ mod tests {
             ..Default::default()
         };
         let profile = crate::seatbelt::generate(&CapabilitySet::new(), &options).unwrap();
-        let escape = |p: &Path| crate::seatbelt::sbpl::regex_escape(p.to_str().unwrap());
+        let escape = |p: &Path| crate::seatbelt::literal::regex_escape(p.to_str().unwrap());
         let real = dir.path().canonicalize().unwrap();
         for form in [real.as_path(), link.as_path()] {
             let rule = format!(r#"(allow network-outbound (regex "^{}/[^/]+$"))"#, escape(form));

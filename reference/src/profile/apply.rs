@@ -40,7 +40,7 @@ pub fn matches(pattern: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::format::parse;
+    use crate::profile::read::parse;
     use std::path::Path;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {

@@ -158,6 +158,7 @@ fn merge_command_sandbox(base: CommandSandbox, child: CommandSandbox) -> Command
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::read::parse;
     use std::path::Path;
 
     fn p(json: &str) -> Profile {

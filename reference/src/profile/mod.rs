@@ -2,10 +2,11 @@
 //!
 //! A profile is loaded in four steps, one module each:
 //!
-//! 1. [`format`]: the file is read as JSONC (comments allowed, [`jsonc`]) into typed structs that
-//!    reject unknown keys and wrong types, then checked for what types cannot say
-//!    (environment patterns, names a profile may not set, duplicate commands). Every error
-//!    names the file, the JSON path and, where known, the line and column ([`error`]).
+//! 1. [`read`]: the file is read as JSONC (comments allowed, [`jsonc`]) into the typed
+//!    structs of [`format`], which reject unknown keys and wrong types, then checked for
+//!    what types cannot say (environment patterns, names a profile may not set, duplicate
+//!    commands). Every error names the file, the JSON path and, where known, the line and
+//!    column ([`error`]).
 //! 2. [`resolve`]: `extends` is followed (built-ins first, then the user directory, or a
 //!    path), cycles and over-deep chains are refused.
 //! 3. [`merge`]: parents are merged left to right and the child on top, by per-field rules.
@@ -29,6 +30,7 @@ pub mod expand;
 pub mod format;
 pub mod jsonc;
 pub mod merge;
+pub mod read;
 pub mod resolve;
 
 pub use error::{ErrorClass, ProfileError};

@@ -13,7 +13,8 @@
 //! (a diamond) is fine.
 
 use super::error::{ErrorClass, ProfileError};
-use super::format::{parse, Profile};
+use super::format::Profile;
+use super::read::parse;
 use super::jsonc::{line_column, locate, strip_comments};
 use super::merge::merge;
 use std::path::{Component, Path, PathBuf};

@@ -20,7 +20,7 @@
 //! operation with a target this parser does not know, or the nesting denial
 //! `forbidden-sandbox-reinit`, which no rule can allow.
 
-use super::sbpl::{check_text, quote, SbplError};
+use super::literal::{check_text, quote, SbplError};
 use std::fmt;
 
 /// Why a deny record gives no rule.

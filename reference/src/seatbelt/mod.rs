@@ -47,17 +47,24 @@
 //! # Modules
 //!
 //! * [`sbpl`]: the generator, from a [`crate::CapabilitySet`] plus [`SeatbeltOptions`].
+//! * [`options`]: the macOS-only [`SeatbeltOptions`] (network mode, scopes, socket grants,
+//!   deny paths).
+//! * [`literal`]: paths and strings as SBPL literals, and [`SbplError`] for what cannot be
+//!   written faithfully.
 //! * [`paths`]: resolving paths the macOS way without a Mac (the `/tmp` → `/private/tmp`
 //!   table), for `nono-ref sandbox-profile` on other hosts.
 //! * [`log`]: turns a kernel deny record into the `(allow ...)` rule that would have allowed it.
 //! * [`learn`]: splices learned rules into a profile that used to `(allow default)`.
 
 pub mod learn;
+pub mod literal;
 pub mod log;
+pub mod options;
 pub mod paths;
 pub mod sbpl;
 
-pub use sbpl::{
-    generate, DenyPath, NetworkMode, ProcessInfoMode, SbplError, SeatbeltOptions, SocketMode,
-    SocketScope, UnixSocketGrant,
+pub use literal::SbplError;
+pub use options::{
+    DenyPath, NetworkMode, ProcessInfoMode, SeatbeltOptions, SocketMode, SocketScope, UnixSocketGrant,
 };
+pub use sbpl::generate;

@@ -8,176 +8,11 @@
 //! control characters and non-UTF-8 bytes in paths, relative paths, and TCP port filters
 //! (Seatbelt can filter TCP by port only for `localhost`, which is what proxy mode uses).
 
+use super::literal::{ancestors, forms, quote, regex_escape, SbplError};
+use super::options::{DenyPath, NetworkMode, ProcessInfoMode, SeatbeltOptions, SocketMode, SocketScope, UnixSocketGrant};
 use crate::capability::{CapabilitySet, FsCapability};
 use std::collections::BTreeSet;
-use std::fmt;
-use std::path::{Component, Path, PathBuf};
-
-/// Network policy as Seatbelt expresses it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum NetworkMode {
-    /// Everything allowed (the default).
-    #[default]
-    AllowAll,
-    /// Everything denied except DNS through mDNSResponder and the listed carve-outs.
-    Blocked,
-    /// Like `Blocked`, plus TCP to `localhost:port` (a filtering proxy). Any `bind_ports`
-    /// turn on binding and accepting, which Seatbelt cannot restrict to those ports.
-    ProxyOnly {
-        /// The proxy's port on localhost.
-        port: u16,
-        /// Ports the program wants to listen on.
-        bind_ports: Vec<u16>,
-    },
-}
-
-/// Which processes the sandboxed program may inspect (`process-info*`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ProcessInfoMode {
-    /// Itself and its own sandbox (the default; Seatbelt has no narrower rule).
-    #[default]
-    Isolated,
-    /// Same rules as `Isolated`.
-    AllowSameSandbox,
-    /// Every process.
-    AllowAll,
-}
-
-/// Which socket paths a unix-socket grant covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SocketScope {
-    /// Exactly one socket path.
-    File,
-    /// Sockets directly inside a directory, not deeper (the session directory case).
-    DirChildren,
-    /// Sockets anywhere beneath a directory.
-    DirSubtree,
-}
-
-/// What may be done with a granted socket path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SocketMode {
-    /// `connect(2)` (and sending).
-    Connect,
-    /// `connect(2)` and `bind(2)`.
-    ConnectBind,
-}
-
-/// A pathname AF_UNIX socket grant. Seatbelt treats `connect(2)` to a Unix socket as
-/// `network-outbound`, so these rules matter only when the network is blocked or
-/// proxy-only; a plain filesystem grant never allows connecting to a socket.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnixSocketGrant {
-    /// The path as given.
-    pub original: PathBuf,
-    /// The resolved path.
-    pub resolved: PathBuf,
-    /// What the path covers.
-    pub scope: SocketScope,
-    /// Connect only, or connect and bind.
-    pub mode: SocketMode,
-}
-
-/// A sensitive path that stays denied even inside a broader grant.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DenyPath {
-    /// The path as given.
-    pub original: PathBuf,
-    /// The resolved path.
-    pub resolved: PathBuf,
-    /// True for one file (`literal`), false for a directory and everything beneath it.
-    pub is_file: bool,
-}
-
-/// The inputs only Seatbelt has. The rest comes from the [`CapabilitySet`]: filesystem
-/// grants, `network.block` (blocked unless a proxy mode is given here), TCP port lists
-/// (refused), `scope_signals` (signals to the own sandbox only) and
-/// `scope_abstract_unix_sockets` (IPC limited to POSIX shared memory; off adds semaphores).
-#[derive(Clone, Debug, Default)]
-pub struct SeatbeltOptions {
-    /// Network mode. `AllowAll` here with `caps.network.block` set means `Blocked`.
-    pub network: NetworkMode,
-    /// Localhost TCP ports the program may connect to and listen on when the network is
-    /// blocked or proxy-only; `0` means every localhost port.
-    pub localhost_ports: Vec<u16>,
-    /// Pathname Unix-socket carve-outs (blocked and proxy-only networking only).
-    pub unix_sockets: Vec<UnixSocketGrant>,
-    /// Sensitive paths denied even inside grants; emitted after the grants so they win.
-    pub deny_paths: Vec<DenyPath>,
-    /// Process inspection.
-    pub process_info: ProcessInfoMode,
-    /// `$HOME`, to recognise explicit grants of the user's keychain databases.
-    pub home: Option<PathBuf>,
-    /// Honour sandbox extension tokens (`com.apple.app-sandbox.read[-write]`).
-    pub extensions: bool,
-    /// Add `(debug deny)`.
-    pub debug_deny: bool,
-}
-
-/// Why a profile cannot be generated.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SbplError {
-    /// A path or name holds a control character (U+0000–U+001F, U+007F–U+009F). It is
-    /// refused, never stripped: a stripped path would name a different file.
-    ControlCharacter {
-        /// What the text is (`path`, `unix socket path`, ...).
-        what: &'static str,
-        /// The text, debug-escaped.
-        text: String,
-        /// The offending character.
-        character: char,
-    },
-    /// A path is not valid UTF-8 and cannot be written into a profile.
-    NotUtf8 {
-        /// What the path is.
-        what: &'static str,
-        /// The path.
-        path: PathBuf,
-    },
-    /// A path is relative; a rule can only name absolute paths.
-    NotAbsolute {
-        /// What the path is.
-        what: &'static str,
-        /// The path.
-        path: PathBuf,
-    },
-    /// TCP connect or bind port lists were given: Seatbelt cannot filter TCP by port.
-    PortFilterUnsupported {
-        /// The connect ports asked for.
-        connect: Vec<u16>,
-        /// The bind ports asked for.
-        bind: Vec<u16>,
-    },
-    /// A directory-scoped unix-socket grant on `/` would cover every socket.
-    SocketDirIsRoot,
-}
-
-impl fmt::Display for SbplError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SbplError::ControlCharacter { what, text, character } => write!(
-                f,
-                "{what} {text} contains a control character (U+{:04X}); a Seatbelt profile cannot hold it, and stripping it would name another path",
-                *character as u32
-            ),
-            SbplError::NotUtf8 { what, path } => {
-                write!(f, "{what} {} is not valid UTF-8 and cannot be written into a Seatbelt profile", path.display())
-            }
-            SbplError::NotAbsolute { what, path } => {
-                write!(f, "{what} {} is relative; Seatbelt rules name absolute paths", path.display())
-            }
-            SbplError::PortFilterUnsupported { connect, bind } => write!(
-                f,
-                "Seatbelt cannot filter TCP by port (connect ports {connect:?}, bind ports {bind:?}); use a proxy port or block the network"
-            ),
-            SbplError::SocketDirIsRoot => {
-                write!(f, "a unix socket directory grant at the filesystem root is not permitted")
-            }
-        }
-    }
-}
-
-impl std::error::Error for SbplError {}
+use std::path::{Path, PathBuf};
 
 /// The Mach services that broker keychain access. Looking them up is denied unless a
 /// keychain database is granted explicitly (core-spec SB-07).
@@ -575,122 +410,6 @@ fn network(out: &mut Lines, caps: &CapabilitySet, opts: &SeatbeltOptions, socket
     }
 }
 
-/// The rendered resolved path, and the path as given when it is absolute and differs.
-/// Both are checked for control characters and UTF-8; the resolved one must be absolute.
-fn forms(what: &'static str, resolved: &Path, original: &Path) -> Result<Vec<String>, SbplError> {
-    let mut out = vec![render(what, resolved)?];
-    if original.is_absolute() {
-        let given = render(what, original)?;
-        if given != out[0] {
-            out.push(given);
-        }
-    } else {
-        // Still refuse a relative path that hides a control character or bad bytes.
-        render_relative(what, original)?;
-    }
-    Ok(out)
-}
-
-/// An absolute path as a string without `.` components or a trailing slash.
-fn render(what: &'static str, path: &Path) -> Result<String, SbplError> {
-    if !path.is_absolute() {
-        return Err(SbplError::NotAbsolute {
-            what,
-            path: path.into(),
-        });
-    }
-    let text = path.to_str().ok_or_else(|| SbplError::NotUtf8 {
-        what,
-        path: path.into(),
-    })?;
-    check_text(what, text)?;
-    let mut rendered = String::new();
-    for component in path.components() {
-        match component {
-            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
-            Component::ParentDir => rendered.push_str("/.."),
-            Component::Normal(name) => {
-                rendered.push('/');
-                rendered.push_str(name.to_str().expect("checked UTF-8 above"));
-            }
-        }
-    }
-    if rendered.is_empty() {
-        rendered.push('/');
-    }
-    Ok(rendered)
-}
-
-fn render_relative(what: &'static str, path: &Path) -> Result<(), SbplError> {
-    let text = path.to_str().ok_or_else(|| SbplError::NotUtf8 {
-        what,
-        path: path.into(),
-    })?;
-    check_text(what, text)
-}
-
-/// Refuses control characters (Unicode category Cc).
-pub fn check_text(what: &'static str, text: &str) -> Result<(), SbplError> {
-    match text.chars().find(|c| c.is_control()) {
-        Some(character) => Err(SbplError::ControlCharacter {
-            what,
-            text: format!("{text:?}"),
-            character,
-        }),
-        None => Ok(()),
-    }
-}
-
-/// A string literal: `\` becomes `\\` and `"` becomes `\"`. The caller has already refused
-/// control characters.
-pub fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        if c == '\\' || c == '"' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
-}
-
-/// A path as a literal part of a POSIX regex inside an SBPL string: metacharacters become
-/// one-character classes (`.` → `[.]`), brackets are escaped for the regex (`\\[` in the
-/// string), a backslash becomes four (two for the string, two for the regex), and `"`
-/// is escaped for the string.
-pub fn regex_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 2);
-    for c in text.chars() {
-        match c {
-            '.' | '+' | '*' | '?' | '(' | ')' | '{' | '}' | '|' | '^' | '$' => {
-                out.push('[');
-                out.push(c);
-                out.push(']');
-            }
-            '[' | ']' => {
-                out.push_str(r"\\");
-                out.push(c);
-            }
-            '\\' => out.push_str(r"\\\\"),
-            '"' => out.push_str(r#"\""#),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// The strict ancestors of an absolute rendered path, excluding `/`.
-fn ancestors(path: &str) -> Vec<String> {
-    Path::new(path)
-        .ancestors()
-        .skip(1)
-        .filter(|a| *a != Path::new("/") && !a.as_os_str().is_empty())
-        .map(|a| a.to_str().expect("rendered paths are UTF-8").to_string())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -804,11 +523,6 @@ mod tests {
     }
 
     #[test]
-    fn quotes_and_backslashes_are_escaped() {
-        assert_eq!(quote(r#"/a"b\c"#), r#""/a\"b\\c""#);
-    }
-
-    #[test]
     fn control_characters_are_refused_not_stripped() {
         for bad in ["/a\nb", "/a\u{1}b", "/a\u{7f}b", "/a\u{85}b"] {
             let mut caps = CapabilitySet::new();
@@ -819,14 +533,6 @@ mod tests {
                 "{bad:?}: {err}"
             );
         }
-    }
-
-    #[test]
-    fn regex_escaping_follows_sbpl_string_and_regex_rules() {
-        assert_eq!(regex_escape("/a.b"), "/a[.]b");
-        assert_eq!(regex_escape("/a[b]"), r"/a\\[b\\]");
-        assert_eq!(regex_escape(r"/a\b"), r"/a\\\\b");
-        assert_eq!(regex_escape(r#"/a"b"#), r#"/a\"b"#);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use super::fs_read::{arg, entries, node_kind, tree};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::outcome::Class;
+use crate::kit::expect::expect_content;
 use crate::runner::expect_class;
 use crate::probe::Op;
 
@@ -106,18 +107,10 @@ fn inner_symlink_to_outside_file_gives_no_write(cx: &Ctx) -> CaseResult {
         let r = run.op(&op)?;
         expect_class(&r, Class::Denied, &format!("{} through a symlink to an ungranted file", op.name()))?;
     }
-    crate::ensure!(
-        cx.fx.read("outside/secret.txt").as_deref() == Some("original"),
-        "target is now {:?}",
-        cx.fx.read("outside/secret.txt")
-    );
+    expect_content(cx, "outside/secret.txt", "original", "the ungranted target")?;
     let ok = run.op(Op::write(&in_link, "CHANGED!"))?;
     expect_class(&ok, Class::Allowed, "write through a symlink to a granted file")?;
-    crate::ensure!(
-        cx.fx.read("granted/own.txt").as_deref() == Some("CHANGED!"),
-        "granted file is {:?}",
-        cx.fx.read("granted/own.txt")
-    );
+    expect_content(cx, "granted/own.txt", "CHANGED!", "the granted file")?;
     Ok(())
 }
 
@@ -199,11 +192,7 @@ fn created_symlink_to_outside_gives_no_write(cx: &Ctx) -> CaseResult {
     crate::ensure!(node_kind(&link) == Some("symlink"), "the new link is {:?} from outside", node_kind(&link));
     let r = run.op(Op::write(&link, "CHANGED!"))?;
     expect_class(&r, Class::Denied, "write through the new symlink")?;
-    crate::ensure!(
-        cx.fx.read("outside/secret.txt").as_deref() == Some("original"),
-        "target is now {:?}",
-        cx.fx.read("outside/secret.txt")
-    );
+    expect_content(cx, "outside/secret.txt", "original", "the ungranted target")?;
     Ok(())
 }
 
@@ -267,11 +256,7 @@ fn outer_symlink_into_granted_file_reaches_it(cx: &Ctx) -> CaseResult {
     crate::ensure!(r.str_field("content") == Some("original"), "read returned {:?}", r.str_field("content"));
     let w = run.op(Op::write(&alias, "CHANGED!"))?;
     expect_class(&w, Class::Allowed, "write a granted file through an ungranted symlink")?;
-    crate::ensure!(
-        cx.fx.read("granted/f.txt").as_deref() == Some("CHANGED!"),
-        "granted file is {:?}",
-        cx.fx.read("granted/f.txt")
-    );
+    expect_content(cx, "granted/f.txt", "CHANGED!", "the granted file")?;
     let denied = run.op(Op::read(&to_secret))?;
     expect_class(&denied, Class::Denied, "read an ungranted file through a symlink beside it")
 }

@@ -115,31 +115,19 @@ fn respond_answers_without_running(cx: &Ctx) -> CaseResult {
         &["run", "gh", "repo", "list"],
     ])?;
     run.finished()?;
-    ensure!(
-        run.out(0)? == "Logged in as nobody\n",
-        "respond must answer its stdout exactly: {}",
-        run.op(0)?
-    );
+    run.expect_out(0, "Logged in as nobody\n", "respond must answer its stdout exactly")?;
     ensure!(
         run.err(0)?.is_empty(),
         "respond must answer an empty stderr: {}",
         run.op(0)?
     );
-    ensure!(
-        run.exit_code(0)? == 0,
-        "respond must answer its exit code 0: {}",
-        run.op(0)?
-    );
+    run.expect_code(0, 0, "respond must answer its exit code 0")?;
     let all = runs(&kit, &ran);
     ensure!(
         all == [vec!["repo".to_string(), "list".to_string()]],
         "only the unmatched call may run gh: {all:?}"
     );
-    ensure!(
-        run.out(1)? == "real gh\n",
-        "control: the unmatched call runs the real gh: {}",
-        run.op(1)?
-    );
+    run.expect_out(1, "real gh\n", "control: the unmatched call runs the real gh")?;
     Ok(())
 }
 
@@ -173,11 +161,7 @@ fn capture_answers_a_nonce(cx: &Ctx) -> CaseResult {
         out.ends_with('\n') && is_nonce(out.trim_end_matches('\n')) && out.len() == 70,
         "capture must answer a nonce and a newline: {out:?}"
     );
-    ensure!(
-        run.exit_code(0)? == 0,
-        "capture must answer 0: {}",
-        run.op(0)?
-    );
+    run.expect_code(0, 0, "capture must answer 0")?;
     ensure!(
         runs(&kit, &ran) == [vec!["auth".to_string(), "token".to_string()]],
         "control: the real gh must have run once"
@@ -287,16 +271,8 @@ fn failed_capture_answers_the_real_output(cx: &Ctx) -> CaseResult {
         .agent(&profile)
         .run(&[&["run", "gh", "auth", "token"]])?;
     run.finished()?;
-    ensure!(
-        run.exit_code(0)? == 4,
-        "a failed capture must answer the command's 4: {}",
-        run.op(0)?
-    );
-    ensure!(
-        run.out(0)? == "partial output\n",
-        "a failed capture must answer the command's own stdout: {}",
-        run.op(0)?
-    );
+    run.expect_code(0, 4, "a failed capture must answer the command's 4")?;
+    run.expect_out(0, "partial output\n", "a failed capture must answer the command's own stdout")?;
     ensure!(
         run.err(0)?.contains("token expired"),
         "a failed capture must answer the command's stderr: {}",
@@ -353,21 +329,13 @@ fn approve_answers_the_real_output(cx: &Ctx) -> CaseResult {
         .stdin("agent input\n")
         .run(&[&["run", "gh", "deploy", "v2"]])?;
     run.finished()?;
-    ensure!(
-        run.out(0)? == "deployed v2\n",
-        "approve must answer the real stdout exactly once: {}",
-        run.op(0)?
-    );
+    run.expect_out(0, "deployed v2\n", "approve must answer the real stdout exactly once")?;
     ensure!(
         run.err(0)? == "1 warning\n",
         "approve must answer the real stderr: {}",
         run.op(0)?
     );
-    ensure!(
-        run.exit_code(0)? == 6,
-        "approve must answer the real exit code 6: {}",
-        run.op(0)?
-    );
+    run.expect_code(0, 6, "approve must answer the real exit code 6")?;
     let records = kit.records(&ran);
     ensure!(
         records.len() == 1 && args_of(&records[0]) == ["deploy", "v2"],
@@ -393,21 +361,13 @@ fn approve_script_runs_sh(cx: &Ctx) -> CaseResult {
     );
     let run = kit.agent(&profile).run(&[&["run", "gh", "deploy"]])?;
     run.finished()?;
-    ensure!(
-        run.out(0)? == "from-script\n",
-        "approve must answer the script's stdout: {}",
-        run.op(0)?
-    );
+    run.expect_out(0, "from-script\n", "approve must answer the script's stdout")?;
     ensure!(
         run.err(0)?.contains("to-stderr"),
         "approve must answer the script's stderr: {}",
         run.op(0)?
     );
-    ensure!(
-        run.exit_code(0)? == 9,
-        "approve must answer the script's exit code 9: {}",
-        run.op(0)?
-    );
+    run.expect_code(0, 9, "approve must answer the script's exit code 9")?;
     ensure!(
         runs(&kit, &ran).is_empty(),
         "the real gh ran although the rule has a script"

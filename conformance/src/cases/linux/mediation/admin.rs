@@ -8,7 +8,7 @@
 //! `out/ran.jsonl`, so "ran" and "did not run" are seen from outside, and a non-admin call
 //! in the same session shows that the session itself works and never asks the approver.
 
-use super::{admin, approve, s, Kit, Session, Verdict};
+use super::{admin, approve, s, Kit, AgentRun, Verdict};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::ensure;
 use serde_json::json;
@@ -60,7 +60,7 @@ fn setup(kit: &Kit) -> (PathBuf, PathBuf) {
 
 /// Runs the agent's `steps` with a stub approver deciding by `verdict` first on the
 /// supervisor's `PATH`; returns the run and the file where `gh` records its runs.
-fn with_approver(kit: &Kit, verdict: Verdict, steps: &[&[&str]]) -> Result<(Session, PathBuf), String> {
+fn with_approver(kit: &Kit, verdict: Verdict, steps: &[&[&str]]) -> Result<(AgentRun, PathBuf), String> {
     let (profile, ran) = setup(kit);
     let approver = kit.approver(verdict);
     let run = kit.agent(&profile).env("PATH", path_with(&approver)).run(steps)?;
@@ -113,11 +113,7 @@ fn approver_output_stays_off_the_programs_stdout(cx: &Ctx) -> CaseResult {
 fn refused_request_is_126(cx: &Ctx) -> CaseResult {
     let kit = Kit::new(cx);
     let (run, ran) = with_approver(&kit, Verdict::Refuse, &[&["run", "gh", "status"], &["run", "gh", "deploy", "prod"]])?;
-    ensure!(
-        run.exit_code(0)? == 0,
-        "control: the non-admin call must run without approval: {}",
-        run.op(0)?
-    );
+    run.expect_code(0, 0, "control: the non-admin call must run without approval")?;
     ensure!(
         run.exit_code(1)? == 126 && run.err(1)?.contains("not approved"),
         "a refused admin request must answer 126 saying it was not approved: {}",
@@ -178,16 +174,8 @@ fn no_approver_is_126(cx: &Ctx) -> CaseResult {
         .env("PATH", "/usr/bin:/bin")
         .run(&[&["run", "gh", "status"], &["run", "gh", "deploy", "prod"]])?;
     run.finished()?;
-    ensure!(
-        run.exit_code(0)? == 0,
-        "control: the non-admin call must run: {}",
-        run.op(0)?
-    );
-    ensure!(
-        run.exit_code(1)? == 126,
-        "an admin request with no approver must answer 126: {}",
-        run.op(1)?
-    );
+    run.expect_code(0, 0, "control: the non-admin call must run")?;
+    run.expect_code(1, 126, "an admin request with no approver must answer 126")?;
     let args: Vec<Vec<String>> = kit.records(&ran).iter().map(super::args_of).collect();
     ensure!(args == [vec!["status".to_string()]], "only the non-admin call may run gh: {args:?}");
     Ok(())

@@ -6,7 +6,7 @@
 //! started (`nono_pid`), the agent's own pid (`sandboxed_pid`) and the pid of the shim the
 //! agent started (`command_pid`).
 
-use super::{approve, audit_lines, capture, contains_nonce, respond, s, str_of, Kit, Session};
+use super::{approve, audit_lines, capture, contains_nonce, respond, s, str_of, Kit, AgentRun};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::ensure;
 use serde_json::{json, Value};
@@ -172,7 +172,7 @@ fn one_line_per_request(cx: &Ctx) -> CaseResult {
 
 /// The session fields of MED-AUDIT-001 on one line: `session_name` a non-empty string,
 /// `nono_pid` the IUT's pid, `sandboxed_pid` the agent's, `command_pid` the shim's.
-fn session_fields(run: &Session, line: &Value, agent_pid: Option<u64>, shim_pid: Option<u64>) -> CaseResult {
+fn session_fields(run: &AgentRun, line: &Value, agent_pid: Option<u64>, shim_pid: Option<u64>) -> CaseResult {
     ensure!(
         line["session_id"].as_str().is_some_and(|s| !s.is_empty()),
         "session_id must be a non-empty string: {line}"
@@ -197,7 +197,7 @@ fn session_fields(run: &Session, line: &Value, agent_pid: Option<u64>, shim_pid:
     Ok(())
 }
 
-fn line_for<'a>(run: &'a Session, command: &str, first_arg: &str) -> Result<&'a Value, String> {
+fn line_for<'a>(run: &'a AgentRun, command: &str, first_arg: &str) -> Result<&'a Value, String> {
     run.audit
         .iter()
         .find(|l| str_of(l, "command") == Some(command) && l["args"][0] == json!(first_arg))
@@ -252,12 +252,7 @@ fn no_output_secret_or_nonce(cx: &Ctx) -> CaseResult {
         &["run", "gh", "deploy"],
     ])?;
     run.finished()?;
-    let nonce = run.out(0)?.trim().to_string();
-    ensure!(
-        super::is_nonce(&nonce),
-        "control: gh token must capture a nonce: {}",
-        run.op(0)?
-    );
+    run.nonce(0, "control: gh token")?;
     ensure!(
         super::args_of(&run.described(1)?) == [SECRET.to_string(), format!("x{SECRET}y")],
         "control: show must receive the secret"
@@ -442,10 +437,7 @@ fn concurrent_requests_give_whole_lines(cx: &Ctx) -> CaseResult {
         .agent(&p)
         .run(&[&["parallel", "20", "gh", "par", &long]])?;
     run.finished()?;
-    let results = run.op(0)?["results"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let results = run.parallel_results(0)?;
     ensure!(
         results.len() == 20 && results.iter().all(|r| r["exit_code"] == json!(0)),
         "control: all 20 calls must succeed: {}",
@@ -489,16 +481,8 @@ fn audited_shim_run_is_logged(cx: &Ctx) -> CaseResult {
             &["run-argv0", "{env:NONO_SHIM_DIR}/gh", "lister", "--all", "x"],
         ])?;
     run.finished()?;
-    ensure!(
-        run.exit_code(1)? == 4,
-        "the audited shim must run lister and exit with its 4: {}",
-        run.op(1)?
-    );
-    ensure!(
-        run.out(1)? == "listed\n",
-        "lister's output must reach the agent: {}",
-        run.op(1)?
-    );
+    run.expect_code(1, 4, "the audited shim must run lister and exit with its 4")?;
+    run.expect_out(1, "listed\n", "lister's output must reach the agent")?;
     let lines = run.audit_for("lister");
     ensure!(
         lines.len() == 1,

@@ -11,7 +11,7 @@
 //!   line the full disk cut short and left behind would glue itself to the next one, and
 //!   that next line would be lost.
 
-use super::{audit_log_template, respond, s, Kit, Session};
+use super::{audit_log_template, respond, s, Kit, AgentRun};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::ensure;
 use serde_json::{json, Value};
@@ -162,7 +162,7 @@ fn audit_directory(cx: &Ctx) -> PathBuf {
     }
 }
 
-fn whole_lines(run: &Session) -> CaseResult {
+fn whole_lines(run: &AgentRun) -> CaseResult {
     ensure!(
         run.audit.iter().all(Value::is_object),
         "every audit line must be one whole JSON object: {:?}",
@@ -176,7 +176,7 @@ fn args_of(line: &Value) -> Vec<&str> {
 }
 
 /// Exactly one `gh` line has `word` among its arguments.
-fn logged_once(run: &Session, word: &str) -> CaseResult {
+fn logged_once(run: &AgentRun, word: &str) -> CaseResult {
     let lines = run.audit_for("gh").into_iter().filter(|l| args_of(l).contains(&word)).count();
     ensure!(lines == 1, "the request '{word}' must have exactly one line, found {lines}: {:?}", run.audit);
     Ok(())

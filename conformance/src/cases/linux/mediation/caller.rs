@@ -127,6 +127,20 @@ fn deploy_runs(kit: &Kit, ran: &Path) -> usize {
     kit.records(ran).len()
 }
 
+/// Fails with `why` unless deploy's real binary ran exactly `times` times.
+fn expect_deploy_runs(kit: &Kit, ran: &Path, times: usize, why: &str) -> CaseResult {
+    let seen = deploy_runs(kit, ran);
+    ensure!(seen == times, "{why} (it ran {seen} times, expected {times})");
+    Ok(())
+}
+
+/// Fails with `why` and the step's report unless the parent at step `i` got `code` for
+/// its call of deploy.
+fn expect_parent_got(run: &AgentRun, i: usize, code: i64, why: &str) -> CaseResult {
+    ensure!(parent_call_code(run, i)? == code, "{why}: {}", run.op(i)?);
+    Ok(())
+}
+
 /// The exit code the parent at step `i` got for its call of `deploy`.
 fn parent_call_code(run: &AgentRun, i: usize) -> Result<i64, String> {
     let out = run.out(i)?;
@@ -155,27 +169,13 @@ fn agent_refused_when_agent_not_allowed(cx: &Ctx) -> CaseResult {
         .agent(&setup.profile)
         .run(&[&["run", "deploy", "release"]])?;
     run.finished()?;
-    ensure!(
-        run.exit_code(0)? == 126,
-        "the agent's call must be answered 126: {}",
-        run.op(0)?
-    );
-    ensure!(
-        deploy_runs(&kit, &setup.ran) == 0,
-        "deploy ran for the agent"
-    );
+    run.expect_code(0, 126, "the agent's call must be answered 126")?;
+    expect_deploy_runs(&kit, &setup.ran, 0, "deploy ran for the agent")?;
     // Control: a mediated parent may call it (allowed_parents absent means any parent).
     let run = kit.agent(&setup.profile).run(&[&["run", PARENT]])?;
     run.finished()?;
-    ensure!(
-        parent_call_code(&run, 0)? == 0,
-        "control: the parent's call of deploy must succeed: {}",
-        run.op(0)?
-    );
-    ensure!(
-        deploy_runs(&kit, &setup.ran) == 1,
-        "control: deploy did not run for the parent"
-    );
+    expect_parent_got(&run, 0, 0, "control: the parent's call of deploy must succeed")?;
+    expect_deploy_runs(&kit, &setup.ran, 1, "control: deploy did not run for the parent")?;
     Ok(())
 }
 
@@ -189,20 +189,9 @@ fn listed_parent_allowed(cx: &Ctx) -> CaseResult {
     );
     let run = kit.agent(&setup.profile).run(&[&["run", PARENT]])?;
     run.finished()?;
-    ensure!(
-        parent_call_code(&run, 0)? == 0,
-        "a listed parent's call must succeed: {}",
-        run.op(0)?
-    );
-    ensure!(
-        run.out(0)?.contains("deploy ran"),
-        "deploy's output must reach the parent's stdout: {}",
-        run.op(0)?
-    );
-    ensure!(
-        deploy_runs(&kit, &setup.ran) == 1,
-        "deploy did not run for the listed parent"
-    );
+    expect_parent_got(&run, 0, 0, "a listed parent's call must succeed")?;
+    run.expect_out_contains(0, "deploy ran", "deploy's output must reach the parent's stdout")?;
+    expect_deploy_runs(&kit, &setup.ran, 1, "deploy did not run for the listed parent")?;
     Ok(())
 }
 
@@ -218,20 +207,9 @@ fn unlisted_parent_refused(cx: &Ctx) -> CaseResult {
         .agent(&setup.profile)
         .run(&[&["run", "npm"], &["run", PARENT]])?;
     run.finished()?;
-    ensure!(
-        parent_call_code(&run, 0)? == 126,
-        "npm is not a listed parent; its call must be answered 126: {}",
-        run.op(0)?
-    );
-    ensure!(
-        parent_call_code(&run, 1)? == 0,
-        "control: the listed parent's call must succeed: {}",
-        run.op(1)?
-    );
-    ensure!(
-        deploy_runs(&kit, &setup.ran) == 1,
-        "deploy must run once (for the listed parent only)"
-    );
+    expect_parent_got(&run, 0, 126, "npm is not a listed parent; its call must be answered 126")?;
+    expect_parent_got(&run, 1, 0, "control: the listed parent's call must succeed")?;
+    expect_deploy_runs(&kit, &setup.ran, 1, "deploy must run once (for the listed parent only)")?;
     Ok(())
 }
 
@@ -254,20 +232,9 @@ fn empty_allowed_parents_refuses_every_parent(cx: &Ctx) -> CaseResult {
         "{PARENT}'s call must be answered 126: {}",
         run.op(0)?
     );
-    ensure!(
-        parent_call_code(&run, 1)? == 126,
-        "npm's call must be answered 126: {}",
-        run.op(1)?
-    );
-    ensure!(
-        run.exit_code(2)? == 0,
-        "control: the agent may still call deploy: {}",
-        run.op(2)?
-    );
-    ensure!(
-        deploy_runs(&kit, &setup.ran) == 1,
-        "deploy must run once (for the agent only)"
-    );
+    expect_parent_got(&run, 1, 126, "npm's call must be answered 126")?;
+    run.expect_code(2, 0, "control: the agent may still call deploy")?;
+    expect_deploy_runs(&kit, &setup.ran, 1, "deploy must run once (for the agent only)")?;
     Ok(())
 }
 
@@ -283,10 +250,7 @@ fn refused_parent_never_passes_as_the_agent(cx: &Ctx) -> CaseResult {
         .agent(&setup.profile)
         .run(&[&["parallel", "10", "npm"], &["run", "deploy", "release"]])?;
     run.finished()?;
-    let results = run.op(0)?["results"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let results = run.parallel_results(0)?;
     ensure!(
         results.len() == 10,
         "ten parents must have run: {}",
@@ -299,11 +263,7 @@ fn refused_parent_never_passes_as_the_agent(cx: &Ctx) -> CaseResult {
             "a parent's call must be refused with 126, even right after it started: {result}"
         );
     }
-    ensure!(
-        run.exit_code(1)? == 0,
-        "control: the agent may call deploy: {}",
-        run.op(1)?
-    );
+    run.expect_code(1, 0, "control: the agent may call deploy")?;
     ensure!(
         deploy_runs(&kit, &setup.ran) == 1,
         "deploy ran {} times; only the agent's call may run it",
@@ -326,18 +286,9 @@ fn forged_context_nonce(cx: &Ctx) -> CaseResult {
         &["valid", "NONO_SANDBOX_CONTEXT={out1}", "deploy", "release"],
     ])?;
     run.finished()?;
-    let nonce = run.out(0)?.trim().to_string();
-    ensure!(
-        super::is_nonce(&nonce),
-        "control: vault read must capture a nonce: {}",
-        run.op(0)?
-    );
+    let nonce = run.nonce(0, "control: vault read")?;
     for step in [1, 2] {
-        ensure!(
-            run.exit_code(step)? == 126,
-            "a forged context must not make the agent a parent (126 expected): {}",
-            run.op(step)?
-        );
+        run.expect_code(step, 126, "a forged context must not make the agent a parent (126 expected)")?;
         let answer = format!("{}{}", run.out(step)?, run.err(step)?);
         ensure!(
             !answer.contains(&nonce),
@@ -348,10 +299,7 @@ fn forged_context_nonce(cx: &Ctx) -> CaseResult {
             "the answer reveals the secret behind the forged nonce: {answer:?}"
         );
     }
-    ensure!(
-        deploy_runs(&kit, &setup.ran) == 0,
-        "deploy ran for a forged context"
-    );
+    expect_deploy_runs(&kit, &setup.ran, 0, "deploy ran for a forged context")?;
     for line in &run.audit {
         let text = line.to_string();
         ensure!(
@@ -379,20 +327,9 @@ fn forged_context_name(cx: &Ctx) -> CaseResult {
         .agent(&setup.profile)
         .run(&[&["run", &forged, "deploy", "release"], &["run", PARENT]])?;
     run.finished()?;
-    ensure!(
-        run.exit_code(0)? == 126,
-        "a parent's name in NONO_SANDBOX_CONTEXT must not make the agent a parent: {}",
-        run.op(0)?
-    );
-    ensure!(
-        parent_call_code(&run, 1)? == 0,
-        "control: the real parent's call must succeed: {}",
-        run.op(1)?
-    );
-    ensure!(
-        deploy_runs(&kit, &setup.ran) == 1,
-        "deploy must run once (for the real parent only)"
-    );
+    run.expect_code(0, 126, "a parent's name in NONO_SANDBOX_CONTEXT must not make the agent a parent")?;
+    expect_parent_got(&run, 1, 0, "control: the real parent's call must succeed")?;
+    expect_deploy_runs(&kit, &setup.ran, 1, "deploy must run once (for the real parent only)")?;
     Ok(())
 }
 
@@ -409,25 +346,10 @@ fn allow_commands_runs_the_child_directly(cx: &Ctx) -> CaseResult {
         .agent(&setup.profile)
         .run(&[&["run", "deploy", "release"], &["run", PARENT]])?;
     run.finished()?;
-    ensure!(
-        run.out(0)? == "deploy: answered by its rule\n",
-        "control: the agent's call must get deploy's rule: {}",
-        run.op(0)?
-    );
-    ensure!(
-        parent_call_code(&run, 1)? == 0,
-        "the parent's call must succeed: {}",
-        run.op(1)?
-    );
-    ensure!(
-        run.out(1)?.contains("deploy ran"),
-        "from the parent listing it in allow_commands, deploy must run its real binary: {}",
-        run.op(1)?
-    );
-    ensure!(
-        deploy_runs(&kit, &setup.ran) == 1,
-        "deploy's real binary must run once (for the parent)"
-    );
+    run.expect_out(0, "deploy: answered by its rule\n", "control: the agent's call must get deploy's rule")?;
+    expect_parent_got(&run, 1, 0, "the parent's call must succeed")?;
+    run.expect_out_contains(1, "deploy ran", "from the parent listing it in allow_commands, deploy must run its real binary")?;
+    expect_deploy_runs(&kit, &setup.ran, 1, "deploy's real binary must run once (for the parent)")?;
     Ok(())
 }
 
@@ -437,20 +359,9 @@ fn unlisted_child_keeps_its_rules(cx: &Ctx) -> CaseResult {
     let setup = setup(&kit, json!({}), rules, json!({ "allow_commands": ["npm"] }));
     let run = kit.agent(&setup.profile).run(&[&["run", PARENT]])?;
     run.finished()?;
-    ensure!(
-        parent_call_code(&run, 0)? == 0,
-        "the parent's call must be answered: {}",
-        run.op(0)?
-    );
-    ensure!(
-        run.out(0)?.contains("deploy: answered by its rule"),
-        "deploy is not in the parent's allow_commands; its rule must answer: {}",
-        run.op(0)?
-    );
-    ensure!(
-        deploy_runs(&kit, &setup.ran) == 0,
-        "deploy's real binary ran despite its rule"
-    );
+    expect_parent_got(&run, 0, 0, "the parent's call must be answered")?;
+    run.expect_out_contains(0, "deploy: answered by its rule", "deploy is not in the parent's allow_commands; its rule must answer")?;
+    expect_deploy_runs(&kit, &setup.ran, 0, "deploy's real binary ran despite its rule")?;
     Ok(())
 }
 
@@ -472,21 +383,10 @@ fn forged_context_does_not_unlock_allow_commands(cx: &Ctx) -> CaseResult {
     ])?;
     run.finished()?;
     for step in [1, 2] {
-        ensure!(
-            run.out(step)? == "deploy: answered by its rule\n",
-            "a forged context must not skip deploy's rule: {}",
-            run.op(step)?
-        );
+        run.expect_out(step, "deploy: answered by its rule\n", "a forged context must not skip deploy's rule")?;
     }
-    ensure!(
-        run.out(3)?.contains("deploy ran"),
-        "control: the real parent's call runs deploy directly: {}",
-        run.op(3)?
-    );
-    ensure!(
-        deploy_runs(&kit, &setup.ran) == 1,
-        "deploy's real binary must run once (for the real parent only)"
-    );
+    run.expect_out_contains(3, "deploy ran", "control: the real parent's call runs deploy directly")?;
+    expect_deploy_runs(&kit, &setup.ran, 1, "deploy's real binary must run once (for the real parent only)")?;
     Ok(())
 }
 
@@ -538,16 +438,9 @@ fn parents_context_replayed_after_it_exits(cx: &Ctx) -> CaseResult {
         run.op(0)?
     );
     for step in [1, 2] {
-        ensure!(
-            run.exit_code(step)? == 126,
-            "a replayed parent context must not make the agent a parent (126 expected): {}",
-            run.op(step)?
-        );
+        run.expect_code(step, 126, "a replayed parent context must not make the agent a parent (126 expected)")?;
     }
-    ensure!(
-        deploy_runs(&kit, &setup.ran) == 0,
-        "deploy ran for a replayed context"
-    );
+    expect_deploy_runs(&kit, &setup.ran, 0, "deploy ran for a replayed context")?;
     no_trace_of(&run, &[1, 2], &context)
 }
 
@@ -576,20 +469,13 @@ fn parents_context_replayed_while_it_runs(cx: &Ctx) -> CaseResult {
         !context.trim().is_empty(),
         "the running parent got no NONO_SANDBOX_CONTEXT, so there is nothing to replay"
     );
-    ensure!(
-        run.exit_code(2)? == 126,
-        "the agent replaying a live parent's context must be refused with 126: {}",
-        run.op(2)?
-    );
+    run.expect_code(2, 126, "the agent replaying a live parent's context must be refused with 126")?;
     let parent = &run.op(4)?["results"][0];
     let parent_out = parent["stdout"].as_str().unwrap_or("");
     ensure!(
         parent_out.contains("deploy ran") && parent_out.contains("\"exit_code\":0"),
         "control: the parent's own call of deploy must succeed: {parent}"
     );
-    ensure!(
-        deploy_runs(&kit, &setup.ran) == 1,
-        "deploy must run once (for the parent only)"
-    );
+    expect_deploy_runs(&kit, &setup.ran, 1, "deploy must run once (for the parent only)")?;
     no_trace_of(&run, &[2], context.trim())
 }

@@ -73,11 +73,7 @@ fn check(cx: &Ctx, path: Path) -> CaseResult {
         .flag("--read", cx.fx.path("work"))
         .run(&[&["cd", s(&work)], &["run", "tool"]])?;
     run.finished()?;
-    ensure!(
-        run.exit_code(1)? == 0,
-        "the command must succeed: {}",
-        run.op(1)?
-    );
+    run.expect_code(1, 0, "the command must succeed")?;
     let records = kit.records(&record);
     let seen: Vec<Option<&str>> = records
         .iter()

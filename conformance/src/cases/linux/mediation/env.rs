@@ -479,12 +479,7 @@ fn near_nonces_stay_literal(cx: &Ctx) -> CaseResult {
     step.extend(variants);
     let run = kit.agent(&p).run(&[&["run", "vault", "read"], &step])?;
     run.finished()?;
-    let nonce = run.out(0)?.trim().to_string();
-    ensure!(
-        is_nonce(&nonce),
-        "control: vault read must capture a nonce: {}",
-        run.op(0)?
-    );
+    let nonce = run.nonce(0, "control: vault read")?;
     let hex = &nonce[5..];
     let want = [
         format!("NONO_{hex}"),
@@ -553,12 +548,7 @@ fn nonce_of_another_session_is_unknown(cx: &Ctx) -> CaseResult {
     let p = profile(&kit, json!({}));
     let first = kit.agent(&p).run(&[&["run", "vault", "read"]])?;
     first.finished()?;
-    let old = first.out(0)?.trim().to_string();
-    ensure!(
-        is_nonce(&old),
-        "control: the first session must capture a nonce: {}",
-        first.op(0)?
-    );
+    let old = first.nonce(0, "control: the first session")?;
     let run = kit
         .agent(&p)
         .run(&[&["run", "vault", "read"], &["run", "show", &old, "{out1}"]])?;

@@ -75,21 +75,9 @@ fn signalled_command_answers_1(cx: &Ctx) -> CaseResult {
         kit.agent(&profile)
             .run(&[&["run", "killed"], &["run", "terminated"], &["run", "fine"]])?;
     run.finished()?;
-    ensure!(
-        run.exit_code(0)? == 1,
-        "a command killed by SIGKILL must answer 1: {}",
-        run.op(0)?
-    );
-    ensure!(
-        run.exit_code(1)? == 1,
-        "a command killed by SIGTERM must answer 1: {}",
-        run.op(1)?
-    );
-    ensure!(
-        run.exit_code(2)? == 0,
-        "control: a command exiting 0 answers 0: {}",
-        run.op(2)?
-    );
+    run.expect_code(0, 1, "a command killed by SIGKILL must answer 1")?;
+    run.expect_code(1, 1, "a command killed by SIGTERM must answer 1")?;
+    run.expect_code(2, 0, "control: a command exiting 0 answers 0")?;
     Ok(())
 }
 
@@ -135,20 +123,12 @@ fn unknown_command_through_the_shim_is_127(cx: &Ctx) -> CaseResult {
         &["run-argv0", "{env:NONO_SHIM_DIR}/gh", "gh", "x"],
     ])?;
     run.finished()?;
-    ensure!(
-        run.exit_code(0)? == 127,
-        "the server must answer 127 for ghost: {}",
-        run.op(0)?
-    );
+    run.expect_code(0, 127, "the server must answer 127 for ghost")?;
     ensure!(
         run.err(0)?.contains("ghost"),
         "the message must name ghost: {}",
         run.op(0)?
     );
-    ensure!(
-        run.out(1)? == "gh ran\n",
-        "control: the same shim as gh runs gh: {}",
-        run.op(1)?
-    );
+    run.expect_out(1, "gh ran\n", "control: the same shim as gh runs gh")?;
     Ok(())
 }

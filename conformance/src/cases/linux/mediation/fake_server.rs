@@ -183,6 +183,20 @@ pub(super) fn text(bytes: &[u8]) -> String {
 }
 
 impl Server {
+    /// Runs the shim `program args` in the session this server fakes (`mediated` as
+    /// NONO_MEDIATED_COMMANDS), in the case's `work` directory, stdin from `stdin`.
+    pub(super) fn run_shim(
+        &self,
+        cx: &Ctx,
+        program: &Path,
+        args: &[&str],
+        mediated: Option<&str>,
+        stdin: Stdio,
+    ) -> Result<Output, String> {
+        let (_, out) = run_shim(program, args, &self.env(mediated), stdin, &cx.fx.dir("work"))?;
+        Ok(out)
+    }
+
     /// The server's view of the connection, once the shim has exited.
     pub(super) fn received(
         &self,

@@ -11,7 +11,7 @@
 //! `blocked` list (the broker library's parameter: through mediation `mediation.env.block`
 //! hides names from the agent only and never drops them from a request, notes AGT-4).
 
-use super::{args_of, env_in, is_nonce, Kit};
+use super::{args_of, env_in, Kit};
 use crate::case::{Case, CaseResult, Ctx};
 use crate::ensure;
 use crate::nonce_vectors::{Form, NonceVector, Piece, Shape, Template};
@@ -118,8 +118,7 @@ fn through_mediation(cx: &Ctx, vector: &Vector) -> CaseResult {
 
     let mut nonces = unknown.clone();
     for (k, name) in order.iter().enumerate() {
-        let captured = run.out(k)?.trim().to_string();
-        ensure!(is_nonce(&captured), "capturing secret {name} must answer a nonce: {}", run.op(k)?);
+        let captured = run.nonce(k, &format!("capturing secret {name}"))?;
         nonces.insert(name.clone(), captured);
     }
     let described = run.described(order.len())?;

@@ -204,11 +204,7 @@ fn stderr_is_the_callers(cx: &Ctx) -> CaseResult {
     let profile = kit.one_command("gh", &gh, json!([]));
     let run = kit.agent(&profile).run(&[&["run", "gh"]])?;
     run.finished()?;
-    ensure!(
-        run.out(0)? == "to stdout\n",
-        "stdout must be the real binary's stdout only: {}",
-        run.op(0)?
-    );
+    run.expect_out(0, "to stdout\n", "stdout must be the real binary's stdout only")?;
     ensure!(
         run.err(0)? == "to stderr\n",
         "stderr must be the real binary's stderr only: {}",
@@ -237,11 +233,7 @@ fn runs_outside_the_agents_sandbox(cx: &Ctx) -> CaseResult {
         !by_agent.exists(),
         "control: the agent wrote outside its grants"
     );
-    ensure!(
-        run.out(1)?.contains("\"ok\":true"),
-        "the unsandboxed command must be able to write: {}",
-        run.op(1)?
-    );
+    run.expect_out_contains(1, "\"ok\":true", "the unsandboxed command must be able to write")?;
     ensure!(
         by_command.exists(),
         "the command reported a write but {} is absent",
@@ -269,11 +261,7 @@ fn slow_command_does_not_delay_another(cx: &Ctx) -> CaseResult {
         kit.agent(&profile)
             .run(&[&["spawn", "slow"], &["run", "fast"], &["wait-spawned"]])?;
     run.finished()?;
-    ensure!(
-        run.out(1)?.contains("fast done"),
-        "the fast command must be answered while the slow one waits: {}",
-        run.op(1)?
-    );
+    run.expect_out_contains(1, "fast done", "the fast command must be answered while the slow one waits")?;
     let slow_result = &run.op(2)?["results"][0];
     ensure!(
         slow_result["exit_code"] == json!(0) && slow_result["stdout"].as_str().is_some_and(|o| o.contains("slow done")),

@@ -9,7 +9,7 @@
 //! runs, so "gh ran exactly as before and good" is seen from outside, and the audit log
 //! must claim exactly those two runs.
 
-use super::{respond, s, str_of, Kit, Session};
+use super::{respond, s, str_of, Kit, AgentRun};
 use crate::case::{case, Case, CaseResult, Ctx};
 use crate::ensure;
 use serde_json::{json, Value};
@@ -131,7 +131,7 @@ fn runs(kit: &Kit, ran: &Path) -> Vec<Vec<String>> {
 /// Fails unless the audit log claims exactly the `served` requests of `gh` ran, each once:
 /// no other line may say that a command ran. Whether the bad request carried a marker or
 /// nothing at all, a line claiming it ran (or repeating a served one) is seen.
-fn only_served_claimed(run: &Session, served: &[&str]) -> CaseResult {
+fn only_served_claimed(run: &AgentRun, served: &[&str]) -> CaseResult {
     let mut claimed: Vec<Value> = vec![];
     for line in &run.audit {
         let action = str_of(line, "action_type").unwrap_or("");
@@ -148,17 +148,13 @@ fn only_served_claimed(run: &Session, served: &[&str]) -> CaseResult {
     Ok(())
 }
 
-fn expect_good_served(run: &Session, step: usize, kit: &Kit, ran: &Path) -> CaseResult {
+fn expect_good_served(run: &AgentRun, step: usize, kit: &Kit, ran: &Path) -> CaseResult {
     ensure!(
         run.answered(step)?,
         "the next correct request was not answered: {}",
         run.op(step)?
     );
-    ensure!(
-        run.exit_code(step)? == 0,
-        "the next correct request must exit 0: {}",
-        run.op(step)?
-    );
+    run.expect_code(step, 0, "the next correct request must exit 0")?;
     let all = runs(kit, ran);
     ensure!(
         all.contains(&vec!["good".to_string()]),
@@ -228,11 +224,7 @@ fn unknown_command_is_127(cx: &Ctx) -> CaseResult {
         "a request for an unknown command must be answered: {}",
         run.op(0)?
     );
-    ensure!(
-        run.exit_code(0)? == 127,
-        "an unknown command must be answered 127: {}",
-        run.op(0)?
-    );
+    run.expect_code(0, 127, "an unknown command must be answered 127")?;
     let stderr = run.err(0)?;
     ensure!(
         stderr.contains("nono-unmediated-tool"),

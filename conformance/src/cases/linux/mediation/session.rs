@@ -662,11 +662,7 @@ fn missing_binary_path(cx: &Ctx) -> CaseResult {
     );
     let run = kit.agent(&fixed).run(&[&["run", "gh", "x"]])?;
     run.finished()?;
-    ensure!(
-        run.exit_code(0)? == 0,
-        "control: gh with its binary installed must run: {}",
-        run.op(0)?
-    );
+    run.expect_code(0, 0, "control: gh with its binary installed must run")?;
     Ok(())
 }
 
@@ -687,10 +683,6 @@ fn command_not_on_path(cx: &Ctx) -> CaseResult {
         .env("PATH", &path)
         .run(&[&["run", name, "x"]])?;
     run.finished()?;
-    ensure!(
-        run.exit_code(0)? == 0,
-        "control: the tool on PATH must run: {}",
-        run.op(0)?
-    );
+    run.expect_code(0, 0, "control: the tool on PATH must run")?;
     Ok(())
 }

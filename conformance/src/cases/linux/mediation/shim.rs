@@ -200,13 +200,7 @@ fn stdio_travels_in_one_message_in_order(cx: &Ctx) -> CaseResult {
         let _ = tx.send(seen);
         Some(answer("answer out\n", "answer err\n", 0))
     });
-    let (_, out) = run_shim(
-        &gh,
-        &["status"],
-        &server.env(Some("gh")),
-        Stdio::from(stdin_read),
-        &cx.fx.dir("work"),
-    )?;
+    let out = server.run_shim(cx, &gh, &["status"], Some("gh"), Stdio::from(stdin_read))?;
     let got = server.received(handle)?;
     let seen = rx.recv().unwrap_or_default();
     ensure!(
@@ -242,13 +236,7 @@ fn answer_is_written_and_becomes_the_exit_code(cx: &Ctx) -> CaseResult {
     let gh = shim_link(cx, "gh")?;
     let handle =
         server.serve_one(|_, _| Some(answer("out: \u{e9}\u{2713}\n", "err: careful\n", 7)));
-    let (_, out) = run_shim(
-        &gh,
-        &["x"],
-        &server.env(Some("gh")),
-        Stdio::null(),
-        &cx.fx.dir("work"),
-    )?;
+    let out = server.run_shim(cx, &gh, &["x"], Some("gh"), Stdio::null())?;
     server.received(handle)?;
     ensure!(
         out.status.code() == Some(7),
@@ -273,13 +261,7 @@ fn exit_code_keeps_its_low_8_bits(cx: &Ctx) -> CaseResult {
     let gh = shim_link(cx, "gh")?;
     for (answered, expected) in [(300, 44), (-1, 255), (256, 0)] {
         let handle = server.serve_one(move |_, _| Some(answer("", "", answered)));
-        let (_, out) = run_shim(
-            &gh,
-            &["x"],
-            &server.env(Some("gh")),
-            Stdio::null(),
-            &cx.fx.dir("work"),
-        )?;
+        let out = server.run_shim(cx, &gh, &["x"], Some("gh"), Stdio::null())?;
         server.received(handle)?;
         ensure!(
             out.status.code() == Some(expected),
@@ -301,13 +283,7 @@ fn does_not_read_its_stdin(cx: &Ctx) -> CaseResult {
         .map_err(|e| e.to_string())?;
     drop(writer);
     let handle = server.serve_one(|_, _| Some(answer("answered\n", "", 0)));
-    let (_, out) = run_shim(
-        &gh,
-        &["x"],
-        &server.env(Some("gh")),
-        Stdio::from(stdin_read),
-        &cx.fx.dir("work"),
-    )?;
+    let out = server.run_shim(cx, &gh, &["x"], Some("gh"), Stdio::from(stdin_read))?;
     server.received(handle)?;
     ensure!(
         out.status.code() == Some(0) && text(&out.stdout) == "answered\n",
@@ -356,13 +332,7 @@ fn missing_variable(cx: &Ctx, name: &str) -> CaseResult {
     }
     // Control: with every variable set, the same shim is answered.
     let handle = server.serve_one(|_, _| Some(answer("", "", 0)));
-    let (_, out) = run_shim(
-        &gh,
-        &["x"],
-        &server.env(Some("gh")),
-        Stdio::null(),
-        &cx.fx.dir("work"),
-    )?;
+    let out = server.run_shim(cx, &gh, &["x"], Some("gh"), Stdio::null())?;
     server.received(handle)?;
     ensure!(
         out.status.code() == Some(0),
@@ -390,13 +360,7 @@ fn hang_up_without_answer_is_127(cx: &Ctx) -> CaseResult {
     let server = Server::start(cx);
     let gh = shim_link(cx, "gh")?;
     let handle = server.serve_one(|_, _| None);
-    let (_, out) = run_shim(
-        &gh,
-        &["x"],
-        &server.env(Some("gh")),
-        Stdio::null(),
-        &cx.fx.dir("work"),
-    )?;
+    let out = server.run_shim(cx, &gh, &["x"], Some("gh"), Stdio::null())?;
     server.received(handle)?;
     expect_gave_up(&out, None, "a hang-up without an answer")?;
     Ok(())
@@ -406,13 +370,7 @@ fn unset_command_list_means_mediated(cx: &Ctx) -> CaseResult {
     let server = Server::start(cx);
     let tool = shim_link(cx, "anything-at-all")?;
     let handle = server.serve_one(|_, _| Some(answer("mediated\n", "", 0)));
-    let (_, out) = run_shim(
-        &tool,
-        &["x"],
-        &server.env(None),
-        Stdio::null(),
-        &cx.fx.dir("work"),
-    )?;
+    let out = server.run_shim(cx, &tool, &["x"], None, Stdio::null())?;
     let got = server.received(handle)?;
     ensure!(
         got.request["command"] == json!("anything-at-all"),
@@ -439,11 +397,17 @@ fn real_binary(cx: &Ctx, name: &str) -> PathBuf {
     )
 }
 
-fn sources_dir(cx: &Ctx, name: &str, real: &Path) -> PathBuf {
-    let dir = cx.fx.dir("server/sources");
-    std::fs::write(dir.join(name), format!("{}\n", real.display()))
+/// The session environment of an audited shim for `name`: the fake server's variables
+/// with `mediated` as NONO_MEDIATED_COMMANDS, NONO_SHIM_DIR, and a NONO_SHIM_SOURCES_DIR
+/// whose file for `name` names `real`.
+fn audited_env(cx: &Ctx, server: &Server, mediated: &str, name: &str, real: &Path) -> Vec<(String, String)> {
+    let sources = cx.fx.dir("server/sources");
+    std::fs::write(sources.join(name), format!("{}\n", real.display()))
         .expect("writing a sources file");
-    dir
+    let mut env = server.env(Some(mediated));
+    env.push(("NONO_SHIM_SOURCES_DIR".into(), s(&sources).into()));
+    env.push(("NONO_SHIM_DIR".into(), s(&cx.fx.path("shims")).into()));
+    env
 }
 
 fn check_audited_run(
@@ -498,12 +462,7 @@ fn unlisted_name_runs_the_real_binary(cx: &Ctx) -> CaseResult {
     let server = Server::start(cx);
     let real = real_binary(cx, "jq");
     let jq = shim_link(cx, "jq")?;
-    let mut env = server.env(Some("gh,git"));
-    env.push((
-        "NONO_SHIM_SOURCES_DIR".into(),
-        s(&sources_dir(cx, "jq", &real)).into(),
-    ));
-    env.push(("NONO_SHIM_DIR".into(), s(&cx.fx.path("shims")).into()));
+    let mut env = audited_env(cx, &server, "gh,git", "jq", &real);
     env.push(("JQ_COLORS".into(), "1;30".into()));
     let work = cx.fx.dir("work");
     let (_, out) = run_shim(&jq, &["-r", ".a b", ""], &env, Stdio::null(), &work)?;
@@ -529,12 +488,7 @@ fn empty_command_list_means_audited(cx: &Ctx) -> CaseResult {
     let server = Server::start(cx);
     let real = real_binary(cx, "gh");
     let gh = shim_link(cx, "gh")?;
-    let mut env = server.env(Some(""));
-    env.push((
-        "NONO_SHIM_SOURCES_DIR".into(),
-        s(&sources_dir(cx, "gh", &real)).into(),
-    ));
-    env.push(("NONO_SHIM_DIR".into(), s(&cx.fx.path("shims")).into()));
+    let env = audited_env(cx, &server, "", "gh", &real);
     let work = cx.fx.dir("work");
     let (_, out) = run_shim(&gh, &["status"], &env, Stdio::null(), &work)?;
     check_audited_run(&out, &work, &env, &["status"])?;

@@ -24,6 +24,26 @@ fn every_must_statement_has_a_case() {
     assert!(untested.is_empty(), "MUST statements without a case: {untested:?}");
 }
 
+/// A MUST counts as tested only through a case that drives the implementation under test:
+/// cases that call the reference's library directly (`Requirement::ReferenceLibrary`) skip
+/// for every other implementation, so they cannot be a statement's only evidence.
+#[test]
+fn every_must_statement_has_a_case_that_tests_the_implementation() {
+    use nono_conformance::case::Requirement;
+    let all = cases::all();
+    let black_box: BTreeSet<&str> = all
+        .iter()
+        .filter(|c| !c.requires.iter().any(|r| matches!(r, Requirement::ReferenceLibrary)))
+        .flat_map(|c| c.spec.iter().map(String::as_str))
+        .collect();
+    let library_only: Vec<_> = spec_statements()
+        .into_values()
+        .filter(|s| s.level == Level::Must && !black_box.contains(s.id.as_str()))
+        .map(|s| s.id)
+        .collect();
+    assert!(library_only.is_empty(), "MUST statements tested only against the reference's library: {library_only:?}");
+}
+
 #[test]
 fn every_cited_statement_exists() {
     let statements = spec_statements();

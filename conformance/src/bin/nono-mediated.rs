@@ -28,6 +28,7 @@
 //! | `wait-file:PATH` | waits (up to 20 s) until PATH exists; exits 70 if it never does |
 //! | `print-env:NAME` | prints the value of variable NAME and a newline (nothing when unset) |
 //! | `env-to-file:NAME PATH` | writes the value of variable NAME to the file PATH |
+//! | `fds` | prints one JSON line: `fds`, every descriptor the program holds open, as `{"N": "DEV:INO"}` (the identity of the file behind it, from `fstat`) |
 //! | `call:CMD ARG...` | runs CMD with inherited stdio and prints its exit code; CMD is `$NONO_SHIM_DIR/CMD` when that exists (a mediated command calling another through the session's shims), else found on `PATH` |
 //!
 //! Outcome lines look like `{"step":"read","ok":false,"errno":"EACCES",...}`. A steps file
@@ -129,6 +130,10 @@ fn run_step(name: &str, arg: &str) {
             }
         }
         "call" => call(arg),
+        "fds" => match open_fds() {
+            Ok(fds) => println!("{}", json!({"step": "fds", "ok": true, "fds": fds})),
+            Err(e) => report("fds", Err(e), Map::new()),
+        },
         "print-env" => println!("{}", std::env::var(arg.trim()).unwrap_or_default()),
         "env-to-file" => {
             let (name, path) = arg.split_once(' ').unwrap_or((arg, ""));
@@ -166,6 +171,24 @@ fn describe() -> Value {
         "ppid": std::os::unix::process::parent_id(),
         "stdin_bytes": stdin_bytes,
     })
+}
+
+/// Every descriptor this process holds, with the identity (device and inode) of its file.
+/// `/dev/fd` lists them on Linux (a link to `/proc/self/fd`) and macOS alike; the listing's
+/// own descriptor is closed again before `fstat` and drops out.
+fn open_fds() -> std::io::Result<Map<String, Value>> {
+    let numbers: Vec<i32> = std::fs::read_dir("/dev/fd")?
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    let mut fds = Map::new();
+    for n in numbers {
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat writes into `st`, which is a valid stat buffer; a closed n fails.
+        if unsafe { libc::fstat(n, &mut st) } == 0 {
+            fds.insert(n.to_string(), json!(format!("{}:{}", st.st_dev, st.st_ino)));
+        }
+    }
+    Ok(fds)
 }
 
 fn cat() {

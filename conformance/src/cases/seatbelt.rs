@@ -218,15 +218,22 @@ fn log_vector(cx: &Ctx, v: &Vector) -> CaseResult {
             "expected exactly {rule:?}; {out}"
         );
     } else if expect.get("ignored").is_some() {
-        // Alone, "prints nothing" holds for an IUT that parses nothing at all; next to a
-        // record that gives a rule, the ignored line must add nothing to that rule.
+        // Alone: no rule, no complaint naming the line, exit 0 (an ignored line is not a
+        // record, SB-LOG-001, so SB-LOG-007 has nothing to report).
+        crate::ensure!(out.code == 0 && out.stdout.is_empty(), "an ignored line alone gives no rule and exit 0; {out}");
+        crate::ensure!(!out.stderr.contains(&format!("{file}:1:")), "an ignored line is not a failed record; {out}");
+        // "Prints nothing" also holds for an IUT that parses nothing at all, so the line must
+        // sit beside a record that gives a rule, on either side: it adds nothing to that
+        // rule and does not stop the parse before it.
         let (known_line, known_rule) = rule_giving_record()?;
-        let (out, _) = parse_log(cx, &format!("{known_line}\n{line}\n"));
-        crate::ensure!(out.code == 0, "expected success; {out}");
-        crate::ensure!(
-            out.stdout == format!("{known_rule}\n"),
-            "an ignored line must give no rule: after a record giving {known_rule:?}, expected exactly that rule; {out}"
-        );
+        for log in [format!("{known_line}\n{line}\n"), format!("{line}\n{known_line}\n")] {
+            let (out, _) = parse_log(cx, &log);
+            crate::ensure!(out.code == 0, "expected success; {out}");
+            crate::ensure!(
+                out.stdout == format!("{known_rule}\n"),
+                "an ignored line must give no rule and hide none: beside a record giving {known_rule:?}, expected exactly that rule; {out}"
+            );
+        }
     } else {
         crate::ensure!(
             out.code == 1,

@@ -6,6 +6,10 @@
 //!   files of its own in one message, in the order stdin, stdout, stderr; a passthrough
 //!   copies its stdin to its stdout and writes a marker to its stderr. Where the bytes land
 //!   shows, from outside, whether the server took the fds together and in order.
+//! * Received fds are close-on-exec (IPC-FD-005): the same message, and the passthrough
+//!   lists every descriptor it holds. The three files must be its stdin, stdout and stderr
+//!   and nothing else: a server that received them without close-on-exec hands them on a
+//!   second time, under their received numbers, to the program it runs.
 //! * No secret or whole nonce in the IUT's own diagnostics (TOK-LEAK-001): a session that
 //!   captures a secret, promotes its nonce, and provokes the errors an agent can provoke
 //!   (an unmediated command, a command that fails) with the nonce in its arguments, with the
@@ -25,6 +29,12 @@ pub fn cases() -> Vec<Case> {
             // Through the mediation server: the class is mediation (the first statement's).
             &["MED-SRV-011", "IPC-FD-002"],
             three_fds_in_one_message_are_taken_in_order,
+        ),
+        case(
+            "linux.ipc.blackbox.received_fds_reach_the_command_only_as_its_stdio",
+            "The three fds the mediation server receives reach the command it runs as its stdin, stdout and stderr, and under no other descriptor number",
+            &["MED-SRV-011", "IPC-FD-005"],
+            received_fds_reach_the_command_only_as_its_stdio,
         ),
         case(
             "linux.ipc.blackbox.diagnostics_hold_no_secret_or_nonce",
@@ -62,6 +72,47 @@ fn three_fds_in_one_message_are_taken_in_order(cx: &Ctx) -> CaseResult {
     ensure!(
         read(&input)? == "read from the first fd\n",
         "the first fd is stdin, never written to"
+    );
+    Ok(())
+}
+
+fn received_fds_reach_the_command_only_as_its_stdio(cx: &Ctx) -> CaseResult {
+    use std::os::unix::fs::MetadataExt;
+    let kit = Kit::new(cx);
+    let gh = kit.fake("gh", &["fds"]);
+    let profile = kit.one_command("gh", &gh, json!([]));
+    let files = [cx.fx.file("io/in", ""), cx.fx.file("io/out", ""), cx.fx.file("io/err", "")];
+    let run = kit
+        .agent(&profile)
+        .flag("--allow", cx.fx.dir("io"))
+        .run(&[&["valid-fds", s(&files[0]), s(&files[1]), s(&files[2]), "gh", "fds"]])?;
+    run.finished()?;
+    ensure!(
+        run.answered(0)? && run.exit_code(0)? == 0,
+        "the request must be served and exit 0: {}",
+        run.op(0)?
+    );
+    let identity = |p: &std::path::Path| std::fs::metadata(p).map(|m| format!("{}:{}", m.dev(), m.ino())).map_err(|e| e.to_string());
+    let passed: Vec<String> = files.iter().map(|f| identity(f)).collect::<Result<_, _>>()?;
+    // The command's stdout is the second file: its `fds` line landed there.
+    let listing = std::fs::read_to_string(&files[1]).map_err(|e| e.to_string())?;
+    let line: serde_json::Value = serde_json::from_str(listing.trim())
+        .map_err(|e| format!("the command's stdout (the second fd) holds no fds line ({e}): {listing:?}"))?;
+    let fds = line["fds"].as_object().filter(|_| line["ok"] == json!(true)).ok_or_else(|| format!("the command could not list its fds: {line}"))?;
+    for (n, file) in passed.iter().enumerate() {
+        ensure!(
+            fds.get(&n.to_string()) == Some(&json!(file)),
+            "control: fd {n} of the command must be the message's fd {n}: {line}"
+        );
+    }
+    let again: Vec<&String> = fds
+        .iter()
+        .filter(|(n, file)| !["0", "1", "2"].contains(&n.as_str()) && file.as_str().is_some_and(|f| passed.iter().any(|p| p == f)))
+        .map(|(n, _)| n)
+        .collect();
+    ensure!(
+        again.is_empty(),
+        "received fds reached the command a second time, as fds {again:?} (not close-on-exec in the server): {line}"
     );
     Ok(())
 }

@@ -87,10 +87,6 @@ pub const NOT_ON_MACOS: &[(&str, &str)] = &[
     ("SYS-TMP-001", "Linux's by its text"),
     ("SYS-TMP-002", "a MAY about nono's `system_write_linux` group: nothing to check"),
     ("PRF-RUN-006", "Linux's by its text; on macOS Seatbelt enforces a deny inside a grant (SB-APPLY-003)"),
-    (
-        "IPC-FD-005",
-        "its case checks descriptors the reference library receives, whatever the IUT (coverage review §2.2), and stays Linux-only",
-    ),
 ];
 
 /// Statements of [`CLASSES`] that apply on macOS and that only Linux cases check so far,

@@ -126,14 +126,6 @@ pub const LINUX_ONLY_CASES: &[(&str, &str)] = &[
         "linux.profile.deny_inside_a_grant_is_refused",
         "Landlock cannot deny inside a grant, so Linux refuses the profile; Seatbelt enforces the deny (macos.seatbelt.sensitive_path_inside_grant_stays_denied)",
     ),
-    (
-        "linux.ipc.fd.three_fds_in_one_message_into_sandbox_in_order",
-        "tests the kernel and the suite's own sender, not the IUT (coverage review §2.2); not worth a second platform",
-    ),
-    (
-        "linux.ipc.fd.stdio_fds_from_sandbox_arrive_in_order",
-        "checks descriptors received by the reference library for every IUT (coverage review §2.2); not worth a second platform",
-    ),
 ];
 
 /// Shared cases not registered again because the macOS battery has its own case of the

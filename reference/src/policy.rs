@@ -156,6 +156,42 @@ pub fn command_sandbox(sandbox: &CommandSandbox, real_binary: &Path, shim_paths:
     Ok(caps)
 }
 
+/// The kernel that enforces a capability set: proxy-only networking is written differently
+/// for each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Linux: TCP port rules in the capability set.
+    Landlock,
+    /// macOS: a network mode in the [`SeatbeltOptions`], since Seatbelt refuses port lists.
+    Seatbelt,
+}
+
+impl Backend {
+    /// The backend this build enforces with.
+    pub const HOST: Backend = if cfg!(target_os = "macos") { Backend::Seatbelt } else { Backend::Landlock };
+}
+
+/// Proxy-only networking towards our proxy on `port` (core notes CAP-19, LL-15, SB-05), for
+/// `run --allow-domain` and for a mediated command's `allowed_hosts` alike. On Landlock
+/// every TCP connect is denied except to that port (and any `--allow-connect-port`), and
+/// binds only on the listen ports. On Seatbelt TCP goes only to `localhost:port` and the
+/// listen ports become the proxy mode's bind ports: a port list in the capability set
+/// would make the profile generator refuse (Seatbelt cannot filter TCP by port).
+pub fn proxy_only(backend: Backend, caps: &mut CapabilitySet, seatbelt: &mut SeatbeltOptions, port: u16) {
+    match backend {
+        Backend::Seatbelt => {
+            let bind_ports = std::mem::take(&mut caps.network.bind_ports);
+            seatbelt.network = NetworkMode::ProxyOnly { port, bind_ports };
+        }
+        Backend::Landlock => {
+            caps.network.block = true;
+            if !caps.network.connect_ports.contains(&port) {
+                caps.network.connect_ports.push(port);
+            }
+        }
+    }
+}
+
 /// The capability set under construction, and how it spells paths.
 struct Builder {
     caps: CapabilitySet,
@@ -405,4 +441,51 @@ fn cwd_if_needed(args: &SeatbeltArgs) -> Result<PathBuf> {
 /// The current directory, or an error saying that is what could not be read.
 pub fn current_dir() -> Result<PathBuf> {
     std::env::current_dir().map_err(|source| Error::Io { context: "reading the working directory".into(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::format::CommandNetwork;
+    use crate::seatbelt::{generate, SbplError};
+
+    fn command_with(network: CommandNetwork) -> CapabilitySet {
+        let sandbox = CommandSandbox { network, ..Default::default() };
+        let binary = std::env::current_exe().unwrap();
+        command_sandbox(&sandbox, &binary, &[]).unwrap()
+    }
+
+    fn allowed_hosts(block: bool) -> CommandNetwork {
+        CommandNetwork { block, allowed_hosts: vec!["localhost".into()] }
+    }
+
+    /// A mediated command with `allowed_hosts` and no `block` gets a proxy of its own
+    /// (mediation notes PE-8, SBX-6). On Seatbelt that has to be the proxy network mode:
+    /// the port list Landlock uses is a policy the profile generator refuses.
+    #[test]
+    fn seatbelt_profile_of_a_mediated_command_with_its_own_proxy() {
+        let port = 40123;
+        let mut caps = command_with(allowed_hosts(false));
+        let mut seatbelt = SeatbeltOptions::default();
+        proxy_only(Backend::Seatbelt, &mut caps, &mut seatbelt, port);
+        let profile = generate(&caps, &seatbelt).expect("the command's profile");
+        let lines: Vec<&str> = profile.lines().collect();
+        let to_proxy = format!(r#"(allow network-outbound (remote tcp "localhost:{port}"))"#);
+        assert!(lines.contains(&"(deny network*)"), "{profile}");
+        assert!(lines.contains(&to_proxy.as_str()), "{profile}");
+        assert!(!lines.contains(&"(allow network-outbound)") && !lines.contains(&"(allow network-bind)"), "{profile}");
+
+        let mut landlock = command_with(allowed_hosts(false));
+        proxy_only(Backend::Landlock, &mut landlock, &mut SeatbeltOptions::default(), port);
+        assert!(landlock.network.block && landlock.network.connect_ports == [port]);
+        assert!(matches!(generate(&landlock, &SeatbeltOptions::default()), Err(SbplError::PortFilterUnsupported { .. })));
+    }
+
+    /// With `block` as well no proxy is started: the network is closed, TCP included.
+    #[test]
+    fn seatbelt_profile_of_a_mediated_command_with_block_and_allowed_hosts_is_closed() {
+        let profile = generate(&command_with(allowed_hosts(true)), &SeatbeltOptions::default()).expect("the command's profile");
+        assert!(profile.lines().any(|l| l == "(deny network*)"), "{profile}");
+        assert!(!profile.contains("remote tcp") && !profile.contains("(allow network-outbound)\n"), "{profile}");
+    }
 }

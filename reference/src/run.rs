@@ -27,7 +27,7 @@ use crate::ipc::request::{RequestServer, TerminalPrompt};
 use crate::ipc::socket::Listener;
 use crate::mediation::{self, server::Server, session::MediationSession, wire::vars};
 use crate::policy::{self, Policy, Spelling, SystemGrants};
-use crate::seatbelt::{NetworkMode, SeatbeltOptions};
+use crate::seatbelt::SeatbeltOptions;
 use crate::{describe, env, profile, protected, sandbox, supervisor};
 use std::cell::RefCell;
 use std::ffi::OsString;
@@ -58,7 +58,7 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
         Some(port) => {
             let bound = crate::proxy::bind(&proxy_hosts, port).map_err(|e| Error::PolicyConflict(e.to_string()))?;
             warn_all(args.silent, &bound.warnings);
-            proxy_only(&mut caps, &mut macos, bound.port());
+            policy::proxy_only(policy::Backend::HOST, &mut caps, &mut macos, bound.port());
             Some(bound)
         }
         None => None,
@@ -213,22 +213,6 @@ fn shim_binary() -> Result<PathBuf> {
     mediation::session::which("nono-shim", std::env::var_os("PATH").as_deref()).ok_or_else(|| {
         Error::PolicyConflict("mediation: nono-shim was found neither next to nono-ref nor on PATH (set NONO_SHIM)".into())
     })
-}
-
-/// Proxy-only networking towards our proxy on `port` (core notes CAP-19, LL-15): on
-/// Landlock every TCP connect is denied except to that port (and any
-/// `--allow-connect-port`), and binds only on the listen ports; on Seatbelt TCP goes only
-/// to `localhost:port` and the listen ports become the proxy mode's bind ports.
-fn proxy_only(caps: &mut CapabilitySet, macos: &mut SeatbeltOptions, port: u16) {
-    if cfg!(target_os = "macos") {
-        let bind_ports = std::mem::take(&mut caps.network.bind_ports);
-        macos.network = NetworkMode::ProxyOnly { port, bind_ports };
-    } else {
-        caps.network.block = true;
-        if !caps.network.connect_ports.contains(&port) {
-            caps.network.connect_ports.push(port);
-        }
-    }
 }
 
 fn print_dry_run(caps: &CapabilitySet, args: &RunArgs, proxy_hosts: &[String]) {

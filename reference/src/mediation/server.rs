@@ -278,18 +278,19 @@ impl Server {
             Some(config) => {
                 let shims: Vec<&std::path::Path> = self.shim_paths.iter().map(PathBuf::as_path).collect();
                 let mut caps = crate::policy::command_sandbox(config, &real, &shims).map_err(|e| format!("nono-mediation: exec failed: {e}\n"))?;
+                let mut seatbelt = crate::seatbelt::SeatbeltOptions::default();
                 // allowed_hosts without block: the command's own proxy (notes PE-8, SBX-6).
                 if !config.network.block && !config.network.allowed_hosts.is_empty() {
                     let handle = crate::proxy::start(&config.network.allowed_hosts, 0)
                         .map_err(|e| format!("nono-mediation: failed to start network proxy: {e}\n"))?;
-                    caps.network.connect_ports.push(handle.port);
+                    crate::policy::proxy_only(crate::policy::Backend::HOST, &mut caps, &mut seatbelt, handle.port);
                     for (name, value) in handle.env_vars() {
                         env.retain(|(k, _)| k != name.as_str());
                         env.push((name.into(), value.into()));
                     }
                     proxy = Some(handle);
                 }
-                Some(crate::sandbox::prepare(&caps).map_err(|e| format!("nono-mediation: exec failed: {e}\n"))?)
+                Some(crate::sandbox::prepare_with(&caps, &seatbelt).map_err(|e| format!("nono-mediation: exec failed: {e}\n"))?)
             }
             None => None,
         };

@@ -89,7 +89,7 @@ pub fn cases() -> Vec<Case> {
             "allowed_hosts_give_a_command_its_own_proxy",
             "A sandboxed mediated command with allowed_hosts gets HTTPS_PROXY=http://nono:TOKEN@127.0.0.1:PORT and is denied a direct connect; with block too it gets no HTTPS_PROXY",
             &["NET-PROXY-012"],
-            allowed_hosts_give_a_command_its_own_proxy,
+            |cx: &Ctx| allowed_hosts_give_a_command_its_own_proxy(cx, "EACCES"),
         ),
         profile.case(
             "allow_domain_turns_proxy_mode_on",
@@ -323,7 +323,9 @@ fn profile_key_turns_proxy_mode_on(cx: &Ctx, keys: &[&str]) -> CaseResult {
     Ok(())
 }
 
-fn allowed_hosts_give_a_command_its_own_proxy(cx: &Ctx) -> CaseResult {
+/// NET-PROXY-012 with the platform's denial errno for the direct connect: Landlock's
+/// `EACCES`, Seatbelt's `EPERM` (core-spec SB-11); macOS registers it in `macos/proxy.rs`.
+pub(crate) fn allowed_hosts_give_a_command_its_own_proxy(cx: &Ctx, denial_errno: &str) -> CaseResult {
     let kit = Kit::new(cx);
     let target = Target::start()?;
     let connect = format!("connect:{}", target.port);
@@ -344,7 +346,10 @@ fn allowed_hosts_give_a_command_its_own_proxy(cx: &Ctx) -> CaseResult {
     let (proxy, direct) = run_tool(json!({ "allowed_hosts": ["localhost"] }))?;
     let address = proxy.strip_prefix("http://nono:").and_then(|rest| rest.split_once("@127.0.0.1:"));
     ensure!(address.is_some_and(|(token, port)| !token.is_empty() && port.parse::<u16>().is_ok()), "HTTPS_PROXY={proxy:?} is not http://nono:TOKEN@127.0.0.1:PORT");
-    ensure!(direct["ok"] == json!(false) && direct["errno"] == json!("EACCES"), "a direct connect beside the proxy must be denied with EACCES: {direct}");
+    ensure!(
+        direct["ok"] == json!(false) && direct["errno"] == json!(denial_errno),
+        "a direct connect beside the proxy must be denied with {denial_errno}: {direct}"
+    );
     ensure!(target.accepted() == 0, "a direct connect reached the target");
     let (proxy, _) = run_tool(json!({ "allowed_hosts": ["localhost"], "block": true }))?;
     ensure!(proxy.is_empty(), "with block, no proxy: yet HTTPS_PROXY={proxy:?}");

@@ -91,18 +91,7 @@ pub const NOT_ON_MACOS: &[(&str, &str)] = &[
 
 /// Statements of [`CLASSES`] that apply on macOS and that only Linux cases check so far,
 /// each with why the Linux case cannot simply run there. These are the open work items.
-pub const MACOS_GAPS: &[(&str, &str)] = &[
-    (
-        "NET-PROXY-012",
-        "its case also requires Landlock's `EACCES` for a direct connect beside the command's proxy; a twin expecting `EPERM` is missing",
-    ),
-    (
-        "PROT-BYPASS-001",
-        "its case rests on Linux's refusal of a grant covering a protected path; on macOS a bypass has to lift the deny rule inside the grant instead",
-    ),
-    ("PROT-DENY-002", "its case checks Linux's refusal; on macOS the same component-wise match decides the deny rule inside a grant"),
-    ("SYS-READ-004", "the `linux.system` family also reads `/proc`; a macOS case creating files in `/etc`, `/usr/share` and `/usr/bin` is missing"),
-];
+pub const MACOS_GAPS: &[(&str, &str)] = &[];
 
 /// Where a statement stands on macOS.
 #[derive(Clone, Debug, PartialEq, Eq)]

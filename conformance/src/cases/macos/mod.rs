@@ -3,7 +3,9 @@
 //! The same categories as the Linux battery where they apply (reading, writing, file
 //! grants, truncation, renames, symbolic links, executing, network, processes, environment,
 //! exit codes), then Seatbelt's own: the `/tmp` spelling, sensitive paths inside grants and
-//! the rename and directory-swap bypasses, keychain Mach lookups and nesting. (What survives
+//! the rename and directory-swap bypasses, keychain Mach lookups and nesting. [`protected`]
+//! and [`system`] check nono's protected paths and system grants, where Seatbelt's deny
+//! rules and `EPERM` make the Linux cases' expectations differ. (What survives
 //! `execve(2)`, extension tokens versus descriptors, is platform behaviour: see
 //! `docs/platform-notes.md`.)
 //!
@@ -37,13 +39,25 @@ mod mediation;
 mod net;
 pub mod parity;
 mod process;
+mod protected;
 mod proxy;
 mod seatbelt;
+mod system;
 
 /// All macOS cases, the canary first.
 pub fn all() -> Vec<Case> {
     let mut out = vec![crate::canary::macos_case()];
-    for family in [fs::cases, net::cases, process::cases, seatbelt::cases, mediation::cases, proxy::cases, parity::cases] {
+    for family in [
+        fs::cases,
+        net::cases,
+        process::cases,
+        seatbelt::cases,
+        protected::cases,
+        system::cases,
+        mediation::cases,
+        proxy::cases,
+        parity::cases,
+    ] {
         out.extend(family());
     }
     out

@@ -55,15 +55,21 @@ pub const LINUX_ONLY: &[(&str, &str)] = &[
     ),
     (
         "linux.net.proxy.mediated.",
-        "requires a direct connect beside the command's proxy to fail with Landlock's EACCES; Seatbelt denies with EPERM (core-spec SB-11): a macOS twin is still missing (docs/macos.md, gaps)",
+        "requires a direct connect beside the command's proxy to fail with Landlock's EACCES; Seatbelt denies with EPERM (core-spec SB-11): the macOS twin, the same body with EPERM, is macos/proxy.rs",
     ),
     ("linux.scope.unix.", "abstract Unix sockets are Linux's; macOS has none (Landlock ABI 6 scope)"),
     ("linux.proc.nest.", "Seatbelt cannot nest: the inner run is refused (SB-NEST-001, macos.seatbelt.nested_*), so an inner sandbox never starts"),
     ("linux.proc.no_new_privs_is_set", "no_new_privs is a Linux process flag"),
     ("linux.proc.ptrace_attach_outside_denied", "Linux ptrace and Yama semantics; macOS denies attaching through its own policy, not the sandbox's"),
     ("linux.implicit.", "the implicit grants are Linux's table (SPEC §20); on macOS they are nono's system_read_macos group, checked in the generated profile (SB-GEN-021), and /tmp is spelled /private/tmp"),
-    ("linux.system.", "/proc and the Linux /etc layout; macOS system reads are SB-GEN-021"),
-    ("linux.protected.", "on Linux a grant exposing a protected path is refused; on macOS the path stays denied inside the grant instead (PROT-MACOS-001, checked by macos.fs sensitive-path cases)"),
+    (
+        "linux.system.",
+        "/proc and the Linux /etc layout; macOS system reads are SB-GEN-021, and SYS-READ-004's body runs in macos/system.rs requiring Seatbelt's EPERM",
+    ),
+    (
+        "linux.protected.",
+        "on Linux a grant exposing a protected path is refused; on macOS it may instead stay denied inside the grant (PROT-MACOS-001, core-spec DENY-04): macos/protected.rs accepts both",
+    ),
     ("linux.core.", "conformance-info reports the Landlock backend and ABI, and the refusal without Landlock is Linux's"),
 ];
 

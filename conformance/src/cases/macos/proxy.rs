@@ -4,18 +4,22 @@
 //! ([`super::parity`]); these are the ones whose denial control differs: a direct
 //! connect beside the proxy is refused by Seatbelt's `(remote tcp "localhost:PORT")` rule,
 //! with `EPERM` (core-spec SB-05, SB-11), where Landlock says `EACCES`.
+//!
+//! The same holds for a mediated command's own proxy (NET-PROXY-012, mediation-spec PE-8,
+//! SBX-6): the Linux case body runs here with `EPERM` as the direct connect's errno.
 
 use super::{expect_allowed, expect_eperm};
 use crate::case::{Case, CaseResult, Ctx, Family};
 use crate::runner::Run;
 use crate::spec::Class;
-use crate::cases::linux::net_proxy::Target;
+use crate::cases::linux::net_proxy::{allowed_hosts_give_a_command_its_own_proxy, Target};
 use crate::probe::Op;
 use std::net::Ipv4Addr;
 
 pub fn cases() -> Vec<Case> {
     let core = Family::new("macos.net.proxy", Class::Core);
     let profiles = Family::new("macos.net.proxy.profile", Class::Profiles);
+    let mediated = Family::new("macos.net.proxy.mediated", Class::Mediation);
     vec![
         core.case(
             "tunnel_carries_bytes_direct_connect_eperm",
@@ -34,6 +38,12 @@ pub fn cases() -> Vec<Case> {
             "The legacy profile keys proxy_allow and allow_proxy turn proxy mode on like allow_domain",
             &["NET-PROXY-011"],
             |cx: &Ctx| profile_key_turns_proxy_mode_on(cx, &["proxy_allow", "allow_proxy"]),
+        ),
+        mediated.case(
+            "allowed_hosts_give_a_command_its_own_proxy",
+            "A sandboxed mediated command with allowed_hosts gets HTTPS_PROXY=http://nono:TOKEN@127.0.0.1:PORT and a direct connect is denied with Seatbelt's EPERM (Landlock's is EACCES, core-spec SB-11) and reaches nothing; with block too it gets no HTTPS_PROXY; without network rules the same connect reaches the server",
+            &["NET-PROXY-012"],
+            |cx: &Ctx| allowed_hosts_give_a_command_its_own_proxy(cx, "EPERM"),
         ),
     ]
 }

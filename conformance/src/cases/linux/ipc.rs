@@ -17,10 +17,6 @@ use crate::ensure;
 use crate::outcome::{Class, ProbeResult};
 use crate::runner::{expect_class, Run};
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::os::fd::OwnedFd;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
 use crate::probe::{Op, Then};
 use std::path::Path;
 

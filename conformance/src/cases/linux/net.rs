@@ -93,6 +93,10 @@ pub fn cases() -> Vec<Case> {
             &["CORE-APPLY-002"],
             block_net_without_kernel_tcp_filtering,
         )
+        // ABI 1 to 3: Landlock is there but cannot filter TCP. Without Landlock at all
+        // (ABI 0) the refusal is CORE-APPLY-001's, for Landlock itself, and its message
+        // need not mention the network (linux.core.refuses_to_run_without_landlock checks it).
+        .requires(Requirement::LandlockAbi(1))
         .requires(Requirement::LandlockAbiBelow(4)),
     );
     for (slug, flag) in [

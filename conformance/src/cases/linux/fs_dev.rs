@@ -164,7 +164,9 @@ impl Drop for Pty {
 
 /// The probe run directly by the suite, outside any sandbox.
 fn probe_unsandboxed(cx: &Ctx, op: Op) -> Result<ProbeResult, String> {
-    let out = Command::new(&cx.probe).args(op.argv()).output().map_err(|e| format!("running the probe directly: {e}"))?;
+    let mut probe = Command::new(&cx.probe);
+    probe.args(op.argv());
+    let out = crate::kit::spawn::output(probe).map_err(|e| format!("running the probe directly: {e}"))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().last().ok_or("the probe run directly printed nothing")?;
     serde_json::from_str(line).map_err(|e| format!("unreadable probe result {line:?}: {e}"))

@@ -68,10 +68,9 @@ pub fn all() -> Vec<Case> {
 /// implementation were broken. The canary calls this first, so that such a run fails
 /// everywhere with this message instead, never with passes or denials.
 pub fn suite_is_not_sandboxed(cx: &Ctx) -> CaseResult {
-    let out = std::process::Command::new(helper(cx))
-        .arg("sandboxed")
-        .output()
-        .map_err(|e| format!("cannot start {}: {e}", helper(cx).display()))?;
+    let mut ask = std::process::Command::new(helper(cx));
+    ask.arg("sandboxed");
+    let out = crate::kit::spawn::output(ask).map_err(|e| format!("cannot start {}: {e}", helper(cx).display()))?;
     let text = String::from_utf8_lossy(&out.stdout);
     let value: serde_json::Value = serde_json::from_str(text.trim())
         .map_err(|e| format!("unreadable answer from the helper ({e}): {text:?}"))?;

@@ -194,11 +194,9 @@ const XATTR: &str = "org.nono-conformance.test";
 
 /// Sets an extended attribute with macOS's own `xattr` tool, outside the sandbox.
 fn set_xattr(file: &Path, name: &str, value: &str) -> CaseResult {
-    let out = std::process::Command::new("/usr/bin/xattr")
-        .args(["-w", name, value])
-        .arg(file)
-        .output()
-        .map_err(|e| format!("cannot run /usr/bin/xattr: {e}"))?;
+    let mut xattr = std::process::Command::new("/usr/bin/xattr");
+    xattr.args(["-w", name, value]).arg(file);
+    let out = crate::kit::spawn::output(xattr).map_err(|e| format!("cannot run /usr/bin/xattr: {e}"))?;
     crate::ensure!(
         out.status.success(),
         "setting {name} on {}: {}",

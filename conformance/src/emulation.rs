@@ -17,6 +17,16 @@
 //!
 //! Without the variable nothing is wrapped: the default path never meets the emulator.
 //!
+//! One limit: a process's seccomp filters can have only one notification listener
+//! between them (`seccomp(2)`, `EBUSY` for a second `SECCOMP_FILTER_FLAG_NEW_LISTENER`).
+//! An implementation that installs its own listener cannot start under the emulator. nono
+//! 0.81 installs one (`install_seccomp_notify`, its `SeccompPolicy` in `exec_strategy.rs`)
+//! to mediate `connect`/`bind` or `AF_UNIX` sockets in proxy mode when the kernel it sees
+//! lacks a Landlock feature; under emulated ABIs 1 to 6 its proxy-mode runs then fail with
+//! `CLONE_FILES bootstrap: child died or timed out before DETACHED`, and pass on the host.
+//! Those failures in an ABI matrix are the emulator's, not nono's behaviour on an old
+//! kernel.
+//!
 //! What an old kernel answers (Linux `security/landlock/syscalls.c`, the `landlock(7)`
 //! family of man pages, the `landlock` crate's compatibility layer):
 //!

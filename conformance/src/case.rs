@@ -292,6 +292,22 @@ impl Ctx {
         self.imp.settings.env.iter().fold(run, |run, (k, v)| run.env(k, v))
     }
 
+    /// Runs the probe directly, outside any sandbox and without the IUT (with the kit's
+    /// deadline and process group): the control that shows what the host itself does.
+    pub fn probe_outside_output(&self, op: crate::probe::Op) -> Result<std::process::Output, String> {
+        let mut probe = std::process::Command::new(&self.probe);
+        probe.args(op.argv());
+        crate::kit::spawn::output(probe).map_err(|e| format!("running the probe outside any sandbox: {e}"))
+    }
+
+    /// [`Ctx::probe_outside_output`], read as the probe's result line.
+    pub fn probe_outside(&self, op: crate::probe::Op) -> Result<crate::outcome::ProbeResult, String> {
+        let out = self.probe_outside_output(op)?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().last().ok_or("the probe run outside any sandbox printed nothing")?;
+        serde_json::from_str(line).map_err(|e| format!("unreadable probe result outside any sandbox {line:?}: {e}"))
+    }
+
     /// A bare command starting the implementation under test (for subcommands other than
     /// `run`), through the ABI emulator when `NONO_CONFORMANCE_EMULATE_ABI` is set, so that
     /// every start of the IUT sees the same kernel.

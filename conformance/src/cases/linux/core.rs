@@ -4,7 +4,6 @@
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::kit::expect::expect_not_run;
 use crate::kit::spawn;
-use std::process::Command;
 use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
@@ -97,9 +96,7 @@ fn refuses_to_run_without_landlock(cx: &Ctx) -> CaseResult {
     );
 
     // Control: the probe itself, run outside any sandbox, does create the marker.
-    let mut probe = Command::new(&cx.probe);
-    probe.args(Op::create(out.join("direct")).argv());
-    let direct = spawn::output(probe).map_err(|e| format!("running the probe directly: {e}"))?;
+    let direct = cx.probe_outside_output(Op::create(out.join("direct")))?;
     crate::ensure!(
         cx.fx.exists("out/direct"),
         "control: the probe run directly did not create its marker: {}",

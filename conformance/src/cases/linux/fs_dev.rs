@@ -14,11 +14,10 @@
 //! FS-DEV-003), and a device node granted for writing by its own path does too.
 
 use crate::case::{Case, CaseResult, Ctx, Family, Requirement};
-use crate::outcome::{Class as Outcome, ProbeResult};
+use crate::outcome::Class as Outcome;
 use crate::runner::expect_class;
 use crate::spec::Class;
 use crate::probe::Op;
-use std::process::Command;
 
 /// `TCGETS`: read a terminal's attributes (asm-generic/ioctls.h).
 const TCGETS: u64 = 0x5401;
@@ -57,7 +56,7 @@ fn ioctl_on_written_device_only(cx: &Ctx) -> CaseResult {
         "TCGETS on the writable /dev/null must reach the null driver and fail with ENOTTY; got {null}"
     );
 
-    let outside = probe_unsandboxed(cx, Op::ioctl("/dev/urandom", RNDGETENTCNT))?;
+    let outside = cx.probe_outside(Op::ioctl("/dev/urandom", RNDGETENTCNT))?;
     crate::ensure!(outside.ok, "control: RNDGETENTCNT on /dev/urandom outside any sandbox failed ({outside}); the case cannot judge a denial");
     let inside = run.op(Op::ioctl("/dev/urandom", RNDGETENTCNT))?;
     crate::ensure!(
@@ -77,7 +76,7 @@ fn ioctl_denied_on_device_in_written_directory(cx: &Ctx) -> CaseResult {
         return Err(format!("cannot make a null device node at {}: {}", node.display(), std::io::Error::last_os_error()));
     }
     let node = node.to_str().ok_or("the fixture path is not UTF-8")?;
-    let outside = probe_unsandboxed(cx, Op::ioctl(node, TCGETS))?;
+    let outside = cx.probe_outside(Op::ioctl(node, TCGETS))?;
     crate::ensure!(
         outside.errno.as_deref() == Some("ENOTTY"),
         "control: outside any sandbox TCGETS on {node} must reach the null driver (ENOTTY), got {outside}; is the fixture root mounted nodev?"
@@ -162,12 +161,3 @@ impl Drop for Pty {
     }
 }
 
-/// The probe run directly by the suite, outside any sandbox.
-fn probe_unsandboxed(cx: &Ctx, op: Op) -> Result<ProbeResult, String> {
-    let mut probe = Command::new(&cx.probe);
-    probe.args(op.argv());
-    let out = crate::kit::spawn::output(probe).map_err(|e| format!("running the probe directly: {e}"))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().last().ok_or("the probe run directly printed nothing")?;
-    serde_json::from_str(line).map_err(|e| format!("unreadable probe result {line:?}: {e}"))
-}

@@ -5,11 +5,9 @@
 use crate::kit::arg as s;
 use super::scope::{sh_quote, Victim};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
-use crate::kit::spawn;
 use crate::outcome::{Class, ProbeResult};
 use crate::runner::expect_class;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
@@ -247,18 +245,9 @@ fn inner_read_grant_cannot_widen_outer(cx: &Ctx) -> CaseResult {
     Ok(())
 }
 
-/// Runs the probe directly, outside any sandbox: the control that shows what the host
-/// itself allows.
-fn probe_outside(cx: &Ctx, op: Op) -> Result<ProbeResult, String> {
-    let mut probe = Command::new(&cx.probe);
-    probe.args(op.argv());
-    let out = spawn::output(probe).map_err(|e| format!("running the probe outside the sandbox: {e}"))?;
-    let line = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(line.trim()).map_err(|e| format!("probe output outside the sandbox {line:?}: {e}"))
-}
 
 fn no_new_privs_is_set(cx: &Ctx) -> CaseResult {
-    let outside = probe_outside(cx, Op::Nnp)?;
+    let outside = cx.probe_outside(Op::Nnp)?;
     crate::ensure!(
         outside.int_field("value") == Some(0),
         "control: outside the sandbox no_new_privs is {:?}, not 0, so the sandbox's setting cannot be told apart (is the suite itself running with no_new_privs?)",
@@ -276,7 +265,7 @@ fn ptrace_attach_outside_denied(cx: &Ctx) -> CaseResult {
     // Control from outside: the same probe, unsandboxed and just as unrelated to the victim,
     // may attach to it. Without this, Yama (or anything else on the host) could be what
     // denies the attach below, and the case would pass for any IUT.
-    let direct = probe_outside(cx, Op::ptrace_attach(victim.pid()))?;
+    let direct = cx.probe_outside(Op::ptrace_attach(victim.pid()))?;
     expect_class(&direct, Class::Allowed, "control: ptrace-attach to the victim from outside any sandbox")?;
 
     let r = cx.run().op(Op::ptrace_attach(victim.pid()))?;

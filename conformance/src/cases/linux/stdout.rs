@@ -8,12 +8,10 @@
 
 use crate::case::{CaseResult, Ctx, Family};
 use crate::ensure;
-use crate::kit::spawn;
 use crate::runner::{Run, RunOutput};
 use crate::spec::Class;
 use crate::Case;
 use serde_json::json;
-use std::process::Command;
 use crate::probe::Op;
 
 pub fn cases() -> Vec<Case> {
@@ -43,9 +41,7 @@ pub fn cases() -> Vec<Case> {
 /// What the probe prints for a successful `create`, run directly outside any sandbox.
 fn expected_create_output(cx: &Ctx) -> Result<String, String> {
     let direct = cx.fx.dir("direct");
-    let mut probe = Command::new(&cx.probe);
-    probe.args(Op::create(direct.join("file")).argv());
-    let out = spawn::output(probe).map_err(|e| format!("running the probe directly: {e}"))?;
+    let out = cx.probe_outside_output(Op::create(direct.join("file")))?;
     let text = String::from_utf8(out.stdout).map_err(|e| format!("the probe printed non-UTF-8: {e}"))?;
     ensure!(text.ends_with('\n') && text.contains("\"ok\":true"), "the probe run directly did not succeed: {text:?}");
     Ok(text)

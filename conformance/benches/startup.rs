@@ -6,7 +6,9 @@
 //!     cargo bench -p nono-conformance --bench startup
 //! ```
 //!
-//! Every row runs `/bin/true`: bare, then `IMPL run -s --allow-cwd -- /bin/true` for the
+//! Every row runs `/bin/true`: bare; under `timeout`, the floor of any supervisor (a small
+//! C program that forks, execs and waits, and nothing else); then
+//! `IMPL run -s --allow-cwd -- /bin/true` for the
 //! reference, upstream nono (`NONO_UPSTREAM`, else `nono` on `PATH`) and the kipz fork
 //! (`NONO_KIPZ`) when they are given. The flags are the same for all: `-s` keeps output
 //! out of the measurement and `--allow-cwd` answers nono's working-directory question
@@ -75,6 +77,14 @@ fn main() {
     };
     let mut rows = vec![
         Row { label: "bare /bin/true".into(), program: truth.into(), args: vec![], runs: 200 },
+        // The floor of any supervisor: a C program that forks, execs the command and waits
+        // for it, with no policy at all. No sandbox can start faster than this on the host.
+        Row {
+            label: "floor: timeout 60 /bin/true (fork, exec, wait)".into(),
+            program: PathBuf::from("/usr/bin/timeout"),
+            args: vec!["60", "/bin/true"],
+            runs: 200,
+        },
         sandboxed("nono-ref (reference)", PathBuf::from(env!("CARGO_BIN_EXE_nono-ref-under-test")), 200),
     ];
     let mut missing = vec![];
@@ -88,11 +98,15 @@ fn main() {
     println!("start-up benchmark: `IMPL run -s --allow-cwd -- /bin/true`, medians");
     println!("{:<62} {:>6} {:>10} {:>10} {:>9}", "command", "runs", "median ms", "over bare", "x bare");
     let mut bare = None;
+    let mut floor = None;
     let mut reference = None;
     for row in &rows {
         match median_of(row) {
             Ok(median) => {
                 let base = *bare.get_or_insert(median);
+                if row.label.starts_with("floor") {
+                    floor = Some(median);
+                }
                 reference = reference.or((row.label.starts_with("nono-ref")).then_some(median));
                 println!(
                     "{:<62} {:>6} {:>10.3} {:>10.3} {:>9.1}",
@@ -112,6 +126,13 @@ fn main() {
     }
     for line in missing {
         println!("{line}");
+    }
+    if let (Some(bare), Some(floor), Some(reference)) = (bare, floor, reference) {
+        println!(
+            "the floor costs {:.3} ms over bare; the reference costs {:.3} ms over the floor",
+            ms(floor.saturating_sub(bare)),
+            ms(reference.saturating_sub(floor))
+        );
     }
     println!("goals: the reference adds under 1 ms to bare /bin/true; upstream is at least 50 x the reference");
 }

@@ -168,14 +168,7 @@ impl SystemGrant {
     /// The capability this row gives on this host, or None when its path is missing.
     pub fn capability(&self, home: Option<&Path>) -> Option<FsCapability> {
         let path = self.host_path(home)?;
-        let label = "system";
-        let cap = match std::fs::metadata(&path) {
-            Ok(m) if m.is_dir() => FsCapability::directory(label, &path, self.access, Source::System),
-            Ok(_) => FsCapability::file(label, &path, self.access, Source::System),
-            Err(_) => return None,
-        };
-        // A path that vanished or changed type between the two looks grants nothing.
-        cap.ok()
+        FsCapability::existing("system", &path, self.access, Source::System).ok()
     }
 }
 

@@ -3,14 +3,14 @@
 //! * per-call latency of a `respond` rule and of a passthrough of `/bin/true`, against
 //!   running `/bin/true` directly (goals, issue 13: respond ≤ 1.3×, passthrough ≤ 2× direct),
 //!   for the shim built next to `nono-ref` and, when it has been built, the static shim of
-//!   `scripts/static-shim.sh` (or the shim `NONO_SHIM` names);
+//!   `scripts/static.sh` (or the shim `NONO_SHIM` names);
 //! * streaming throughput of 1 GiB through a mediated `cat` against `/bin/cat` directly
 //!   (goal: ≥ 0.95× direct);
 //! * 1,000 concurrent mediated calls, then a count of the session's audit lines (goal: none
 //!   lost).
 //!
 //! ```sh
-//! cargo build --release -p nono-shim && scripts/static-shim.sh \
+//! cargo build --release -p nono-shim && scripts/static.sh \
 //!     && cargo bench -p nono-reference --bench mediation
 //! ```
 //!
@@ -104,7 +104,7 @@ fn main() {
     );
 }
 
-/// The shim `scripts/static-shim.sh` builds: `target/<host triple>/release/nono-shim`.
+/// The shim `scripts/static.sh` builds: `target/<host triple>/release/nono-shim`.
 fn static_shim() -> Option<PathBuf> {
     let target_dir = Path::new(env!("CARGO_BIN_EXE_nono-ref")).parent()?.parent()?;
     let host = Command::new("rustc").arg("-vV").output().ok()?;

@@ -13,7 +13,7 @@ const FAMILIES: &[(&str, &str, usize)] = &[
     ("broker.rewrite.", "nonce", 89),
     ("profile.expand.", "profiles/expand", 63),
     ("profile.invalid.", "profiles/invalid", 87),
-    ("profile.merge.", "profiles/merge", 138),
+    ("profile.merge.", "profiles/merge", 142),
     ("seatbelt.sbpl.", "seatbelt", 76),
     ("seatbelt.log.", "seatbelt-log", 55),
 ];

@@ -102,12 +102,13 @@ pub fn prepare(caps: &CapabilitySet) -> Result<Prepared> {
         .map_err(ruleset_err)?;
 
     if caps.network.filters_tcp() {
-        let mut tcp = BitFlags::<AccessNet>::empty();
+        // Once TCP is filtered at all, bind is filtered (core-spec LL-15): a connect
+        // allow-list alone leaves no port to bind, as in nono (NET-TCP-008). Connect stays
+        // open under a bind allow-list alone (`--listen-port` without `--block-net`), which
+        // nono ignores outside proxy mode and the reference keeps to the binds it names.
+        let mut tcp = BitFlags::from(AccessNet::BindTcp);
         if caps.network.block || !caps.network.connect_ports.is_empty() {
             tcp |= AccessNet::ConnectTcp;
-        }
-        if caps.network.block || !caps.network.bind_ports.is_empty() {
-            tcp |= AccessNet::BindTcp;
         }
         ruleset = ruleset
             .set_compatibility(CompatLevel::HardRequirement)

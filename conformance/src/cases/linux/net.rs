@@ -63,6 +63,13 @@ pub fn cases() -> Vec<Case> {
         )
         .requires(tcp),
         case(
+            "linux.net.tcp.allow_connect_port_alone_is_an_allow_list",
+            "--allow-connect-port P on its own denies TCP connect to another listening port and TCP bind on a free port, while connect to P works and the same connect and bind succeed without network flags",
+            &["NET-TCP-008", "NET-TCP-004"],
+            allow_connect_port_alone_is_an_allow_list,
+        )
+        .requires(tcp),
+        case(
             "linux.net.tcp.listen_port_with_block_net_only_that_port",
             "With --block-net and --listen-port P, bind on another free port is denied, while the same bind without network flags succeeds",
             &["NET-TCP-005", "NET-TCP-002"],
@@ -234,6 +241,25 @@ fn allow_connect_port_alone_allows_that_port(cx: &Ctx) -> CaseResult {
     let r = run.op(connect_op(V4, port_of(&l)))?;
     expect_connected(&r, &l, "connect to the port given to --allow-connect-port")?;
     expect_file_create_denied(cx, &run)
+}
+
+fn allow_connect_port_alone_is_an_allow_list(cx: &Ctx) -> CaseResult {
+    let allowed = listen(V4)?;
+    let other = listen(V4)?;
+    let free = free_port(V4)?;
+    let run = cx.run().arg("--allow-connect-port").arg(port_of(&allowed).to_string());
+
+    let ok = run.op(connect_op(V4, port_of(&allowed)))?;
+    expect_connected(&ok, &allowed, "control: connect to the port given to --allow-connect-port")?;
+    let denied = run.op(connect_op(V4, port_of(&other)))?;
+    expect_connect_denied(&denied, &other, "connect to a listening port not given to --allow-connect-port")?;
+    let bind = run.op(bind_op(V4, free))?;
+    expect_bind_denied(&bind, "bind on a free port, with only a connect port listed")?;
+    // The same operations without network flags: the denials above are the sandbox's.
+    let outside_connect = cx.run().op(connect_op(V4, port_of(&other)))?;
+    expect_connected(&outside_connect, &other, "control: the same connect without network flags")?;
+    let outside_bind = cx.run().op(bind_op(V4, free))?;
+    expect_class(&outside_bind, Class::Allowed, "control: the same bind without network flags")
 }
 
 fn listen_port_with_block_net_only_that_port(cx: &Ctx) -> CaseResult {

@@ -47,6 +47,12 @@ pub fn cases() -> Vec<Case> {
             symlink_out_of_request_dir_denied,
         ),
         case(
+            "linux.ipc.request.fifo_in_request_dir_denied_without_blocking",
+            "A request for a FIFO inside a request directory (which no writer holds open) is answered with a denial and no fd, while under the same flags a request for a regular file there is granted",
+            &["IPC-REQ-007"],
+            fifo_in_request_dir_denied_without_blocking,
+        ),
+        case(
             "linux.ipc.request.replayed_request_id_denied",
             "A request_id used a second time in a session is denied as a replay, with no fd",
             &["IPC-REQ-004"],
@@ -233,6 +239,23 @@ fn symlink_out_of_request_dir_denied(cx: &Ctx) -> CaseResult {
         "the escaping link leaked {:?}",
         r.str_field("content")
     );
+    Ok(())
+}
+
+fn fifo_in_request_dir_denied_without_blocking(cx: &Ctx) -> CaseResult {
+    let req = cx.fx.dir("req");
+    let file = cx.fx.file("req/data.txt", "data");
+    let fifo = req.join("pipe");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).map_err(|e| format!("mkfifo {}: {e}", fifo.display()))?;
+    let run = with_flag(cx.run(), "--request-read", &req);
+
+    // Opening a FIFO for reading blocks until a writer comes, and none will: a supervisor
+    // that opened it like a file would never answer, and the probe would hit the deadline.
+    let r = run.op(Op::request_open(&fifo, "Read", Then::Read))?;
+    expect_request_denied(&r, "a FIFO inside the request directory")?;
+    let ok = run.op(Op::request_open(&file, "Read", Then::Read))?;
+    expect_request_granted(&ok, "control: a regular file in the same request directory")?;
+    ensure!(ok.str_field("content") == Some("data"), "the granted fd read {:?}", ok.str_field("content"));
     Ok(())
 }
 

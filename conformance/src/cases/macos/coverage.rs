@@ -59,6 +59,7 @@ pub const NOT_ON_MACOS: &[(&str, &str)] = &[
     ("NET-PROXY-008", "about Landlock below ABI 4"),
     ("NET-TCP-004", "TCP port filters are refused on macOS: Seatbelt cannot filter TCP by port (core-spec SB-01 item 20, SB-APPLY-007)"),
     ("NET-TCP-005", "TCP port filters are refused on macOS: Seatbelt cannot filter TCP by port (core-spec SB-01 item 20, SB-APPLY-007)"),
+    ("NET-TCP-008", "TCP port filters are refused on macOS: Seatbelt cannot filter TCP by port (core-spec SB-01 item 20, SB-APPLY-007)"),
     ("NET-TCP-006", "about TCP port filters, which macOS refuses (core-spec SB-01 item 20); `--block-net` on macOS is NET-TCP-001..003"),
     ("NET-TCP-007", "TCP port filters are refused on macOS: Seatbelt cannot filter TCP by port (core-spec SB-01 item 20, SB-APPLY-007)"),
     (

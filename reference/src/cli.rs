@@ -92,7 +92,8 @@ pub struct GrantArgs {
     /// Deny every TCP connect and bind (except ports listed below).
     #[arg(long = "block-net", alias = "net-block")]
     pub block_net: bool,
-    /// Allow TCP connect to this port (turns TCP connect filtering on).
+    /// Allow TCP connect to this port (turns TCP filtering on: connect to other ports and
+    /// every bind not allowed by --listen-port are denied, as in nono).
     #[arg(long = "allow-connect-port", value_name = "PORT")]
     pub allow_connect_port: Vec<u16>,
     /// Allow TCP bind on this port (turns TCP bind filtering on).

@@ -128,7 +128,6 @@ fn dry_run_json_lists_grants_with_reasons(cx: &Ctx) -> CaseResult {
     crate::ensure!(!grants.is_empty(), "the `grants` list is empty");
     let zones = [Path::new("/tmp"), Path::new("/var/tmp"), home.as_path()];
     let mut d_listed = false;
-    let (mut system_reason, mut device_reason) = (None, None);
     for g in grants {
         let path = g["path"].as_str().ok_or_else(|| format!("a grant without `path`: {g}"))?;
         let access = g["access"].as_str().unwrap_or_default();
@@ -141,22 +140,18 @@ fn dry_run_json_lists_grants_with_reasons(cx: &Ctx) -> CaseResult {
             }
         }
         d_listed |= Path::new(resolved) == d && access == "read+write";
-        // `/bin` is `/usr/bin` on a merged-/usr system: match the resolved path.
-        if resolved == "/usr/bin" {
-            system_reason = g["reason"].as_str().map(str::to_owned);
-        }
-        if resolved == "/dev/null" {
-            device_reason = g["reason"].as_str().map(str::to_owned);
-        }
     }
     crate::ensure!(d_listed, "D ({}) is not listed as read+write", d.display());
+    // The reason of the grant on `resolved` (`/bin` is `/usr/bin` on a merged-/usr system,
+    // so grants are matched on the resolved path).
+    let reason_of = |resolved: &str| grants.iter().find(|g| g["resolved"] == resolved).and_then(|g| g["reason"].as_str());
     // A system grant names the policy group it comes from (nono's groups are `system_read_*`
     // for what every program reads), not only that it exists.
-    let reason = system_reason.ok_or_else(|| format!("/usr/bin, where programs live, is not listed; {out}"))?;
+    let reason = reason_of("/usr/bin").ok_or_else(|| format!("/usr/bin, where programs live, is not listed; {out}"))?;
     crate::ensure!(reason.contains("system_read"), "the /usr/bin grant does not name its policy group (system_read_...): {reason:?}");
     // Each system grant names its own group: /dev/null is writable because of nono's
     // `system_write_linux`, which no read-only grant comes from.
-    let device = device_reason.ok_or_else(|| format!("/dev/null, writable for every program, is not listed; {out}"))?;
+    let device = reason_of("/dev/null").ok_or_else(|| format!("/dev/null, writable for every program, is not listed; {out}"))?;
     crate::ensure!(device.contains("system_write"), "the /dev/null grant does not name the group that makes it writable (system_write_...): {device:?}");
     crate::ensure!(!reason.contains("system_write"), "the read-only /usr/bin grant names a write group: {reason:?}");
     Ok(())

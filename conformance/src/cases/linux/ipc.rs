@@ -253,6 +253,10 @@ fn fifo_in_request_dir_denied_without_blocking(cx: &Ctx) -> CaseResult {
     // that opened it like a file would never answer, and the probe would hit the deadline.
     let r = run.op(Op::request_open(&fifo, "Read", Then::Read))?;
     expect_request_denied(&r, "a FIFO inside the request directory")?;
+    ensure!(r.str_field("content").is_none(), "the denied FIFO request read {:?}", r.str_field("content"));
+    // From outside: the FIFO is still there, still a FIFO.
+    let kind = std::fs::symlink_metadata(&fifo).map_err(|e| format!("the FIFO is gone after the denied request: {e}"))?;
+    ensure!(std::os::unix::fs::FileTypeExt::is_fifo(&kind.file_type()), "{} is no longer a FIFO", fifo.display());
     let ok = run.op(Op::request_open(&file, "Read", Then::Read))?;
     expect_request_granted(&ok, "control: a regular file in the same request directory")?;
     ensure!(ok.str_field("content") == Some("data"), "the granted fd read {:?}", ok.str_field("content"));

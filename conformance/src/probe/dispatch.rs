@@ -122,6 +122,7 @@ pub(crate) fn run(op: &Op) -> Result<Done, Usage> {
         }
         Op::RequestReplay { path, access } => op_request_replay(name, path, access),
         Op::RequestAfterGarbage { path, access } => op_request_after_garbage(name, path, access),
+        Op::RequestAtLimit { path, access } => op_request_at_limit(name, path, access),
         Op::RequestOversize => op_request_oversize(name),
         Op::ReadFd { fd } => Ok(Done::Report(read_fd_report(name, *fd))),
         Op::RecvFdsUnix { sock, room } => op_recv_fds_unix(name, sock, *room),

@@ -66,6 +66,7 @@
 //! | `request-open [--id ID] PATH ACCESS [THEN...]` | supervisor | ask the supervisor named by NONO_SUPERVISOR_FD for ACCESS (Read\|Write\|ReadWrite) to PATH; extra "decision" (granted\|denied\|timeout), "reason", "fd_received", "request_id". THEN uses the fd: `read` (extra "content"), `write DATA`, `exec-keep PROG ARGS...` (clear close-on-exec, exec PROG with every "{fd}" in ARGS replaced by the fd number; PROG prints) or `exec-cloexec PROG ARGS...` (the same with close-on-exec set). ok only when granted and THEN succeeded; a denial is step "decision". |
 //! | `request-replay PATH ACCESS` | supervisor | send two requests with the same request_id; extra "decisions", "reasons", "fds_received" (one entry per request). |
 //! | `request-after-garbage PATH ACCESS` | supervisor | send three well-framed bad messages (not JSON, a Decision, an unknown access mode), then a valid request, and read the granted fd; extra as request-open with THEN `read`. |
+//! | `request-at-limit PATH ACCESS` | supervisor | send a valid request whose payload is exactly 65536 bytes (the reason is padded); extra as request-open with THEN `nothing`, and "payload_bytes". |
 //! | `request-oversize` | supervisor | send a length prefix of 65537 and 16 payload bytes, then wait for an answer; extra "closed" (true when the supervisor hung up without answering) and "answer_bytes". |
 //! | `read-fd N` | fdpass | read everything from the inherited fd N; extra "bytes", "content". |
 //! | `recv-fds-unix SOCK N` | fdpass | connect to the Unix socket SOCK, receive one message with room for N fds, read each fd; extra "count", "contents" (in arrival order). |
@@ -162,6 +163,7 @@ pub const OPS: &[OpSpec] = &[
     OpSpec { name: "request-open", usage: "request-open [--id ID] PATH ACCESS [THEN...]", family: "supervisor" },
     OpSpec { name: "request-replay", usage: "request-replay PATH ACCESS", family: "supervisor" },
     OpSpec { name: "request-after-garbage", usage: "request-after-garbage PATH ACCESS", family: "supervisor" },
+    OpSpec { name: "request-at-limit", usage: "request-at-limit PATH ACCESS", family: "supervisor" },
     OpSpec { name: "request-oversize", usage: "request-oversize", family: "supervisor" },
     OpSpec { name: "read-fd", usage: "read-fd N", family: "fdpass" },
     OpSpec { name: "recv-fds-unix", usage: "recv-fds-unix SOCK N", family: "fdpass" },

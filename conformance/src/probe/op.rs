@@ -121,6 +121,10 @@ pub enum Op {
     /// Decision, an unknown access mode), then a valid request, and read the granted fd;
     /// extra as request-open with THEN `read`.
     RequestAfterGarbage { path: PathBuf, access: String },
+    /// `request-at-limit PATH ACCESS`: send a valid request whose payload is exactly 65536
+    /// bytes (the reason is padded); extra as request-open with THEN `nothing`, and
+    /// "payload_bytes".
+    RequestAtLimit { path: PathBuf, access: String },
     /// `request-oversize`: send a length prefix of 65537 and 16 payload bytes, then wait for
     /// an answer; extra "closed" (true when the supervisor hung up without answering) and
     /// "answer_bytes".
@@ -289,6 +293,9 @@ impl Op {
     pub fn request_after_garbage(path: impl AsRef<Path>, access: impl Into<String>) -> Op {
         Op::RequestAfterGarbage { path: path.as_ref().into(), access: access.into() }
     }
+    pub fn request_at_limit(path: impl AsRef<Path>, access: impl Into<String>) -> Op {
+        Op::RequestAtLimit { path: path.as_ref().into(), access: access.into() }
+    }
     pub fn read_fd(fd: i32) -> Op {
         Op::ReadFd { fd }
     }
@@ -374,6 +381,7 @@ impl Op {
             Op::RequestOpen { .. } => "request-open",
             Op::RequestReplay { .. } => "request-replay",
             Op::RequestAfterGarbage { .. } => "request-after-garbage",
+            Op::RequestAtLimit { .. } => "request-at-limit",
             Op::RequestOversize => "request-oversize",
             Op::ReadFd { .. } => "read-fd",
             Op::RecvFdsUnix { .. } => "recv-fds-unix",
@@ -471,7 +479,7 @@ impl Op {
                     }
                 }
             }
-            Op::RequestReplay { path, access } | Op::RequestAfterGarbage { path, access } => {
+            Op::RequestReplay { path, access } | Op::RequestAfterGarbage { path, access } | Op::RequestAtLimit { path, access } => {
                 push(text(path));
                 push(access.clone());
             }
@@ -617,6 +625,10 @@ impl Op {
             "request-after-garbage" => {
                 let [path, access] = exactly(name, rest, "PATH ACCESS")?;
                 Op::request_after_garbage(path, access)
+            }
+            "request-at-limit" => {
+                let [path, access] = exactly(name, rest, "PATH ACCESS")?;
+                Op::request_at_limit(path, access)
             }
             "request-oversize" => no_args(name, rest, Op::RequestOversize)?,
             "read-fd" => {
@@ -765,6 +777,7 @@ mod tests {
             Op::request_open("/f", "ReadWrite", Then::ExecKeep(vec!["/bin/cat".into(), "/dev/fd/{fd}".into()])).with_id("r-7"),
             Op::request_replay("/f", "Read"),
             Op::request_after_garbage("/f", "Read"),
+            Op::request_at_limit("/f", "Read"),
             Op::RequestOversize,
             Op::read_fd(3),
             Op::recv_fds_unix("/d/sock", 2),

@@ -40,11 +40,23 @@ pub(crate) fn send_frame(fd: libc::c_int, payload: &[u8]) -> Result<(), i32> {
 }
 
 pub(crate) fn request_json(id: &str, path: &Path, access: &str) -> Vec<u8> {
+    request_json_with_reason(id, path, access, "nono-probe")
+}
+
+/// A request whose payload is exactly [`MAX_FRAME`] bytes: the reason is padded.
+pub(crate) fn request_json_at_limit(id: &str, path: &Path, access: &str) -> Vec<u8> {
+    let unpadded = request_json_with_reason(id, path, access, "").len();
+    let padded = request_json_with_reason(id, path, access, &"x".repeat(MAX_FRAME.saturating_sub(unpadded)));
+    debug_assert_eq!(padded.len(), MAX_FRAME);
+    padded
+}
+
+fn request_json_with_reason(id: &str, path: &Path, access: &str, reason: &str) -> Vec<u8> {
     json!({"Request": {
         "request_id": id,
         "path": path.to_string_lossy(),
         "access": access,
-        "reason": "nono-probe",
+        "reason": reason,
         "child_pid": std::process::id(),
         "session_id": "nono-probe",
     }})
@@ -125,7 +137,12 @@ pub(crate) fn decision_of(answer: &Value) -> (String, Option<String>, Option<Str
 
 /// Sends one request and returns the outcome so far (decision fields) and the fd.
 pub(crate) fn ask(op: &str, sock: libc::c_int, id: &str, path: &Path, access: &str) -> Result<(Outcome, Option<libc::c_int>), Outcome> {
-    send_frame(sock, &request_json(id, path, access)).map_err(|e| Outcome::fail_at(op, "send", e))?;
+    ask_with(op, sock, id, &request_json(id, path, access))
+}
+
+/// [`ask`] with the request's payload given (its request_id must be `id`).
+fn ask_with(op: &str, sock: libc::c_int, id: &str, payload: &[u8]) -> Result<(Outcome, Option<libc::c_int>), Outcome> {
+    send_frame(sock, payload).map_err(|e| Outcome::fail_at(op, "send", e))?;
     let (answer, fd) = recv_answer(op, sock)?;
     let (decision, reason, answered) = decision_of(&answer);
     let mut o = Outcome::ok(op)
@@ -245,6 +262,23 @@ pub(crate) fn op_request_after_garbage(op: &str, path: &Path, access: &str) -> R
     };
     close_raw(fd);
     Ok(Done::Report(outcome))
+}
+
+pub(crate) fn op_request_at_limit(op: &str, path: &Path, access: &str) -> Result<Done, Usage> {
+    let sock = match supervisor_fd(op) {
+        Ok(fd) => fd,
+        Err(o) => return Ok(Done::Report(o)),
+    };
+    let payload = request_json_at_limit("probe-at-limit", path, access);
+    Ok(Done::Report(match ask_with(op, sock, "probe-at-limit", &payload) {
+        Ok((o, fd)) => {
+            if let Some(fd) = fd {
+                close_raw(fd);
+            }
+            o.with("payload_bytes", payload.len())
+        }
+        Err(o) => o.with("payload_bytes", payload.len()),
+    }))
 }
 
 pub(crate) fn op_request_oversize(op: &str) -> Result<Done, Usage> {

@@ -72,8 +72,8 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "linux.ipc.request.oversize_frame_ends_connection_run_continues",
-            "A frame longer than 65536 bytes makes the supervisor hang up without answering, and the program runs on to its own exit code",
-            &["IPC-FRAME-002"],
+            "A frame longer than 65536 bytes makes the supervisor hang up without answering, and the program runs on to its own exit code; a request of exactly 65536 bytes is answered",
+            &["IPC-FRAME-002", "IPC-FRAME-001"],
             oversize_frame_ends_connection_run_continues,
         ),
         case(
@@ -327,10 +327,16 @@ fn oversize_frame_ends_connection_run_continues(cx: &Ctx) -> CaseResult {
     let file = cx.fx.file("req/f.txt", "f");
     let run = with_flag(cx.run(), "--request-read", &req);
 
-    let control = run.op(Op::request_open(&file, "Read", Then::Nothing))?;
+    // The control sits on the boundary: a request of exactly 65536 bytes is answered.
+    let control = run.op(Op::request_at_limit(&file, "Read"))?;
+    ensure!(
+        field(&control, "payload_bytes") == &serde_json::json!(65536),
+        "the probe sent {} bytes, not 65536",
+        field(&control, "payload_bytes")
+    );
     expect_request_granted(
         &control,
-        "control: a valid request in the same configuration",
+        "control: a valid request of exactly 65536 bytes in the same configuration",
     )?;
 
     let out = run.probe(Op::RequestOversize);

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::Duration;
 
 /// How long one IUT run may take before the case fails (a hung server must not hang the suite).
-const RUN_DEADLINE: Duration = Duration::from_secs(60);
+const RUN_DEADLINE: Duration = crate::kit::spawn::DEFAULT_DEADLINE;
 
 /// One `IUT run --profile P -- nono-mediation-client STEPS...` being assembled.
 pub struct Agent<'a> {

@@ -105,7 +105,6 @@ fn stream_of_256_mib_is_unchanged(cx: &Ctx) -> CaseResult {
     let mut child = Launch::new(cmd)
         .input(Input::Pipe)
         .stream_stdout()
-        .deadline(Duration::from_secs(60))
         .start()?;
     let pid = child.pid();
     let done = Arc::new(AtomicBool::new(false));

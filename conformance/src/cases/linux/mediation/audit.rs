@@ -69,6 +69,12 @@ pub fn cases() -> Vec<Case> {
             audited_shim_run_is_logged,
         ),
         case(
+            "linux.mediation.audit.every_audited_run_of_a_long_session_is_logged",
+            "Thirty audited shim runs, one after another in one session, each finish and each add their own line: the server takes the shims' events while the session runs, not only at its end",
+            &["MED-AUDIT-001", "MED-SHIM-005"],
+            every_audited_run_of_a_long_session_is_logged,
+        ),
+        case(
             "linux.mediation.audit.older_shims_datagram_gets_the_session_fields",
             "A datagram without session fields or command_pid (an older shim), claiming a forged session_id, is logged with the session's own fields and its arguments scrubbed",
             &["MED-AUDIT-006"],
@@ -463,15 +469,22 @@ fn concurrent_requests_give_whole_lines(cx: &Ctx) -> CaseResult {
     Ok(())
 }
 
-fn audited_shim_run_is_logged(cx: &Ctx) -> CaseResult {
-    let kit = Kit::new(cx);
-    let gh = kit.fake("gh", &["exit:0"]);
+/// A directory holding `lister`, a fake command that prints `listed` and exits 4, and the
+/// PATH that finds it first.
+fn lister(cx: &Ctx) -> Result<(PathBuf, String), String> {
     let tools = cx.fx.dir("tools");
     std::fs::copy(super::mediated(cx), tools.join("lister")).map_err(|e| e.to_string())?;
     std::fs::write(tools.join("lister.steps"), "print:listed\\n\nexit:4\n")
         .map_err(|e| e.to_string())?;
-    let p = kit.one_command("gh", &gh, json!([]));
     let path = format!("{}:/usr/local/bin:/usr/bin:/bin", s(&tools));
+    Ok((tools, path))
+}
+
+fn audited_shim_run_is_logged(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let gh = kit.fake("gh", &["exit:0"]);
+    let (tools, path) = lister(cx)?;
+    let p = kit.one_command("gh", &gh, json!([]));
     let run = kit
         .agent(&p)
         .env("PATH", &path)
@@ -550,6 +563,39 @@ fn log_is_out_of_reach(cx: &Ctx) -> CaseResult {
     ensure!(
         after.starts_with(&before),
         "the earlier log content changed"
+    );
+    Ok(())
+}
+
+/// More audited runs than a datagram queue holds by default (`net.unix.max_dgram_qlen`
+/// is 10): a server that reads the shims' events only when the session ends leaves the
+/// eleventh shim blocked on its send, and the session never ends.
+fn every_audited_run_of_a_long_session_is_logged(cx: &Ctx) -> CaseResult {
+    const RUNS: usize = 30;
+    let kit = Kit::new(cx);
+    let gh = kit.fake("gh", &["exit:0"]);
+    let (tools, path) = lister(cx)?;
+    let p = kit.one_command("gh", &gh, json!([]));
+    let markers: Vec<String> = (0..RUNS).map(|i| format!("run-{i}")).collect();
+    let steps: Vec<[&str; 4]> = markers
+        .iter()
+        .map(|m| ["run-argv0", "{env:NONO_SHIM_DIR}/gh", "lister", m.as_str()])
+        .collect();
+    let steps: Vec<&[&str]> = steps.iter().map(|step| &step[..]).collect();
+    let run = kit.agent(&p).env("PATH", &path).flag("--read", &tools).run(&steps)?;
+    run.finished()?;
+    for i in 0..RUNS {
+        run.expect_code(i, 4, "control: each audited shim must run lister and exit with its 4")?;
+    }
+    let lines = run.audit_for("lister");
+    let missing: Vec<&String> = markers
+        .iter()
+        .filter(|m| lines.iter().filter(|l| l["args"] == json!([m])).count() != 1)
+        .collect();
+    ensure!(
+        missing.is_empty() && lines.len() == RUNS,
+        "each of {RUNS} audited runs needs exactly one line; wrong for {missing:?} ({} lines in all)",
+        lines.len()
     );
     Ok(())
 }

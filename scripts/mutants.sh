@@ -28,7 +28,8 @@ case "$file" in
   reference/src/profile/merge.rs)
     tests=(portable linux); filter='test(/^(profile\.merge|linux\.profile)/)' ;;
   reference/src/mediation/*)
-    tests=(linux); filter='test(/^linux\.mediation/)' ;;
+    # A mediated command's own proxy is tested with the proxy cases (NET-PROXY-012).
+    tests=(linux); filter='test(/^linux\.(mediation|net\.proxy\.mediated)/)' ;;
   reference/src/broker/*)
     # The nonce vectors run twice: through a live session (linux.mediation.nonce) and,
     # for the bytes a session cannot carry, against the library (broker.rewrite).

@@ -329,15 +329,20 @@ pub(crate) fn allowed_hosts_give_a_command_its_own_proxy(cx: &Ctx, denial_errno:
     let kit = Kit::new(cx);
     let target = Target::start()?;
     let connect = format!("connect:{}", target.port);
-    // The tool prints HTTPS_PROXY (empty when unset), then reports a direct connect.
+    // The tool prints HTTPS_PROXY and a variable the agent set for its call (each empty when
+    // unset), then reports a direct connect. The proxy's variables are added to the
+    // command's environment; they must not replace it (MED-SRV-014).
+    const MARKER: (&str, &str) = ("CONFORMANCE_MARKER", "kept-beside-the-proxy");
     let run_tool = |network: serde_json::Value| -> Result<(String, serde_json::Value), String> {
-        let tool = kit.fake("tool", &["print-env:HTTPS_PROXY", &connect]);
+        let tool = kit.fake("tool", &["print-env:HTTPS_PROXY", &format!("print-env:{}", MARKER.0), &connect]);
         let profile = kit.mediation(json!({ "commands": [{ "name": "tool", "binary_path": tool, "sandbox": { "network": network } }] }));
-        let run = kit.agent(&profile).run(&[&["run", "tool"]])?;
+        let run = kit.agent(&profile).env(MARKER.0, MARKER.1).run(&[&["run", "tool"]])?;
         run.finished()?;
         let out = run.out(0)?;
         let mut lines = out.lines();
         let proxy = lines.next().unwrap_or_default().to_string();
+        let marker = lines.next().unwrap_or_default();
+        ensure!(marker == MARKER.1, "{}={marker:?} in the command's environment, not {:?}: {out:?}", MARKER.0, MARKER.1);
         let report = lines
             .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok().filter(|v| v["step"] == json!("connect")))
             .ok_or_else(|| format!("the tool reported no connect step: {out:?}"))?;

@@ -644,7 +644,7 @@ fn malformed_datagrams_and_a_dead_client(cx: &Ctx) -> CaseResult {
     let release = cx.fx.dir("gate").join("release");
     let slow = kit.fake(
         "slow",
-        &[&format!("touch:{}", s(&started)), &format!("wait-file:{}", s(&release)), "exit:5"],
+        &[&format!("touch:{}", s(&started)), &format!("wait-file:{}", s(&release)), "sleep:0.3", "exit:5"],
     );
     let gh = kit.fake("gh", &["exit:0"]);
     let p = kit.mediation(json!({ "commands": [
@@ -658,8 +658,9 @@ fn malformed_datagrams_and_a_dead_client(cx: &Ctx) -> CaseResult {
         &["wait-file", s(&started)],
         &["kill-spawned"],
         &["run", "gh", "status"],
-        // Released last: the command finishes as the agent exits, so its line is written
-        // while the session ends.
+        // Released last: the command finishes 0.3 s after the agent exits, so its line is
+        // written while the session ends. An implementation that ends the session without
+        // waiting for the request in flight loses it (the reference waits up to 2 s).
         &["write", s(&release)],
     ])?;
     run.finished()?;

@@ -162,10 +162,20 @@ pub(super) fn wire_op(op: &str, rest: &[String]) -> Result<Value, Value> {
             send_fds(&stream, &files.each_ref().map(|f| f.as_raw_fd()))?;
         }
         "wrong-token" => {
-            // Same length and alphabet as the real token, one digit different.
+            // Same length and alphabet as the real token, two bytes different in the same
+            // bit: a comparison that accumulates differences with `^` instead of `|` lets
+            // the two cancel out and takes this token for the real one.
             let mut wrong: Vec<u8> = token().into_bytes();
-            if let Some(first) = wrong.first_mut() {
-                *first = if *first == b'0' { b'1' } else { b'0' };
+            let flippable = |b: u8| b.is_ascii_alphanumeric() && (b ^ 1).is_ascii_alphanumeric();
+            let mut flipped = 0;
+            for b in wrong.iter_mut().filter(|b| flippable(**b)).take(2) {
+                *b ^= 1;
+                flipped += 1;
+            }
+            if flipped == 0 {
+                if let Some(first) = wrong.first_mut() {
+                    *first = if *first == b'0' { b'1' } else { b'0' };
+                }
             }
             let wrong = String::from_utf8(wrong).unwrap_or_default();
             send(

@@ -237,7 +237,10 @@ fn report(step: &str, result: std::io::Result<()>, mut extra: Map<String, Value>
     if let Err(e) = result {
         extra.insert("errno".into(), json!(errno_name(&e)));
     }
-    println!("{}", Value::Object(extra));
+    // Not println!, which panics (exit 101) when the reader has gone: a shim killed while
+    // its command runs leaves the command a stdout nobody reads, and the command's exit
+    // code must still be the one its script names.
+    let _ = writeln!(std::io::stdout(), "{}", Value::Object(extra));
 }
 
 fn errno_name(e: &std::io::Error) -> String {

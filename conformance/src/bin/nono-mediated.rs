@@ -47,7 +47,7 @@ fn main() {
     let steps = match load_steps() {
         Ok(steps) => steps,
         Err(line) => {
-            println!("{line}");
+            print_line(line);
             std::process::exit(71);
         }
     };
@@ -76,7 +76,7 @@ fn load_steps() -> Result<String, Value> {
 
 fn run_step(name: &str, arg: &str) {
     match name {
-        "describe" => println!("{}", describe()),
+        "describe" => print_line(describe()),
         "record" => {
             let line = format!("{}\n", describe());
             let file = std::fs::OpenOptions::new()
@@ -123,7 +123,7 @@ fn run_step(name: &str, arg: &str) {
             let deadline = Instant::now() + Duration::from_secs(20);
             while std::fs::symlink_metadata(arg).is_err() {
                 if Instant::now() > deadline {
-                    println!("{}", json!({"step": "wait-file", "ok": false, "path": arg}));
+                    print_line(json!({"step": "wait-file", "ok": false, "path": arg}));
                     std::process::exit(70);
                 }
                 std::thread::sleep(Duration::from_millis(10));
@@ -131,10 +131,10 @@ fn run_step(name: &str, arg: &str) {
         }
         "call" => call(arg),
         "fds" => match open_fds() {
-            Ok(fds) => println!("{}", json!({"step": "fds", "ok": true, "fds": fds})),
+            Ok(fds) => print_line(json!({"step": "fds", "ok": true, "fds": fds})),
             Err(e) => report("fds", Err(e), Map::new()),
         },
-        "print-env" => println!("{}", std::env::var(arg.trim()).unwrap_or_default()),
+        "print-env" => print_line(std::env::var(arg.trim()).unwrap_or_default()),
         "env-to-file" => {
             let (name, path) = arg.split_once(' ').unwrap_or((arg, ""));
             let value = std::env::var(name).unwrap_or_default();
@@ -237,10 +237,14 @@ fn report(step: &str, result: std::io::Result<()>, mut extra: Map<String, Value>
     if let Err(e) = result {
         extra.insert("errno".into(), json!(errno_name(&e)));
     }
-    // Not println!, which panics (exit 101) when the reader has gone: a shim killed while
-    // its command runs leaves the command a stdout nobody reads, and the command's exit
-    // code must still be the one its script names.
-    let _ = writeln!(std::io::stdout(), "{}", Value::Object(extra));
+    print_line(Value::Object(extra));
+}
+
+/// Prints one line on stdout. Not `println!`, which panics (exit 101) when the reader has
+/// gone: a shim killed while its command runs leaves the command a stdout nobody reads,
+/// and the command's exit code must still be the one its script names.
+fn print_line(line: impl std::fmt::Display) {
+    write_out(&mut std::io::stdout(), format!("{line}\n").as_bytes());
 }
 
 fn errno_name(e: &std::io::Error) -> String {

@@ -44,7 +44,7 @@ pub(crate) fn request_json(id: &str, path: &Path, access: &str) -> Vec<u8> {
 }
 
 /// A request whose payload is exactly [`MAX_FRAME`] bytes: the reason is padded.
-pub(crate) fn request_json_at_limit(id: &str, path: &Path, access: &str) -> Vec<u8> {
+fn request_json_at_limit(id: &str, path: &Path, access: &str) -> Vec<u8> {
     let unpadded = request_json_with_reason(id, path, access, "").len();
     let padded = request_json_with_reason(id, path, access, &"x".repeat(MAX_FRAME.saturating_sub(unpadded)));
     debug_assert_eq!(padded.len(), MAX_FRAME);

@@ -167,11 +167,7 @@ pub(super) fn wire_op(op: &str, rest: &[String]) -> Result<Value, Value> {
             // the two cancel out and takes this token for the real one.
             let mut wrong: Vec<u8> = token().into_bytes();
             let flippable = |b: u8| b.is_ascii_alphanumeric() && (b ^ 1).is_ascii_alphanumeric();
-            let mut flipped = 0;
-            for b in wrong.iter_mut().filter(|b| flippable(**b)).take(2) {
-                *b ^= 1;
-                flipped += 1;
-            }
+            let flipped = wrong.iter_mut().filter(|b| flippable(**b)).take(2).map(|b| *b ^= 1).count();
             if flipped == 0 {
                 if let Some(first) = wrong.first_mut() {
                     *first = if *first == b'0' { b'1' } else { b'0' };

@@ -130,7 +130,11 @@ impl Server {
                 return;
             }
         };
-        let stdio: [std::os::fd::OwnedFd; 3] = stdio.try_into().expect("recv_fds returns exactly three");
+        // `recv_fds` refuses any other count; checked again so that no count can panic here.
+        let Ok(stdio) = <[std::os::fd::OwnedFd; 3]>::try_from(stdio) else {
+            let _ = respond(&mut conn, &ShimResponse::error(127, "nono-mediation: failed to receive stdio fds: not three\n"));
+            return;
+        };
         let _logging = InFlight::enter(&self.in_flight);
         let caller = self.contexts.caller(request.env.get(vars::SANDBOX_CONTEXT).map(String::as_str), peer_pid);
         let decision = policy::evaluate(&self.mediation, &caller, &request.command, &request.args);

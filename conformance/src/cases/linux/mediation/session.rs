@@ -69,7 +69,7 @@ pub fn cases() -> Vec<Case> {
         ),
         case(
             "linux.mediation.session.real_binary_found_on_path_at_start",
-            "A command without binary_path uses the first match on the supervisor's PATH as its real binary",
+            "A command without binary_path uses the first executable regular file of its name on the supervisor's PATH as its real binary, past a non-executable file and a directory",
             &["MED-SESSION-005", "MED-SRV-011"],
             real_binary_found_on_path,
         ),
@@ -444,9 +444,18 @@ fn real_binary_found_on_path(cx: &Ctx) -> CaseResult {
     let decoy_dir = cx.fx.dir("later-on-path");
     std::fs::copy(super::mediated(cx), decoy_dir.join("nono-conformance-tool"))
         .map_err(|e| e.to_string())?;
+    // Earlier on PATH, two things of the same name that are not programs: a regular file
+    // without execute permission and a directory (with it). A match is an executable
+    // regular file, as `which` finds it.
+    let not_executable_dir = cx.fx.dir("not-executable-on-path");
+    std::fs::write(not_executable_dir.join("nono-conformance-tool"), "#!/bin/sh\nexit 3\n").map_err(|e| e.to_string())?;
+    let directory_dir = cx.fx.dir("directory-on-path");
+    std::fs::create_dir(directory_dir.join("nono-conformance-tool")).map_err(|e| e.to_string())?;
     let profile = kit.mediation(json!({ "commands": [{ "name": "nono-conformance-tool" }] }));
     let path = format!(
-        "{}:{}:/usr/bin:/bin",
+        "{}:{}:{}:{}:/usr/bin:/bin",
+        s(&not_executable_dir),
+        s(&directory_dir),
         real.parent().map(s).unwrap_or(""),
         s(&decoy_dir)
     );

@@ -103,6 +103,12 @@ pub struct Running<'a> {
 }
 
 impl Running<'_> {
+    /// Kills the IUT's whole process group now (its supervisor with SIGKILL, so it cannot
+    /// clean up); [`Running::wait`] still collects what happened.
+    pub fn kill(&self) {
+        self.started.kill();
+    }
+
     /// Waits (at most [`RUN_DEADLINE`]) and collects what happened.
     pub fn wait(self) -> Result<AgentRun, String> {
         let done = self.started.wait()?;

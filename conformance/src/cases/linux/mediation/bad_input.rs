@@ -11,13 +11,12 @@
 //!   line the full disk cut short and left behind would glue itself to the next one, and
 //!   that next line would be lost.
 
-use super::{audit_log_template, respond, s, Kit, AgentRun};
+use super::{audit_log_template, respond, s, touch, wait_for_gate, Kit, AgentRun};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::ensure;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -92,8 +91,6 @@ fn malformed_burst(cx: &Ctx) -> CaseResult {
 const WHILE_FULL: usize = 6;
 const LONG_ARG_LEN: usize = 2048;
 
-/// How long the suite waits for the agent to reach a gate.
-const GATE_WAIT: Duration = Duration::from_secs(20);
 
 fn full_disk(cx: &Ctx) -> CaseResult {
     let kit = Kit::new(cx);
@@ -120,10 +117,10 @@ fn full_disk(cx: &Ctx) -> CaseResult {
     // The suite fills the disk while the agent waits at `full`, and frees it while the
     // agent waits at `freed`. A gate that never opens still lets the run be collected.
     let driven = (|| -> Result<(), String> {
-        wait_for(&ready)?;
+        wait_for_gate(&ready)?;
         mount.fill()?;
         touch(&full)?;
-        wait_for(&done)?;
+        wait_for_gate(&done)?;
         mount.free()?;
         touch(&freed)
     })();
@@ -180,19 +177,6 @@ fn logged_once(run: &AgentRun, word: &str) -> CaseResult {
     let lines = run.audit_for("gh").into_iter().filter(|l| args_of(l).contains(&word)).count();
     ensure!(lines == 1, "the request '{word}' must have exactly one line, found {lines}: {:?}", run.audit);
     Ok(())
-}
-
-fn wait_for(path: &Path) -> CaseResult {
-    let deadline = Instant::now() + GATE_WAIT;
-    while !path.exists() {
-        ensure!(Instant::now() < deadline, "the agent never reached {}", path.display());
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    Ok(())
-}
-
-fn touch(path: &Path) -> CaseResult {
-    std::fs::write(path, "").map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// A small tmpfs mounted over a directory for the length of a case, unmounted (lazily, so

@@ -3,10 +3,31 @@
 
 use super::agent::Agent;
 use super::s;
-use crate::case::Ctx;
+use crate::case::{CaseResult, Ctx};
+use crate::ensure;
 use serde_json::{json, Value};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long the suite waits for the agent to reach a gate (the agent's own `wait-file`
+/// gives up after the same time).
+const GATE_WAIT: Duration = Duration::from_secs(20);
+
+/// Waits until the agent has created `path` (a gate file).
+pub fn wait_for_gate(path: &Path) -> CaseResult {
+    let deadline = Instant::now() + GATE_WAIT;
+    while !path.exists() {
+        ensure!(Instant::now() < deadline, "the agent never reached {}", path.display());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
+/// Creates the empty gate file `path`, for an agent waiting on it.
+pub fn touch(path: &Path) -> CaseResult {
+    std::fs::write(path, "").map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
 
 /// The agent program (`nono-mediation-client`), next to the probe.
 pub fn client(cx: &Ctx) -> PathBuf {

@@ -35,7 +35,8 @@ pub use crate::kit::arg as s;
 pub use agent::{args_of, contains_nonce, env_in, is_nonce, str_of, AgentRun};
 pub use audit_log::{audit_files, audit_lines, audit_log_template};
 pub use kit::{
-    admin, approve, approve_script, capture, capture_script, mediated, respond, Kit, Verdict,
+    admin, approve, approve_script, capture, capture_script, mediated, respond, touch,
+    wait_for_gate, Kit, Verdict,
 };
 use crate::case::Case;
 

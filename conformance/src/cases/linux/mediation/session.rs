@@ -1,7 +1,7 @@
 //! The session: what an active mediation block creates before the agent starts, what the
 //! agent is told about it, and that it is gone afterwards (MED-SESSION-*).
 
-use super::{s, str_of, Kit, AgentRun};
+use super::{s, str_of, touch, wait_for_gate, Kit, AgentRun};
 use crate::case::{case, Case, CaseResult, Ctx, Requirement};
 use crate::ensure;
 use serde_json::{json, Value};
@@ -114,6 +114,12 @@ pub fn cases() -> Vec<Case> {
             "The session directory is gone after the agent is killed by SIGTERM (the run exits 143)",
             &["MED-SESSION-004"],
             |cx: &Ctx| directory_removed(cx, &["kill-self", "15"], 143),
+        ),
+        case(
+            "linux.mediation.session.directory_of_a_killed_supervisor_removed_at_next_start",
+            "A session directory left behind by a supervisor killed with SIGKILL is gone once the next session has started, while the directory of a session still running stays",
+            &["MED-SESSION-011"],
+            orphan_removed_at_next_start,
         ),
         case(
             "linux.mediation.session.missing_binary_path_is_refused_or_skipped",
@@ -609,6 +615,62 @@ fn directory_removed(cx: &Ctx, last_step: &[&str], expected_code: i32) -> CaseRe
     ensure!(
         !Path::new(dir).exists(),
         "the session directory {dir} is still there after the run"
+    );
+    Ok(())
+}
+
+/// The session directory the agent of `run` saw in its first step (`inspect`).
+fn session_dir_of(run: &AgentRun) -> Result<PathBuf, String> {
+    let report = run.op(0)?;
+    str_of(report, "session_dir")
+        .map(PathBuf::from)
+        .ok_or_else(|| format!("the agent saw no session directory: {report}"))
+}
+
+/// Session K's supervisor is killed with SIGKILL while its agent waits, so K cannot clean
+/// up. Then session L starts and waits, and a third session runs to its end while L still
+/// runs. K's directory must be gone by then, and L's must still be there.
+fn orphan_removed_at_next_start(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let (profile, _, _) = two_commands(&kit);
+    let gate = cx.fx.dir("gate");
+    let [killed_ready, never, live_ready, live_release] =
+        ["killed-ready", "never", "live-ready", "live-release"].map(|n| gate.join(n));
+    let agent = kit.agent(&profile).flag("--allow", &gate);
+
+    let killed = agent.spawn(&[&["inspect"], &["write", s(&killed_ready)], &["wait-file", s(&never)]]);
+    wait_for_gate(&killed_ready)?;
+    killed.kill();
+    // An agent that outlived its supervisor (another process group) stops waiting now.
+    touch(&never)?;
+    let killed_dir = session_dir_of(&killed.wait()?)?;
+    ensure!(
+        killed_dir.exists(),
+        "control: the session directory {} is already gone although its supervisor was killed with SIGKILL",
+        killed_dir.display()
+    );
+    let sessions = killed_dir.parent().ok_or("the session directory has no parent")?.to_path_buf();
+
+    let live = agent.spawn(&[&["inspect"], &["write", s(&live_ready)], &["wait-file", s(&live_release)]]);
+    let waited = wait_for_gate(&live_ready);
+    let next = waited.and_then(|()| kit.agent(&profile).run(&[&["inspect"]]));
+    let present: Vec<PathBuf> = std::fs::read_dir(&sessions)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    touch(&live_release)?;
+    let live_dir = session_dir_of(&live.wait()?)?;
+    let next = next?;
+    ensure!(next.code == 0, "control: the next session must run to its end: {next}");
+    session_dir_of(&next)?;
+    ensure!(
+        present.contains(&live_dir),
+        "the directory {} of a session still running was removed when another session started",
+        live_dir.display()
+    );
+    ensure!(
+        !present.contains(&killed_dir),
+        "the directory {} left by the killed supervisor is still there after two more sessions started",
+        killed_dir.display()
     );
     Ok(())
 }

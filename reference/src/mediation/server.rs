@@ -123,17 +123,17 @@ impl Server {
         if !constant_time_eq(request.session_token.as_bytes(), self.token.as_bytes()) {
             return;
         }
-        let stdio = match fdpass::recv_fds(&conn, 3) {
-            Ok(fds) => fds,
-            Err(e) => {
-                let _ = respond(&mut conn, &ShimResponse::error(127, format!("nono-mediation: failed to receive stdio fds: {e}\n")));
+        // `recv_fds` refuses any other count; the array conversion checks it again, so that
+        // no count can panic here.
+        let received = fdpass::recv_fds(&conn, 3)
+            .map_err(|e| e.to_string())
+            .and_then(|fds| <[std::os::fd::OwnedFd; 3]>::try_from(fds).map_err(|fds| format!("{} fds, not 3", fds.len())));
+        let stdio = match received {
+            Ok(stdio) => stdio,
+            Err(why) => {
+                let _ = respond(&mut conn, &ShimResponse::error(127, format!("nono-mediation: failed to receive stdio fds: {why}\n")));
                 return;
             }
-        };
-        // `recv_fds` refuses any other count; checked again so that no count can panic here.
-        let Ok(stdio) = <[std::os::fd::OwnedFd; 3]>::try_from(stdio) else {
-            let _ = respond(&mut conn, &ShimResponse::error(127, "nono-mediation: failed to receive stdio fds: not three\n"));
-            return;
         };
         let _logging = InFlight::enter(&self.in_flight);
         let caller = self.contexts.caller(request.env.get(vars::SANDBOX_CONTEXT).map(String::as_str), peer_pid);

@@ -133,6 +133,17 @@ impl<'a> Kit<'a> {
         }
     }
 
+    /// A `TMPDIR` for this case's sessions alone, beside the shared one of
+    /// [`session_tmpdir`], for a case whose check another case's session could disturb:
+    /// every session start may remove orphans in its `TMPDIR`. Removed when dropped.
+    pub fn own_session_tmpdir(&self) -> Result<tempfile::TempDir, String> {
+        let parent = session_tmpdir().map(Path::to_path_buf).unwrap_or_else(|| self.cx.fx.dir("sessions"));
+        tempfile::Builder::new()
+            .prefix("case-")
+            .tempdir_in(&parent)
+            .map_err(|e| format!("cannot create a session TMPDIR in {}: {e}", parent.display()))
+    }
+
     /// Installs `approver/nono-approve`, a stub approver that appends its arguments (one
     /// JSON array per call) to `approver/calls.jsonl`, prints `APPROVER-STDOUT` (which
     /// must never reach the program's stdout), and then behaves as `verdict` says. Returns

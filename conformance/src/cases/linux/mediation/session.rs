@@ -605,16 +605,16 @@ fn directory_removed(cx: &Ctx, last_step: &[&str], expected_code: i32) -> CaseRe
         run.code == expected_code,
         "the run must exit {expected_code}: {run}"
     );
-    let report = run.op(0)?;
-    let dir = str_of(report, "session_dir")
-        .ok_or_else(|| format!("the agent saw no session directory: {report}"))?;
+    let dir = session_dir_of(&run)?;
     ensure!(
-        report.get("session_dir_mode").is_some_and(|m| !m.is_null()),
-        "control: the session directory {dir} did not exist while the agent ran"
+        run.op(0)?.get("session_dir_mode").is_some_and(|m| !m.is_null()),
+        "control: the session directory {} did not exist while the agent ran",
+        dir.display()
     );
     ensure!(
-        !Path::new(dir).exists(),
-        "the session directory {dir} is still there after the run"
+        !dir.exists(),
+        "the session directory {} is still there after the run",
+        dir.display()
     );
     Ok(())
 }
@@ -630,15 +630,19 @@ fn session_dir_of(run: &AgentRun) -> Result<PathBuf, String> {
 /// Session K's supervisor is killed with SIGKILL while its agent waits, so K cannot clean
 /// up. Then session L starts and waits, and a third session runs to its end while L still
 /// runs. K's directory must be gone by then, and L's must still be there.
+///
+/// The three sessions get a `TMPDIR` of their own: a session of a case running beside this
+/// one would otherwise remove K's directory before the control below looks at it.
 fn orphan_removed_at_next_start(cx: &Ctx) -> CaseResult {
     let kit = Kit::new(cx);
     let (profile, _, _) = two_commands(&kit);
     let gate = cx.fx.dir("gate");
     let [killed_ready, never, live_ready, live_release] =
         ["killed-ready", "never", "live-ready", "live-release"].map(|n| gate.join(n));
-    let agent = kit.agent(&profile).flag("--allow", &gate);
+    let tmpdir = kit.own_session_tmpdir()?;
+    let agent = || kit.agent(&profile).env("TMPDIR", tmpdir.path()).flag("--allow", &gate);
 
-    let killed = agent.spawn(&[&["inspect"], &["write", s(&killed_ready)], &["wait-file", s(&never)]]);
+    let killed = agent().spawn(&[&["inspect"], &["write", s(&killed_ready)], &["wait-file", s(&never)]]);
     wait_for_gate(&killed_ready)?;
     killed.kill();
     // An agent that outlived its supervisor (another process group) stops waiting now.
@@ -651,9 +655,9 @@ fn orphan_removed_at_next_start(cx: &Ctx) -> CaseResult {
     );
     let sessions = killed_dir.parent().ok_or("the session directory has no parent")?.to_path_buf();
 
-    let live = agent.spawn(&[&["inspect"], &["write", s(&live_ready)], &["wait-file", s(&live_release)]]);
+    let live = agent().spawn(&[&["inspect"], &["write", s(&live_ready)], &["wait-file", s(&live_release)]]);
     let waited = wait_for_gate(&live_ready);
-    let next = waited.and_then(|()| kit.agent(&profile).run(&[&["inspect"]]));
+    let next = waited.and_then(|()| agent().run(&[&["inspect"]]));
     let present: Vec<PathBuf> = std::fs::read_dir(&sessions)
         .map(|entries| entries.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();

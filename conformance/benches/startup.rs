@@ -14,6 +14,13 @@
 //! out of the measurement and `--allow-cwd` answers nono's working-directory question
 //! without a terminal. Goals (issue 13): the reference adds under 1 ms to a bare exec and
 //! starts at least 50 times faster than upstream.
+//!
+//! A second table runs the reference and the kipz fork with a profile that mediates one
+//! command, and prints what the mediation session adds to the plain run: mostly the audit
+//! shim and the record of its real binary made for every program on `PATH`, and their
+//! removal. The sessions live in `$TMPDIR` (else `/tmp`); on a disk filesystem that has just
+//! had many files removed, creating new ones can cost far more than on `tmpfs`, so the
+//! table names the directory.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -23,7 +30,7 @@ use std::time::{Duration, Instant};
 struct Row {
     label: String,
     program: PathBuf,
-    args: Vec<&'static str>,
+    args: Vec<String>,
     runs: usize,
 }
 
@@ -62,13 +69,10 @@ fn implementation(var: &str, search_path: bool) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join("nono")).find(|p| p.is_file())
 }
 
-/// The `nono-ref` that `scripts/static.sh` builds: `target/<host triple>/release/nono-ref`.
+/// The `nono-ref` that `scripts/static.sh` builds: `target/static/nono-ref`.
 fn static_reference() -> Option<PathBuf> {
     let target_dir = Path::new(env!("CARGO_BIN_EXE_nono-ref-under-test")).parent()?.parent()?;
-    let host = Command::new("rustc").arg("-vV").output().ok()?;
-    let host = String::from_utf8(host.stdout).ok()?;
-    let triple = host.lines().find_map(|l| l.strip_prefix("host: "))?;
-    Some(target_dir.join(triple).join("release/nono-ref"))
+    Some(target_dir.join("static/nono-ref"))
 }
 
 fn ms(d: Duration) -> f64 {
@@ -78,10 +82,27 @@ fn ms(d: Duration) -> f64 {
 fn main() {
     // `cargo bench` passes `--bench`; nothing else is accepted.
     let truth = Path::new("/bin/true");
+    let words = |text: &str| text.split(' ').map(String::from).collect::<Vec<_>>();
     let sandboxed = |label: &str, program: PathBuf, runs: usize| Row {
         label: label.to_string(),
         program,
-        args: vec!["run", "-s", "--allow-cwd", "--", "/bin/true"],
+        args: words("run -s --allow-cwd -- /bin/true"),
+        runs,
+    };
+    // One mediated command is enough: the session's cost is the audit shim and record it
+    // makes for every program on PATH (mediation notes INST-4, INST-5), before the agent
+    // starts, and their removal after.
+    let work = tempfile::tempdir().expect("a temporary directory");
+    let profile = work.path().join("mediated.json");
+    std::fs::write(
+        &profile,
+        r#"{ "mediation": { "commands": [ { "name": "nono-bench-true", "binary_path": "/bin/true" } ] } }"#,
+    )
+    .expect("writing the mediation profile");
+    let mediated = |label: &str, program: PathBuf, runs: usize| Row {
+        label: format!("{label}, mediation session"),
+        program,
+        args: [words("run -s --allow-cwd --profile"), vec![profile.display().to_string()], words("-- /bin/true")].concat(),
         runs,
     };
     let mut rows = vec![
@@ -91,11 +112,12 @@ fn main() {
         Row {
             label: "floor: timeout 60 /bin/true (fork, exec, wait)".into(),
             program: PathBuf::from("/usr/bin/timeout"),
-            args: vec!["60", "/bin/true"],
+            args: words("60 /bin/true"),
             runs: 200,
         },
         sandboxed("nono-ref (reference)", PathBuf::from(env!("CARGO_BIN_EXE_nono-ref-under-test")), 200),
     ];
+    let mut sessions = vec![mediated("nono-ref (reference)", PathBuf::from(env!("CARGO_BIN_EXE_nono-ref-under-test")), 20)];
     let mut missing = vec![];
     match static_reference().filter(|p| p.is_file()) {
         Some(path) => rows.push(sandboxed("nono-ref (reference, static: scripts/static.sh)", path, 200)),
@@ -103,7 +125,13 @@ fn main() {
     }
     for (label, var, search_path) in [("nono (upstream)", "NONO_UPSTREAM", true), ("nono (kipz fork)", "NONO_KIPZ", false)] {
         match implementation(var, search_path).filter(|p| p.is_file()) {
-            Some(path) => rows.push(sandboxed(&format!("{label} {}", path.display()), path, 30)),
+            Some(path) => {
+                // Upstream has no mediation; the fork's is what the reference follows.
+                if var == "NONO_KIPZ" {
+                    sessions.push(mediated(&format!("{label} {}", path.display()), path.clone(), 10));
+                }
+                rows.push(sandboxed(&format!("{label} {}", path.display()), path, 30));
+            }
             None => missing.push(format!("{label}: not measured (set {var})")),
         }
     }
@@ -113,9 +141,11 @@ fn main() {
     let mut bare = None;
     let mut floor = None;
     let mut references: Vec<(String, Duration)> = vec![];
+    let mut plain: Vec<(String, Duration)> = vec![];
     for row in &rows {
         match median_of(row) {
             Ok(median) => {
+                plain.push((row.label.clone(), median));
                 let base = *bare.get_or_insert(median);
                 if row.label.starts_with("floor") {
                     floor = Some(median);
@@ -151,4 +181,38 @@ fn main() {
         }
     }
     println!("goals: the reference adds under 1 ms to bare /bin/true; upstream is at least 50 x the reference");
+
+    println!();
+    println!(
+        "mediation session: one mediated command; {} programs on PATH get an audit shim and a record each; sessions in {}",
+        programs_on_path(),
+        std::env::temp_dir().display()
+    );
+    println!("{:<62} {:>6} {:>10} {:>14}", "command", "runs", "median ms", "over plain run");
+    for row in &sessions {
+        let without = plain.iter().find(|(label, _)| row.label.strip_suffix(", mediation session") == Some(label.as_str()));
+        match (median_of(row), without) {
+            (Ok(median), Some((_, without))) => {
+                println!("{:<62} {:>6} {:>10.3} {:>14.3}", row.label, row.runs, ms(median), ms(median.saturating_sub(*without)))
+            }
+            (Ok(median), None) => println!("{:<62} {:>6} {:>10.3}", row.label, row.runs, ms(median)),
+            (Err(why), _) => println!("{:<62} failed: {why}", row.label),
+        }
+    }
+}
+
+/// Distinct names of executable regular files on `PATH`: the audit shims a session makes.
+fn programs_on_path() -> usize {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut names = std::collections::HashSet::new();
+    for dir in std::env::split_paths(&path) {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let executable = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+            if executable {
+                names.insert(entry.file_name());
+            }
+        }
+    }
+    names.len()
 }

@@ -110,13 +110,10 @@ fn main() {
     );
 }
 
-/// The shim `scripts/static.sh` builds: `target/<host triple>/release/nono-shim`.
+/// The shim `scripts/static.sh` builds: `target/static/nono-shim`.
 fn static_shim() -> Option<PathBuf> {
     let target_dir = Path::new(env!("CARGO_BIN_EXE_nono-ref")).parent()?.parent()?;
-    let host = Command::new("rustc").arg("-vV").output().ok()?;
-    let host = String::from_utf8(host.stdout).ok()?;
-    let triple = host.lines().find_map(|l| l.strip_prefix("host: "))?;
-    Some(target_dir.join(triple).join("release/nono-shim"))
+    Some(target_dir.join("static/nono-shim"))
 }
 
 fn audit_lines(state: &Path) -> usize {

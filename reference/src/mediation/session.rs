@@ -150,7 +150,7 @@ impl MediationSession {
             std::fs::write(sources_dir.join(&command.name), command.real_path.as_os_str().as_encoded_bytes())
                 .map_err(fail(format!("recording the real binary of '{}'", command.name)))?;
         }
-        install_audit_shims(&shim_dir, &sources_dir, shim_binary, path);
+        install_audit_shims(&shim_dir, &sources_dir, shim_binary, &commands, path);
         // The longest socket name decides whether the directory is short enough: fail
         // with the path and its length, not with the kernel's bare EINVAL.
         crate::ipc::socket::check_path_fits(&dir.join("mediation.sock")).map_err(|e| SetupError(e.to_string()))?;
@@ -267,22 +267,43 @@ impl Drop for RemoveOnDrop {
 /// record of its real binary (mediation notes INST-4, INST-5): the first occurrence of a
 /// name on `path` wins, and mediated shims are never replaced. Failures only leave a name
 /// unaudited, so they are ignored, as in the fork.
-fn install_audit_shims(shim_dir: &Path, sources_dir: &Path, shim_binary: &Path, path: Option<&std::ffi::OsStr>) {
-    use std::os::unix::fs::PermissionsExt;
+///
+/// A session installs one shim and one record per executable, some three thousand files
+/// on a usual desktop `PATH`, before the agent starts. So every look and every creation
+/// here is relative to an open directory (one name to resolve, not a whole path), and the
+/// names already taken are remembered rather than looked up in the shim directory: the
+/// session made that directory, private, moments ago, so nothing else adds to it.
+fn install_audit_shims(shim_dir: &Path, sources_dir: &Path, shim_binary: &Path, mediated: &[Resolved], path: Option<&std::ffi::OsStr>) {
+    use nix::fcntl::{AtFlags, OFlag};
+    use nix::sys::stat::{fstatat, Mode, SFlag};
+    use std::io::Write;
     let Some(path) = path else { return };
+    let (Ok(shims), Ok(sources)) = (std::fs::File::open(shim_dir), std::fs::File::open(sources_dir)) else { return };
+    let mut taken: std::collections::HashSet<OsString> = mediated.iter().map(|c| OsString::from(&c.name)).collect();
     for dir in std::env::split_paths(path).filter(|d| d.is_absolute()) {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let (Ok(entries), Ok(dir_fd)) = (std::fs::read_dir(&dir), std::fs::File::open(&dir)) else { continue };
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let shim = shim_dir.join(&name);
-            if shim.symlink_metadata().is_ok() {
+            if taken.contains(&name) {
                 continue;
             }
-            let real = dir.join(&name);
-            let executable = std::fs::metadata(&real).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
-            if executable && std::os::unix::fs::symlink(shim_binary, &shim).is_ok() {
-                let _ = std::fs::write(sources_dir.join(&name), real.as_os_str().as_encoded_bytes());
+            // Follows a symlink, as `metadata` does: a link to a program is a program.
+            let executable = fstatat(&dir_fd, name.as_os_str(), AtFlags::empty()).is_ok_and(|st| {
+                SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFREG && st.st_mode & 0o111 != 0
+            });
+            if !executable || nix::unistd::symlinkat(shim_binary, &shims, name.as_os_str()).is_err() {
+                continue;
             }
+            let record = nix::fcntl::openat(
+                &sources,
+                name.as_os_str(),
+                OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_CLOEXEC,
+                Mode::from_bits_truncate(0o666),
+            );
+            if let Ok(record) = record {
+                let _ = std::fs::File::from(record).write_all(dir.join(&name).as_os_str().as_encoded_bytes());
+            }
+            taken.insert(name);
         }
     }
 }

@@ -24,9 +24,15 @@ pub fn cases() -> Vec<Case> {
         .in_class(crate::spec::Class::MediationSeed),
         case(
             "linux.mediation.session.every_program_on_path_gets_an_audit_shim",
-            "An executable on the supervisor's PATH that is not mediated gets an audit shim (a file that is not executable gets none), so the agent running it by name is audited",
+            "An executable on the supervisor's PATH that is not mediated gets an audit shim (a file that is not executable gets none, and a name found twice runs the first), so the agent running it by name is audited",
             &["MED-SESSION-009", "MED-SHIM-005", "MED-AUDIT-001"],
             every_program_on_path_gets_an_audit_shim,
+        ),
+        case(
+            "linux.mediation.session.symlink_to_a_program_gets_an_audit_shim",
+            "A symlink on the supervisor's PATH to an executable gets an audit shim like the program itself, so the agent running the link by name runs the program and is audited",
+            &["MED-SESSION-012", "MED-SESSION-009"],
+            symlink_to_a_program_gets_an_audit_shim,
         ),
         case(
             "linux.mediation.session.sockets_reachable_with_networking_blocked",
@@ -360,42 +366,91 @@ fn keychain_access_is_accepted(cx: &Ctx) -> CaseResult {
     Ok(())
 }
 
+/// A directory `tools` for the supervisor's `PATH` holding `lister`, a test program that
+/// prints "listed" and exits with 4.
+fn tools_with_a_lister(cx: &Ctx) -> Result<(PathBuf, PathBuf), String> {
+    let tools = cx.fx.dir("tools");
+    let lister = cx.fx.copy_executable("tools/lister", &super::mediated(cx));
+    std::fs::write(tools.join("lister.steps"), "print:listed\\n\nexit:4\n").map_err(|e| e.to_string())?;
+    Ok((tools, lister))
+}
+
+/// The names of the shim directory the agent listed in step `step`.
+fn shim_entries(run: &AgentRun, step: usize) -> Result<Vec<String>, String> {
+    Ok(run.op(step)?["entries"].as_array().into_iter().flatten().filter_map(Value::as_str).map(String::from).collect())
+}
+
+/// Step `step` ran `name` by name with `args`: it printed "listed", exited with 4, and
+/// left exactly one audit line for `name`.
+fn ran_the_lister_audited(run: &AgentRun, step: usize, name: &str, args: Value) -> CaseResult {
+    ensure!(
+        run.exit_code(step)? == 4 && run.out(step)? == "listed\n",
+        "{name} run by name must run tools/lister (the first lister on PATH) and exit with its 4: {}",
+        run.op(step)?
+    );
+    let lines = run.audit_for(name);
+    ensure!(
+        lines.len() == 1 && lines[0]["exit_code"] == json!(4) && lines[0]["args"] == args,
+        "{name} run by name must be audited once: {:?}",
+        run.audit
+    );
+    Ok(())
+}
+
 fn every_program_on_path_gets_an_audit_shim(cx: &Ctx) -> CaseResult {
     let kit = Kit::new(cx);
     let gh = kit.fake("gh", &["exit:0"]);
-    let tools = cx.fx.dir("tools");
-    cx.fx.copy_executable("tools/lister", &super::mediated(cx));
-    std::fs::write(tools.join("lister.steps"), "print:listed\\n\nexit:4\n").map_err(|e| e.to_string())?;
+    let (tools, _) = tools_with_a_lister(cx)?;
     cx.fx.file("tools/plain-data", "not a program");
+    // A later PATH directory with a lister of its own: the first one must stay the real one.
+    let later = cx.fx.dir("later-tools");
+    cx.fx.copy_executable("later-tools/lister", &super::mediated(cx));
+    std::fs::write(later.join("lister.steps"), "print:the later lister\\n\nexit:5\n").map_err(|e| e.to_string())?;
+    let profile = kit.one_command("gh", &gh, json!([]));
+    let path = format!("{}:{}:/usr/bin:/bin", s(&tools), s(&later));
+    let run = kit
+        .agent(&profile)
+        .env("PATH", &path)
+        .flag("--read", &tools)
+        .flag("--read", &later)
+        .run(&[&["readdir", "{env:NONO_SHIM_DIR}"], &["run", "lister", "--all"]])?;
+    run.finished()?;
+    let entries = shim_entries(&run, 0)?;
+    // The directory also holds a shim per program of /usr/bin and /bin: name only what is wrong.
+    let missing: Vec<&str> = ["gh", "lister"].into_iter().filter(|n| !entries.iter().any(|e| e == n)).collect();
+    ensure!(
+        missing.is_empty(),
+        "the shim directory must hold gh (mediated) and lister (audit shim); missing: {missing:?} ({} entries)",
+        entries.len()
+    );
+    ensure!(
+        !entries.iter().any(|e| e == "plain-data"),
+        "a file that is not executable must get no shim, but the shim directory holds plain-data"
+    );
+    ran_the_lister_audited(&run, 1, "lister", json!(["--all"]))
+}
+
+fn symlink_to_a_program_gets_an_audit_shim(cx: &Ctx) -> CaseResult {
+    let kit = Kit::new(cx);
+    let gh = kit.fake("gh", &["exit:0"]);
+    let (tools, lister) = tools_with_a_lister(cx)?;
+    // As python3 -> python3.11: the link runs lister's steps, found through its resolved path.
+    cx.fx.symlink("tools/lister-link", &lister);
     let profile = kit.one_command("gh", &gh, json!([]));
     let path = format!("{}:/usr/bin:/bin", s(&tools));
     let run = kit
         .agent(&profile)
         .env("PATH", &path)
         .flag("--read", &tools)
-        .run(&[&["readdir", "{env:NONO_SHIM_DIR}"], &["run", "lister", "--all"]])?;
+        .run(&[&["readdir", "{env:NONO_SHIM_DIR}"], &["run", "lister", "--all"], &["run", "lister-link", "--linked"]])?;
     run.finished()?;
-    let entries: Vec<&str> = run.op(0)?["entries"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    // The control: the program itself has its shim and is audited under the same grants.
+    ran_the_lister_audited(&run, 1, "lister", json!(["--all"]))?;
     ensure!(
-        entries.contains(&"gh") && entries.contains(&"lister"),
-        "the shim directory must hold gh (mediated) and lister (audit shim): {entries:?}"
+        shim_entries(&run, 0)?.iter().any(|e| e == "lister-link"),
+        "lister-link, a symlink to a program on PATH, must get an audit shim like lister, which has one"
     );
-    ensure!(
-        !entries.contains(&"plain-data"),
-        "a file that is not executable must get no shim: {entries:?}"
-    );
-    ensure!(
-        run.exit_code(1)? == 4 && run.out(1)? == "listed\n",
-        "lister run by name must run the real lister and exit with its 4: {}",
-        run.op(1)?
-    );
-    let lines = run.audit_for("lister");
-    ensure!(
-        lines.len() == 1 && lines[0]["exit_code"] == json!(4) && lines[0]["args"] == json!(["--all"]),
-        "lister run by name must be audited once: {:?}",
-        run.audit
-    );
-    Ok(())
+    ran_the_lister_audited(&run, 2, "lister-link", json!(["--linked"]))
 }
 
 fn sockets_reachable_with_networking_blocked(cx: &Ctx) -> CaseResult {

@@ -46,7 +46,14 @@ pub fn exit_code(status: ExitStatus) -> i32 {
 
 fn command(plan: Plan) -> Command {
     let mut command = Command::new(&plan.program);
-    command.args(&plan.args).env_clear().envs(plan.env).current_dir(&plan.cwd);
+    command.args(&plan.args).env_clear().envs(plan.env);
+    // A child that changes directory cannot be started with posix_spawn by a statically
+    // linked server (std finds no `posix_spawn_file_actions_addchdir_np` there and forks the
+    // whole server instead, a third of a millisecond per call). Most calls come from the
+    // directory the server runs in, and those need no change.
+    if !is_current_dir(&plan.cwd) {
+        command.current_dir(&plan.cwd);
+    }
     if let Some(prepared) = plan.sandbox {
         let prepared = Mutex::new(Some(prepared));
         // SAFETY: runs in the child between fork and exec; it only takes an uncontended
@@ -62,6 +69,15 @@ fn command(plan: Plan) -> Command {
         }
     }
     command
+}
+
+/// `dir` is the server's own working directory: the same directory, not just the same name.
+fn is_current_dir(dir: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(dir), std::fs::metadata(".")) {
+        (Ok(dir), Ok(current)) => dir.dev() == current.dev() && dir.ino() == current.ino(),
+        _ => false,
+    }
 }
 
 /// Runs with the caller's three fds as stdio and waits. `started` learns the pid.

@@ -2,8 +2,9 @@
 //!
 //! * per-call latency of a `respond` rule and of a passthrough of `/bin/true`, against
 //!   running `/bin/true` directly (goals, issue 13: respond ≤ 1.3×, passthrough ≤ 2× direct),
-//!   for the shim built next to `nono-ref` and, when it has been built, the static shim of
-//!   `scripts/static.sh` (or the shim `NONO_SHIM` names); beside each passthrough, its
+//!   for the shim built next to `nono-ref` and, when they have been built, the static shim of
+//!   `scripts/static.sh` (or the shim `NONO_SHIM` names), and the static `nono-ref` with the
+//!   static shim, as `scripts/static.sh` deploys them; beside each passthrough, its
 //!   floor: a respond's round trip plus one direct run, which a server that runs the real
 //!   binary itself cannot go below;
 //! * streaming throughput of 1 GiB through a mediated `cat` against `/bin/cat` directly
@@ -40,9 +41,13 @@ fn main() {
         eprintln!("build the shim first: cargo build --release -p nono-shim ({} is missing)", shim.display());
         std::process::exit(1);
     }
-    let mut shims = vec![("shim", shim)];
-    if let Some(other) = std::env::var_os("NONO_SHIM").map(PathBuf::from).or_else(static_shim).filter(|p| p.is_file()) {
-        shims.push(("static shim", other));
+    // What is measured: which nono-ref serves, with which shim.
+    let mut variants = vec![("shim", nono_ref.clone(), shim.clone())];
+    if let Some(other) = std::env::var_os("NONO_SHIM").map(PathBuf::from).or_else(|| static_binary("nono-shim")).filter(|p| p.is_file()) {
+        variants.push(("static shim", nono_ref.clone(), other.clone()));
+        if let Some(server) = static_binary("nono-ref").filter(|p| p.is_file()) {
+            variants.push(("static nono-ref and shim", server, other));
+        }
     }
     let me = std::env::current_exe().expect("own path");
     let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
@@ -59,8 +64,8 @@ fn main() {
     )
     .unwrap();
     let state = work.path().join("state");
-    let run = |shim: &Path, driver_args: &[&str]| -> String {
-        let out = Command::new(&nono_ref)
+    let run_with = |nono_ref: &Path, shim: &Path, driver_args: &[&str]| -> String {
+        let out = Command::new(nono_ref)
             .args(["run", "--silent", "--profile"])
             .arg(&profile)
             .arg("--read-file")
@@ -77,23 +82,24 @@ fn main() {
         assert!(out.status.success(), "driver {driver_args:?} failed: {:?}", out.status);
         String::from_utf8(out.stdout).unwrap()
     };
+    let run = |shim: &Path, driver_args: &[&str]| run_with(&nono_ref, shim, driver_args);
     let figure = |text: String| -> f64 { text.trim().parse().unwrap_or_else(|_| panic!("driver printed {text:?}")) };
 
     let calls = CALLS.to_string();
-    let shim = &shims[0].1;
+    let shim = &variants[0].2;
     let direct = figure(run(shim, &["latency", "/bin/true", &calls]));
     println!("mediation, measured inside the sandbox (median of {CALLS} calls each)");
-    println!("  {:<34} {direct:8.3} ms", "direct /bin/true");
-    for (label, shim) in &shims {
-        let respond = figure(run(shim, &["latency", "respond-true", &calls]));
-        let passthrough = figure(run(shim, &["latency", "pass-true", &calls]));
+    println!("  {:<58} {direct:8.3} ms", "direct /bin/true");
+    for (label, server, shim) in &variants {
+        let respond = figure(run_with(server, shim, &["latency", "respond-true", &calls]));
+        let passthrough = figure(run_with(server, shim, &["latency", "pass-true", &calls]));
         let (respond_row, passthrough_row) = (format!("respond ({label})"), format!("passthrough /bin/true ({label})"));
-        println!("  {respond_row:<34} {respond:8.3} ms   {:.2}x direct (goal <= 1.3x)", respond / direct);
-        println!("  {passthrough_row:<34} {passthrough:8.3} ms   {:.2}x direct (goal <= 2x)", passthrough / direct);
+        println!("  {respond_row:<58} {respond:8.3} ms   {:.2}x direct (goal <= 1.3x)", respond / direct);
+        println!("  {passthrough_row:<58} {passthrough:8.3} ms   {:.2}x direct (goal <= 2x)", passthrough / direct);
         // A passthrough is a respond's round trip plus the server's own run of the binary,
         // so this sum is what any server of this design pays at least.
         let floor = respond + direct;
-        println!("  {:<34} {floor:8.3} ms   {:.2}x direct; passthrough is {:.2}x this floor", format!("  floor: respond + direct ({label})"), floor / direct, passthrough / floor);
+        println!("  {:<58} {floor:8.3} ms   {:.2}x direct; passthrough is {:.2}x this floor", format!("  floor: respond + direct ({label})"), floor / direct, passthrough / floor);
     }
     let bytes = STREAM_BYTES.to_string();
     let cat_direct = figure(run(shim, &["stream", "/bin/cat", &bytes]));
@@ -110,10 +116,10 @@ fn main() {
     );
 }
 
-/// The shim `scripts/static.sh` builds: `target/static/nono-shim`.
-fn static_shim() -> Option<PathBuf> {
+/// A binary `scripts/static.sh` builds: `target/static/<name>`.
+fn static_binary(name: &str) -> Option<PathBuf> {
     let target_dir = Path::new(env!("CARGO_BIN_EXE_nono-ref")).parent()?.parent()?;
-    Some(target_dir.join("static/nono-shim"))
+    Some(target_dir.join("static").join(name))
 }
 
 fn audit_lines(state: &Path) -> usize {

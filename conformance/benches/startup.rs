@@ -6,8 +6,8 @@
 //!     cargo bench -p nono-conformance --bench startup
 //! ```
 //!
-//! Every row runs `/bin/true`: bare; under `timeout`, the floor of any supervisor (a small
-//! C program that forks, execs and waits, and nothing else); then
+//! Every row runs `/bin/true`: bare; under `timeout`, the floor of any dynamically linked
+//! supervisor (a small C program that forks, execs and waits, and nothing else); then
 //! `IMPL run -s --allow-cwd -- /bin/true` for the reference (also statically linked, when
 //! `scripts/static.sh` has built it), upstream nono (`NONO_UPSTREAM`, else `nono` on
 //! `PATH`) and the kipz fork (`NONO_KIPZ`) when they are given. The flags are the same for all: `-s` keeps output
@@ -108,7 +108,8 @@ fn main() {
     let mut rows = vec![
         Row { label: "bare /bin/true".into(), program: truth.into(), args: vec![], runs: 200 },
         // The floor of any supervisor: a C program that forks, execs the command and waits
-        // for it, with no policy at all. No sandbox can start faster than this on the host.
+        // for it, with no policy at all. `timeout` is dynamically linked, so a statically
+        // linked supervisor, which skips the loader, can come in at or just under it.
         Row {
             label: "floor: timeout 60 /bin/true (fork, exec, wait)".into(),
             program: PathBuf::from("/usr/bin/timeout"),

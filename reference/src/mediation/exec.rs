@@ -49,7 +49,7 @@ fn command(plan: Plan) -> Command {
     command.args(&plan.args).env_clear().envs(plan.env);
     // A child that changes directory cannot be started with posix_spawn by a statically
     // linked server (std finds no `posix_spawn_file_actions_addchdir_np` there and forks the
-    // whole server instead, a third of a millisecond per call). Most calls come from the
+    // whole server instead, about half a millisecond per call). Most calls come from the
     // directory the server runs in, and those need no change.
     if !is_current_dir(&plan.cwd) {
         command.current_dir(&plan.cwd);

@@ -112,8 +112,8 @@ pub fn resolve_existing_prefix(path: &Path) -> PathBuf {
     let mut missing = vec![];
     let mut prefix = path;
     loop {
-        if let Ok(real) = prefix.canonicalize() {
-            return missing.iter().rev().fold(real, |acc: PathBuf, c| acc.join(c));
+        if let Ok(real) = crate::capability::canonicalize(prefix) {
+            return missing.iter().rev().fold(real.path, |acc: PathBuf, c| acc.join(c));
         }
         match (prefix.parent(), prefix.file_name()) {
             (Some(parent), Some(name)) => {

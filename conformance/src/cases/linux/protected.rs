@@ -29,6 +29,12 @@ pub fn cases() -> Vec<Case> {
             state_root_subtree_refused,
         ),
         case(
+            "linux.protected.other_spellings_refused_like_the_plain_one",
+            "--allow ~/project/.. and --allow through a symlink to ~ are refused like --allow ~, and --read ~/project/../.config like --read ~/.config; the program does not run, while --read ~/project/../project runs it",
+            &["PROT-STATE-001", "PROT-DENY-001"],
+            other_spellings_refused,
+        ),
+        case(
             "linux.protected.xdg_state_root_parent_refused",
             "A grant on the directory holding $XDG_STATE_HOME/nono is refused and the program does not run",
             &["PROT-STATE-001"],
@@ -132,6 +138,32 @@ fn state_root_subtree_refused(cx: &Ctx) -> CaseResult {
     let project = h.join("project");
     let ok = h.run(cx).allow(&project).op(Op::create(project.join("planted")))?;
     expect_class(&ok, Class::Allowed, "control: create inside --allow ~/project")
+}
+
+/// Protection applies to what a grant resolves to, however it is spelled: with `..`
+/// components or through a symlink.
+fn other_spellings_refused(cx: &Ctx) -> CaseResult {
+    let h = FakeHome::new(cx);
+    let marker = h.join("project/created-by-program");
+    let link = cx.fx.symlink("link-to-home", &h.home);
+    let spellings = [
+        (h.join("project/.."), "overlaps protected nono state root", "--allow ~/project/.."),
+        (link, "overlaps protected nono state root", "--allow on a symlink to ~"),
+    ];
+    for (spelled, needle, what) in spellings {
+        let out = h.run(cx).allow(&spelled).probe(Op::create(&marker));
+        // The message may name the grant as given or as resolved.
+        expect_refused_run(&out, &spelled, needle, what).or_else(|_| expect_refused_run(&out, &h.home, needle, what))?;
+        crate::ensure!(!marker.exists(), "{what}: the refused run created {}", marker.display());
+    }
+    let config = h.join("project/../.config");
+    let out = h.run(cx).read(&config).probe(Op::read(h.join(".config/gcloud/credentials.db")));
+    expect_refused_run(&out, &config, "", "--read ~/project/../.config")
+        .or_else(|_| expect_refused_run(&out, &h.join(".config"), "", "--read ~/project/../.config"))?;
+    crate::ensure!(!out.stdout.contains("stand-in"), "the credential leaked: {out}");
+    // Control: a `..` spelling of a directory clear of protected paths is granted.
+    let ok = h.run(cx).read(h.join("project/../project")).op(Op::read(h.join("project/notes.txt")))?;
+    expect_class(&ok, Class::Allowed, "control: read inside --read ~/project/../project")
 }
 
 fn xdg_state_root_parent_refused(cx: &Ctx) -> CaseResult {

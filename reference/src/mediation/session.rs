@@ -251,7 +251,7 @@ pub fn socket_grant(session_dir: &Path) -> UnixSocketGrant {
 
 impl Drop for MediationSession {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        remove_session_dir(&self.dir);
     }
 }
 
@@ -259,8 +259,19 @@ struct RemoveOnDrop(PathBuf);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        remove_session_dir(&self.0);
     }
+}
+
+/// Removes a session directory. Its two large subdirectories (a shim and a record per
+/// program on `PATH`) are emptied side by side: each directory's entries are removed under
+/// that directory's own lock, so two threads finish in about half the time of one.
+fn remove_session_dir(dir: &Path) {
+    std::thread::scope(|scope| {
+        scope.spawn(|| std::fs::remove_dir_all(dir.join("shim-sources")));
+        let _ = std::fs::remove_dir_all(dir.join("shims"));
+    });
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Gives every executable regular file on `path` that has no shim yet an audit shim and a
@@ -270,9 +281,10 @@ impl Drop for RemoveOnDrop {
 ///
 /// A session installs one shim and one record per executable, some three thousand files
 /// on a usual desktop `PATH`, before the agent starts. So every look and every creation
-/// here is relative to an open directory (one name to resolve, not a whole path), and the
-/// names already taken are remembered rather than looked up in the shim directory: the
-/// session made that directory, private, moments ago, so nothing else adds to it.
+/// here is relative to an open directory (one name to resolve, not a whole path); the names
+/// already taken are remembered rather than looked up in the shim directory (the session
+/// made that directory, private, moments ago, so nothing else adds to it); and a second
+/// thread writes the records while this one makes the shims, each in its own directory.
 fn install_audit_shims(shim_dir: &Path, sources_dir: &Path, shim_binary: &Path, mediated: &[Resolved], path: Option<&std::ffi::OsStr>) {
     use nix::fcntl::{AtFlags, OFlag};
     use nix::sys::stat::{fstatat, Mode, SFlag};
@@ -280,32 +292,35 @@ fn install_audit_shims(shim_dir: &Path, sources_dir: &Path, shim_binary: &Path, 
     let Some(path) = path else { return };
     let (Ok(shims), Ok(sources)) = (std::fs::File::open(shim_dir), std::fs::File::open(sources_dir)) else { return };
     let mut taken: std::collections::HashSet<OsString> = mediated.iter().map(|c| OsString::from(&c.name)).collect();
-    for dir in std::env::split_paths(path).filter(|d| d.is_absolute()) {
-        let (Ok(entries), Ok(dir_fd)) = (std::fs::read_dir(&dir), std::fs::File::open(&dir)) else { continue };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            if taken.contains(&name) {
-                continue;
+    std::thread::scope(|scope| {
+        let (shimmed, to_record) = std::sync::mpsc::channel::<(OsString, PathBuf)>();
+        scope.spawn(move || {
+            for (name, real) in to_record {
+                let flags = OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_CLOEXEC;
+                if let Ok(record) = nix::fcntl::openat(&sources, name.as_os_str(), flags, Mode::from_bits_truncate(0o666)) {
+                    let _ = std::fs::File::from(record).write_all(real.as_os_str().as_encoded_bytes());
+                }
             }
-            // Follows a symlink, as `metadata` does: a link to a program is a program.
-            let executable = fstatat(&dir_fd, name.as_os_str(), AtFlags::empty()).is_ok_and(|st| {
-                SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFREG && st.st_mode & 0o111 != 0
-            });
-            if !executable || nix::unistd::symlinkat(shim_binary, &shims, name.as_os_str()).is_err() {
-                continue;
+        });
+        for dir in std::env::split_paths(path).filter(|d| d.is_absolute()) {
+            let (Ok(entries), Ok(dir_fd)) = (std::fs::read_dir(&dir), std::fs::File::open(&dir)) else { continue };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                if taken.contains(&name) {
+                    continue;
+                }
+                // Follows a symlink, as `metadata` does: a link to a program is a program.
+                let executable = fstatat(&dir_fd, name.as_os_str(), AtFlags::empty()).is_ok_and(|st| {
+                    SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFREG && st.st_mode & 0o111 != 0
+                });
+                if !executable || nix::unistd::symlinkat(shim_binary, &shims, name.as_os_str()).is_err() {
+                    continue;
+                }
+                let _ = shimmed.send((name.clone(), dir.join(&name)));
+                taken.insert(name);
             }
-            let record = nix::fcntl::openat(
-                &sources,
-                name.as_os_str(),
-                OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_CLOEXEC,
-                Mode::from_bits_truncate(0o666),
-            );
-            if let Ok(record) = record {
-                let _ = std::fs::File::from(record).write_all(dir.join(&name).as_os_str().as_encoded_bytes());
-            }
-            taken.insert(name);
         }
-    }
+    });
 }
 
 /// Removes session directories whose supervisor no longer runs (it was killed before it
@@ -321,7 +336,7 @@ fn remove_orphans(temp: &Path) {
         let ours = entry.metadata().is_ok_and(|m| m.uid() == uid && m.is_dir());
         let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
         if ours && !alive {
-            let _ = std::fs::remove_dir_all(entry.path());
+            remove_session_dir(&entry.path());
         }
     }
 }

@@ -202,12 +202,13 @@ fn main() {
     }
 }
 
-/// Distinct names of executable regular files on `PATH`: the audit shims a session makes.
+/// Distinct names of executable regular files (or links to them) in the absolute
+/// directories on `PATH`: the audit shims a session makes.
 fn programs_on_path() -> usize {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut names = std::collections::HashSet::new();
-    for dir in std::env::split_paths(&path) {
+    for dir in std::env::split_paths(&path).filter(|d| d.is_absolute()) {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let executable = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
             if executable {

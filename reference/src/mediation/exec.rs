@@ -24,7 +24,8 @@ pub struct Plan {
     pub args: Vec<OsString>,
     /// The complete environment.
     pub env: Vec<(OsString, OsString)>,
-    pub cwd: PathBuf,
+    /// Where to run; None for the server's own directory.
+    pub cwd: Option<PathBuf>,
     /// Enforced in the child before exec.
     pub sandbox: Option<sandbox::Prepared>,
     /// The command's own network proxy (its sandbox's `allowed_hosts`), kept running until
@@ -47,12 +48,8 @@ pub fn exit_code(status: ExitStatus) -> i32 {
 fn command(plan: Plan) -> Command {
     let mut command = Command::new(&plan.program);
     command.args(&plan.args).env_clear().envs(plan.env);
-    // A child that changes directory cannot be started with posix_spawn by a statically
-    // linked server (std finds no `posix_spawn_file_actions_addchdir_np` there and forks the
-    // whole server instead, about half a millisecond per call). Most calls come from the
-    // directory the server runs in, and those need no change.
-    if !is_current_dir(&plan.cwd) {
-        command.current_dir(&plan.cwd);
+    if let Some(dir) = &plan.cwd {
+        command.current_dir(dir);
     }
     if let Some(prepared) = plan.sandbox {
         let prepared = Mutex::new(Some(prepared));
@@ -69,15 +66,6 @@ fn command(plan: Plan) -> Command {
         }
     }
     command
-}
-
-/// `dir` is the server's own working directory: the same directory, not just the same name.
-fn is_current_dir(dir: &std::path::Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(dir), std::fs::metadata(".")) {
-        (Ok(dir), Ok(current)) => dir.dev() == current.dev() && dir.ino() == current.ino(),
-        _ => false,
-    }
 }
 
 /// Runs with the caller's three fds as stdio and waits. `started` learns the pid.

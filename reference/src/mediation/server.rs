@@ -269,14 +269,7 @@ impl Server {
             env.push((name.clone(), value.clone()));
         }
         env.push((vars::SANDBOX_CONTEXT.into(), context.value().into()));
-        // The caller's directory; else ours, as the fork does for older shims.
-        let cwd = request
-            .cwd
-            .as_deref()
-            .map(PathBuf::from)
-            .filter(|d| d.is_dir())
-            .or_else(|| std::env::current_dir().ok())
-            .unwrap_or_else(|| PathBuf::from("/"));
+        let cwd = command_dir(request.cwd.as_deref());
         let mut proxy = None;
         let sandbox = match sandbox {
             Some(config) => {
@@ -400,6 +393,26 @@ fn now() -> u64 {
 
 fn invocation(request: &ShimRequest) -> String {
     std::iter::once(request.command.as_str()).chain(request.args.iter().map(String::as_str)).collect::<Vec<_>>().join(" ")
+}
+
+/// Where a command runs: the caller's directory; else ours, as the fork does for older
+/// shims; `/` when ours is gone. None means the server's own directory, which needs no
+/// change: a child that changes directory cannot be started with posix_spawn by a
+/// statically linked server (std finds no `posix_spawn_file_actions_addchdir_np` there and
+/// forks the whole server instead, about half a millisecond per call), and most calls come
+/// from the directory the server runs in. Same directory means same object, not same name.
+fn command_dir(requested: Option<&str>) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    if let Some(dir) = requested {
+        if let Some(found) = std::fs::metadata(dir).ok().filter(|m| m.is_dir()) {
+            let same = std::fs::metadata(".").is_ok_and(|ours| ours.dev() == found.dev() && ours.ino() == found.ino());
+            return (!same).then(|| PathBuf::from(dir));
+        }
+    }
+    match std::env::current_dir() {
+        Ok(_) => None,
+        Err(_) => Some(PathBuf::from("/")),
+    }
 }
 
 /// Compares without an early exit, so timing does not tell how much of a token was right.

@@ -87,6 +87,79 @@ pub struct FsCapability {
     pub is_file: bool,
     /// Who asked for it.
     pub source: Source,
+    /// The object `resolved` named when the grant was made, still open, if it was kept.
+    #[serde(skip)]
+    pub opened: Opened,
+}
+
+/// The object a grant resolved to, kept open with `O_PATH` (which reads nothing) so that
+/// the Landlock rule is attached to the very inode that was resolved and checked against
+/// the protected paths, whatever the path names by the time the rule is added, and so that
+/// the path is not walked a second time.
+///
+/// Empty where nothing was kept: on other platforms, for paths resolved the portable way,
+/// for capabilities written out by hand, and beyond [`Opened::MAX_KEPT`] open objects,
+/// so that a profile with thousands of grants cannot run out of descriptors; the backend
+/// then opens the resolved path itself. Never compared, printed or serialised: two grants
+/// are the same grant when their paths and rights are.
+#[derive(Clone, Default)]
+pub struct Opened(Option<std::sync::Arc<KeptObject>>);
+
+/// One kept object, counted while it is open.
+struct KeptObject {
+    fd: std::os::fd::OwnedFd,
+    file_type: std::fs::FileType,
+}
+
+static KEPT_OBJECTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl Opened {
+    /// How many objects the process keeps open at most (the usual soft limit is 1,024
+    /// descriptors).
+    pub const MAX_KEPT: usize = 256;
+
+    /// Keeps `fd` (of an object of type `file_type`) unless [`Opened::MAX_KEPT`] are
+    /// already kept.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    fn keep(fd: std::os::fd::OwnedFd, file_type: std::fs::FileType) -> Opened {
+        use std::sync::atomic::Ordering;
+        if KEPT_OBJECTS.fetch_add(1, Ordering::Relaxed) >= Self::MAX_KEPT {
+            KEPT_OBJECTS.fetch_sub(1, Ordering::Relaxed);
+            return Opened(None);
+        }
+        Opened(Some(std::sync::Arc::new(KeptObject { fd, file_type })))
+    }
+
+    /// The open object, if one was kept.
+    pub fn fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        self.0.as_ref().map(|kept| kept.fd.as_fd())
+    }
+
+    /// The type of the open object, if one was kept.
+    pub fn file_type(&self) -> Option<std::fs::FileType> {
+        self.0.as_ref().map(|kept| kept.file_type)
+    }
+}
+
+impl Drop for KeptObject {
+    fn drop(&mut self) {
+        KEPT_OBJECTS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl PartialEq for Opened {
+    fn eq(&self, _: &Opened) -> bool {
+        true
+    }
+}
+
+impl Eq for Opened {}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Opened(kept)" } else { "Opened(none)" })
+    }
 }
 
 impl FsCapability {
@@ -96,7 +169,7 @@ impl FsCapability {
         if !found.is_dir {
             return Err(Error::ExpectedDirectory { flag: flag.into(), path: path.into() });
         }
-        Ok(Self { original: path.into(), resolved: found.path, access, is_file: false, source })
+        Ok(Self { original: path.into(), resolved: found.path, access, is_file: false, source, opened: found.opened })
     }
 
     /// A grant on exactly one non-directory object (regular file, device, fifo, socket).
@@ -105,21 +178,23 @@ impl FsCapability {
         if found.is_dir {
             return Err(Error::ExpectedFile { flag: flag.into(), path: path.into() });
         }
-        Ok(Self { original: path.into(), resolved: found.path, access, is_file: true, source })
+        Ok(Self { original: path.into(), resolved: found.path, access, is_file: true, source, opened: found.opened })
     }
 
     /// A grant on whatever `path` is: recursive on a directory, exact on anything else.
     /// One resolution decides both, so the kind cannot change between two looks.
     pub fn existing(flag: &str, path: &Path, access: AccessMode, source: Source) -> Result<Self> {
         let found = resolve(flag, path)?;
-        Ok(Self { original: path.into(), resolved: found.path, access, is_file: !found.is_dir, source })
+        Ok(Self { original: path.into(), resolved: found.path, access, is_file: !found.is_dir, source, opened: found.opened })
     }
 }
 
-/// A path with every symlink followed, and whether it is a directory.
+/// A path with every symlink followed, whether it is a directory, and the object itself
+/// where it was opened to find out.
 pub(crate) struct Resolved {
     pub(crate) path: PathBuf,
     pub(crate) is_dir: bool,
+    pub(crate) opened: Opened,
 }
 
 /// [`canonicalize`], with errors that name the flag and the path as given.
@@ -147,18 +222,18 @@ pub(crate) fn canonicalize(path: &Path) -> std::io::Result<Resolved> {
             return found;
         }
         let opened = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_PATH).open(path)?;
-        let is_dir = opened.metadata()?.is_dir();
+        let file_type = opened.metadata()?.file_type();
         if let Ok(named) = std::fs::read_link(format!("/proc/self/fd/{}", opened.as_raw_fd())) {
             // An object that has no path (deleted meanwhile, or on a pseudo filesystem) is
             // named with a suffix or without a leading `/`; resolve those the slow way.
             if named.is_absolute() && !named.as_os_str().as_encoded_bytes().ends_with(b" (deleted)") {
-                return Ok(Resolved { path: named, is_dir });
+                return Ok(Resolved { path: named, is_dir: file_type.is_dir(), opened: Opened::keep(opened.into(), file_type) });
             }
         }
     }
     let resolved = std::fs::canonicalize(path)?;
     let is_dir = resolved.is_dir();
-    Ok(Resolved { path: resolved, is_dir })
+    Ok(Resolved { path: resolved, is_dir, opened: Opened::default() })
 }
 
 /// An absolute path without `..` that crosses no symlink is its own canonical form, once
@@ -177,7 +252,14 @@ fn resolve_plain(path: &Path) -> Option<std::io::Result<Resolved>> {
     }
     let how = OpenHow::new().flags(OFlag::O_PATH | OFlag::O_CLOEXEC).resolve(ResolveFlag::RESOLVE_NO_SYMLINKS);
     match nix::fcntl::openat2(nix::fcntl::AT_FDCWD, path, how) {
-        Ok(opened) => Some(std::fs::File::from(opened).metadata().map(|m| Resolved { path: path.components().collect(), is_dir: m.is_dir() })),
+        Ok(opened) => {
+            let opened = std::fs::File::from(opened);
+            Some(opened.metadata().map(|m| Resolved {
+                path: path.components().collect(),
+                is_dir: m.is_dir(),
+                opened: Opened::keep(opened.into(), m.file_type()),
+            }))
+        }
         Err(nix::errno::Errno::ENOENT) => Some(Err(std::io::ErrorKind::NotFound.into())),
         Err(_) => None,
     }
@@ -223,8 +305,13 @@ impl CapabilitySet {
 
     /// Adds a grant. A second grant on the same resolved object merges access (Read plus Write
     /// becomes ReadWrite) and a user grant takes precedence over a system one for display.
-    pub fn add(&mut self, cap: FsCapability) {
-        match self.fs.iter_mut().find(|c| c.resolved == cap.resolved && c.is_file == cap.is_file) {
+    pub fn add(&mut self, mut cap: FsCapability) {
+        // Resolved paths are kept in normal form (no `.`, no doubled or trailing `/`), so
+        // that two are the same path exactly when their bytes are: comparing `Path`s walks
+        // their components, and every run adds some fifty grants.
+        cap.resolved = cap.resolved.components().collect();
+        let same = |c: &&mut FsCapability| c.is_file == cap.is_file && c.resolved.as_os_str() == cap.resolved.as_os_str();
+        match self.fs.iter_mut().find(same) {
             Some(existing) => {
                 existing.access = existing.access.union(cap.access);
                 if cap.source == Source::User {
@@ -250,6 +337,25 @@ mod tests {
     fn union_of_modes(#[case] a: AccessMode, #[case] b: AccessMode, #[case] want: AccessMode) {
         assert_eq!(a.union(b), want);
         assert_eq!(b.union(a), want);
+    }
+
+    #[test]
+    fn grants_beyond_the_kept_limit_keep_no_descriptor() {
+        let dir = tempfile::tempdir().unwrap();
+        let count = Opened::MAX_KEPT + 20;
+        let caps: Vec<FsCapability> = (0..count)
+            .map(|i| {
+                let path = dir.path().join(format!("d{i}"));
+                std::fs::create_dir(&path).unwrap();
+                FsCapability::directory("--read", &path, AccessMode::Read, Source::User).unwrap()
+            })
+            .collect();
+        let kept = caps.iter().filter(|c| c.opened.fd().is_some()).count();
+        assert!(kept <= Opened::MAX_KEPT, "{kept} descriptors kept, more than the limit of {}", Opened::MAX_KEPT);
+        assert!(caps.last().unwrap().opened.fd().is_none(), "the grant past the limit kept its descriptor");
+        drop(caps);
+        let again = FsCapability::directory("--read", dir.path(), AccessMode::Read, Source::User).unwrap();
+        assert!(again.opened.fd().is_some(), "descriptors dropped are not given back to the limit");
     }
 
     #[test]

@@ -219,7 +219,7 @@ impl Builder {
                 for (paths, access, is_file) in system::groups(true) {
                     for path in paths.iter().map(PathBuf::from) {
                         let resolved = resolution.resolve(&path, &self.cwd);
-                        self.caps.add(FsCapability { original: path, resolved, access, is_file, source: Source::System });
+                        self.caps.add(FsCapability { original: path, resolved, access, is_file, source: Source::System, opened: Default::default() });
                     }
                 }
             }
@@ -253,7 +253,7 @@ impl Builder {
             }
         };
         let resolved = resolution.resolve(path, &self.cwd);
-        self.caps.add(FsCapability { original: path.to_path_buf(), resolved, access, is_file, source: Source::User });
+        self.caps.add(FsCapability { original: path.to_path_buf(), resolved, access, is_file, source: Source::User, opened: Default::default() });
         Ok(())
     }
 
@@ -406,7 +406,7 @@ pub fn seatbelt_options(args: &SeatbeltArgs, caps: &mut CapabilitySet, spelling:
                 (_, SocketMode::Connect) => (path.clone(), grant.resolved.clone(), false, AccessMode::Read),
                 (_, SocketMode::ConnectBind) => (path.clone(), grant.resolved.clone(), false, AccessMode::ReadWrite),
             };
-            caps.add(FsCapability { original, resolved, access, is_file, source: Source::User });
+            caps.add(FsCapability { original, resolved, access, is_file, source: Source::User, opened: Default::default() });
             options.unix_sockets.push(grant);
         }
     }

@@ -20,7 +20,6 @@ use landlock::{
     RulesetStatus, Scope, ABI,
 };
 use std::os::unix::fs::FileTypeExt;
-use std::path::Path;
 
 /// Rights implied by a Read grant.
 fn read_rights() -> BitFlags<AccessFs> {
@@ -47,7 +46,7 @@ fn rights_for(cap: &FsCapability) -> BitFlags<AccessFs> {
     }
     if cap.access.writes() {
         rights |= write_rights();
-        if is_device_or_dev_dir(&cap.resolved) {
+        if is_device_or_dev_dir(cap) {
             rights |= AccessFs::IoctlDev;
         }
     }
@@ -58,10 +57,12 @@ fn rights_for(cap: &FsCapability) -> BitFlags<AccessFs> {
     rights
 }
 
-fn is_device_or_dev_dir(path: &Path) -> bool {
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_dir() => path.starts_with("/dev"),
-        Ok(m) => m.file_type().is_char_device() || m.file_type().is_block_device(),
+/// A device, or a directory under `/dev`: the type of the object the grant kept open
+/// (see [`crate::capability::Opened`]), else of what the path names now.
+fn is_device_or_dev_dir(cap: &FsCapability) -> bool {
+    match cap.opened.file_type().map(Ok).unwrap_or_else(|| std::fs::metadata(&cap.resolved).map(|m| m.file_type())) {
+        Ok(t) if t.is_dir() => cap.resolved.starts_with("/dev"),
+        Ok(t) => t.is_char_device() || t.is_block_device(),
         Err(_) => false,
     }
 }
@@ -134,12 +135,17 @@ pub fn prepare(caps: &CapabilitySet) -> Result<Prepared> {
 
     let mut created = ruleset.create().map_err(ruleset_err)?;
     for cap in &caps.fs {
-        let fd = PathFd::new(&cap.resolved).map_err(|e| {
-            Error::Ruleset(format!("cannot open {} for a rule: {e}", cap.resolved.display()))
-        })?;
-        created = created
-            .add_rule(PathBeneath::new(fd, rights_for(cap)))
-            .map_err(|e| Error::Ruleset(format!("rule for {}: {e}", cap.resolved.display())))?;
+        let rule_err = |e: landlock::RulesetError| Error::Ruleset(format!("rule for {}: {e}", cap.resolved.display()));
+        // The object the grant resolved to, where it was kept open; else the path, now.
+        created = match cap.opened.fd() {
+            Some(fd) => created.add_rule(PathBeneath::new(fd, rights_for(cap))).map_err(rule_err)?,
+            None => {
+                let fd = PathFd::new(&cap.resolved).map_err(|e| {
+                    Error::Ruleset(format!("cannot open {} for a rule: {e}", cap.resolved.display()))
+                })?;
+                created.add_rule(PathBeneath::new(fd, rights_for(cap))).map_err(rule_err)?
+            }
+        };
     }
     for &port in &caps.network.connect_ports {
         created = created.add_rule(NetPort::new(port, AccessNet::ConnectTcp)).map_err(ruleset_err)?;
@@ -212,6 +218,7 @@ mod tests {
             access,
             is_file,
             source: Source::User,
+            opened: Default::default(),
         }
     }
 

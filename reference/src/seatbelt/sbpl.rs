@@ -422,6 +422,7 @@ mod tests {
             access,
             is_file,
             source: Source::User,
+            opened: Default::default(),
         }
     }
 

@@ -68,10 +68,6 @@ pub struct Protected {
 }
 
 impl Protected {
-    fn new(path: PathBuf, kind: Kind) -> Protected {
-        Protected { resolved: resolve_existing_prefix(&path), path, kind }
-    }
-
     /// True when `grant` equals this path, lies beneath it, or contains it.
     pub fn overlaps(&self, grant: &Path) -> bool {
         let grant = Normalized::new(grant);
@@ -109,18 +105,40 @@ impl Normalized {
 /// Canonicalises the longest existing prefix of `path` and re-appends the rest (nono's
 /// `try_canonicalize`, core-spec CAP-05): protected paths need not exist.
 pub fn resolve_existing_prefix(path: &Path) -> PathBuf {
-    let mut missing = vec![];
-    let mut prefix = path;
-    loop {
-        if let Ok(real) = crate::capability::canonicalize(prefix) {
-            return missing.iter().rev().fold(real.path, |acc: PathBuf, c| acc.join(c));
-        }
-        match (prefix.parent(), prefix.file_name()) {
-            (Some(parent), Some(name)) => {
-                missing.push(name.to_owned());
-                prefix = parent;
+    Prefixes::default().resolve(path)
+}
+
+/// [`resolve_existing_prefix`] for many paths that share ancestors, each existing ancestor
+/// resolved once: the protected paths all lie in the home directory, eleven of them in
+/// `~/.config`, and most do not exist, so each costs one failed lookup.
+#[derive(Default)]
+struct Prefixes {
+    /// Existing paths met so far, with their resolved form.
+    resolved: std::collections::HashMap<PathBuf, PathBuf>,
+}
+
+impl Prefixes {
+    fn resolve(&mut self, path: &Path) -> PathBuf {
+        let mut missing = vec![];
+        let mut prefix = path;
+        loop {
+            let real = match self.resolved.get(prefix) {
+                Some(real) => Some(real.clone()),
+                None => crate::capability::canonicalize(prefix).ok().map(|real| {
+                    self.resolved.insert(prefix.to_path_buf(), real.path.clone());
+                    real.path
+                }),
+            };
+            if let Some(real) = real {
+                return missing.iter().rev().fold(real, |acc: PathBuf, c| acc.join(c));
             }
-            _ => return path.to_path_buf(),
+            match (prefix.parent(), prefix.file_name()) {
+                (Some(parent), Some(name)) => {
+                    missing.push(name.to_owned());
+                    prefix = parent;
+                }
+                _ => return path.to_path_buf(),
+            }
         }
     }
 }
@@ -131,28 +149,13 @@ pub fn resolve_existing_prefix(path: &Path) -> PathBuf {
 pub fn protected_paths(home: Option<&Path>, xdg_state_home: Option<&Path>) -> Vec<Protected> {
     let Some(home) = home else { return vec![] };
     let state = xdg_state_home.map(Path::to_path_buf).unwrap_or_else(|| home.join(".local/state"));
-    let home_resolved = resolve_existing_prefix(home);
-    let under_home = |relative: &str, kind: Kind| {
-        let path = home.join(relative);
-        Protected { resolved: resolve_under(home, &home_resolved, relative), path, kind }
-    };
-    let mut out = vec![under_home(".nono", Kind::StateRoot), Protected::new(state.join("nono"), Kind::StateRoot)];
+    let mut prefixes = Prefixes::default();
+    let mut protect = |path: PathBuf, kind: Kind| Protected { resolved: prefixes.resolve(&path), path, kind };
+    let mut out = vec![protect(home.join(".nono"), Kind::StateRoot), protect(state.join("nono"), Kind::StateRoot)];
     for (group, paths) in HOME_DENY_GROUPS {
-        out.extend(paths.iter().map(|p| under_home(p, Kind::Sensitive(group))));
+        out.extend(paths.iter().map(|p| protect(home.join(p), Kind::Sensitive(group))));
     }
     out
-}
-
-/// [`resolve_existing_prefix`] of `home/relative`, given `home` already resolved: most
-/// protected paths do not exist, and when the first component is missing the answer is
-/// the resolved home joined with the rest, found with one `lstat` instead of a failed
-/// canonicalisation per ancestor.
-fn resolve_under(home: &Path, home_resolved: &Path, relative: &str) -> PathBuf {
-    let first = relative.split('/').next().unwrap_or(relative);
-    match std::fs::symlink_metadata(home.join(first)) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => home_resolved.join(relative),
-        _ => resolve_existing_prefix(&home.join(relative)),
-    }
 }
 
 /// The protected paths of this process: `HOME` (else the account's home directory) and

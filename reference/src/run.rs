@@ -85,6 +85,10 @@ pub fn run(mut args: RunArgs) -> Result<i32> {
         env.extend(bound.env_vars().into_iter().map(|(k, v)| (k.into(), v.into())));
     }
     let prepared = sandbox::prepare_with(&caps, &macos)?;
+    // The rules hold what they need now. The grants' kept objects close here, so that the
+    // supervisor does not pin the granted directories (and their mounts) while the
+    // program runs.
+    drop(caps);
     let server = match (&session, mediation) {
         (Some(session), Some(mediation)) => Some(
             Server::new(session, mediation.clone(), supervisor_path.as_deref())

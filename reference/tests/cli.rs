@@ -141,3 +141,35 @@ fn the_program_starts_with_sigpipe_at_its_default() {
     let mask = u64::from_str_radix(ignored.trim(), 16).unwrap();
     assert_eq!(mask & (1 << (libc::SIGPIPE - 1)), 0, "SIGPIPE is ignored in the program: SigIgn {ignored}");
 }
+
+/// The supervisor keeps each grant's object open only until the ruleset is built: while
+/// the program runs it pins no granted directory (nor, so, the mount it lies on).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_supervisor_holds_no_granted_directory_open_while_the_program_runs() {
+    use std::io::{BufRead, Write};
+    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let granted = root.path().join("granted");
+    std::fs::create_dir(&granted).unwrap();
+    let granted = granted.canonicalize().unwrap();
+    let mut run = std::process::Command::new(env!("CARGO_BIN_EXE_nono-ref"))
+        .args(["run", "-s", "--read"])
+        .arg(&granted)
+        .args(["--", "/bin/sh", "-c", "echo ready; read line"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufReader::new(run.stdout.take().unwrap()).read_line(&mut ready).unwrap();
+    assert_eq!(ready, "ready\n", "the program did not start");
+    let open: Vec<std::path::PathBuf> = std::fs::read_dir(format!("/proc/{}/fd", run.id()))
+        .unwrap()
+        .filter_map(|entry| std::fs::read_link(entry.unwrap().path()).ok())
+        .collect();
+    run.stdin.take().unwrap().write_all(b"\n").unwrap();
+    assert!(run.wait().unwrap().success());
+    // Control: the listing sees the supervisor's descriptors (its Landlock ruleset among them).
+    assert!(open.iter().any(|target| target.to_string_lossy().contains("landlock")), "no ruleset among {open:?}");
+    assert!(!open.contains(&granted), "the supervisor holds {} open while the program runs: {open:?}", granted.display());
+}

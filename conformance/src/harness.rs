@@ -5,7 +5,7 @@
 //! 2. an unmet requirement (old kernel, not root) → ignored as a skip with its reason, or,
 //!    with `NONO_CONFORMANCE_STRICT=1`, a failure, unless every unmet requirement is of a
 //!    kind on the allow-list `NONO_CONFORMANCE_STRICT_ALLOW` (comma-separated
-//!    [`REQUIREMENT_KINDS`](crate::case::REQUIREMENT_KINDS): what the host cannot provide);
+//!    [`REQUIREMENT_KINDS`]: what the host cannot provide);
 //! 3. sandbox cases wait for the run's canary verdict;
 //! 4. the body runs in this (unsandboxed) test process, which only ever spawns the
 //!    implementation; the sandbox is applied in the implementation's child;

@@ -5,7 +5,9 @@
 //!
 //! Paths are resolved (every symlink followed) when a capability is created, because Landlock
 //! attaches rules to inodes: granting a symlink grants its target, never the link's own
-//! directory. The path as given is kept for display.
+//! directory. The path as given is kept for display. On Linux the resolved object is also
+//! kept open ([`Opened`]), and the Landlock rule is attached to it: to what was resolved and
+//! checked, not to whatever the path names by the time the ruleset is built.
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -208,12 +210,13 @@ fn resolve(flag: &str, path: &Path) -> Result<Resolved> {
 /// Resolves `path` as `realpath(3)` does, and finds its kind, with the same object.
 ///
 /// On Linux the path is opened once with `O_PATH` (which reads nothing and never blocks,
-/// even on a fifo) and the kernel names what it opened through `/proc/self/fd`: four
+/// even on a fifo) and the kernel names what it opened through `/proc/self/fd`: three
 /// system calls per grant instead of a `readlink` per component plus two `stat`s, which
 /// matters because every run resolves some fifty system grants. Most of those paths cross
-/// no symlink at all (`/usr/lib`, `/etc/hosts`); [`resolve_plain`] takes them in three calls
-/// and without the `readlink`, the dearest of the four. Where `/proc` cannot name the
-/// object, the portable two-step way is used.
+/// no symlink at all (`/usr/lib`, `/etc/hosts`); [`resolve_plain`] takes them in two calls
+/// and without the `readlink`, the dearest of the three. The opened object is kept for the
+/// Landlock rule ([`Opened`]). Where `/proc` cannot name the object, the portable two-step
+/// way is used, and nothing is kept.
 pub(crate) fn canonicalize(path: &Path) -> std::io::Result<Resolved> {
     #[cfg(target_os = "linux")]
     {

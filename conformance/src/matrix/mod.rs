@@ -111,7 +111,7 @@ fn check_slug(slug: &str) -> Result<(), String> {
     ))
 }
 
-/// What [`write`] produced.
+/// What [`write()`] produced.
 #[derive(Clone, Debug)]
 pub struct Written {
     /// The page.

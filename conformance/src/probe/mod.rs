@@ -47,7 +47,7 @@
 //! | `getxattr PATH NAME` | fs | read one extended attribute (following symlinks); extra "content" is its value as text. |
 //! | `ioctl PATH REQUEST` | fs | open read-only, then `ioctl` with a zeroed 256-byte buffer (REQUEST decimal or 0x hex); step "open" or "ioctl"; ENOTTY means the call reached the driver. |
 //! | `exec PATH [ARGS...]` | process | fork + execv(PATH, [PATH, ARGS...]) with inherited stdio; extra "exit_code" or "signal" on success; step "pipe", "fork" or "exec". |
-//! | `reopen-proc-fd PATH` | fs | open PATH O_RDONLY, then open /proc/self/fd/<n> O_RDWR; step "open" or "reopen". Linux only. |
+//! | `reopen-proc-fd PATH` | fs | open PATH O_RDONLY, then open `/proc/self/fd/<n>` O_RDWR; step "open" or "reopen". Linux only. |
 //! | `connect-tcp HOST PORT` | net | TCP connect to an IPv4/IPv6 literal, 2 s timeout. |
 //! | `bind-tcp HOST PORT` | net | create a TCP socket and bind(2) it (no listen); step "socket" or "bind". |
 //! | `connect-abstract NAME` | net | AF_UNIX stream connect to "\0NAME"; step "socket" or "connect". Linux only. |

@@ -67,7 +67,7 @@ pub enum Op {
     /// `exec PATH [ARGS...]`: fork + execv(PATH, [PATH, ARGS...]) with inherited stdio;
     /// extra "exit_code" or "signal" on success; step "pipe", "fork" or "exec".
     Exec { path: PathBuf, args: Vec<String> },
-    /// `reopen-proc-fd PATH`: open PATH O_RDONLY, then open /proc/self/fd/<n> O_RDWR; step
+    /// `reopen-proc-fd PATH`: open PATH O_RDONLY, then open `/proc/self/fd/<n>` O_RDWR; step
     /// "open" or "reopen". Linux only.
     ReopenProcFd { path: PathBuf },
     /// `connect-tcp HOST PORT`: TCP connect to an IPv4/IPv6 literal, 2 s timeout.

@@ -3,7 +3,7 @@
 //! A profile is loaded in four steps, one module each:
 //!
 //! 1. [`read`]: the file is read as JSONC (comments allowed, [`jsonc`]) into the typed
-//!    structs of [`format`], which reject unknown keys and wrong types, then checked for
+//!    structs of [`format`](mod@format), which reject unknown keys and wrong types, then checked for
 //!    what types cannot say (environment patterns, names a profile may not set, duplicate
 //!    commands). Every error names the file, the JSON path and, where known, the line and
 //!    column ([`error`]).

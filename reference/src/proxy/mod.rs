@@ -140,7 +140,7 @@ impl Drop for ProxyHandle {
     }
 }
 
-/// The names [`env_vars`] sets; an inherited value of any of them is replaced.
+/// The names `env_vars` sets; an inherited value of any of them is replaced.
 pub const ENV_NAMES: &[&str] = &["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY", "no_proxy", "NONO_PROXY_TOKEN"];
 
 fn env_vars(port: u16, token: &str) -> Vec<(String, String)> {

@@ -1,6 +1,6 @@
 //! Platform backends. Each exposes the same three things:
 //!
-//! * [`prepare`]: turn a [`CapabilitySet`] into kernel objects in the parent, where errors
+//! * [`prepare`]: turn a [`CapabilitySet`](crate::capability::CapabilitySet) into kernel objects in the parent, where errors
 //!   can still be reported cleanly (exit 1) and nothing has been forked yet;
 //! * [`Prepared::restrict_self`]: enforce them in the freshly forked child, right before exec;
 //! * [`detect`]: what this kernel enforces, for `--dry-run` and `conformance-info`.

@@ -80,7 +80,7 @@ pub struct DenyPath {
     pub is_file: bool,
 }
 
-/// The inputs only Seatbelt has. The rest comes from the [`CapabilitySet`]: filesystem
+/// The inputs only Seatbelt has. The rest comes from the [`CapabilitySet`](crate::capability::CapabilitySet): filesystem
 /// grants, `network.block` (blocked unless a proxy mode is given here), TCP port lists
 /// (refused), `scope_signals` (signals to the own sandbox only) and
 /// `scope_abstract_unix_sockets` (IPC limited to POSIX shared memory; off adds semaphores).

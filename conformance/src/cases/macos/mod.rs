@@ -3,13 +3,13 @@
 //! The same categories as the Linux battery where they apply (reading, writing, file
 //! grants, truncation, renames, symbolic links, executing, network, processes, environment,
 //! exit codes), then Seatbelt's own: the `/tmp` spelling, sensitive paths inside grants and
-//! the rename and directory-swap bypasses, keychain Mach lookups and nesting. [`protected`]
-//! and [`system`] check nono's protected paths and system grants, where Seatbelt's deny
+//! the rename and directory-swap bypasses, keychain Mach lookups and nesting. `protected`
+//! and `system` check nono's protected paths and system grants, where Seatbelt's deny
 //! rules and `EPERM` make the Linux cases' expectations differ. (What survives
 //! `execve(2)`, extension tokens versus descriptors, is platform behaviour: see
 //! `docs/platform-notes.md`.)
 //!
-//! [`mediation`] runs a mediation session's three paths (a mediated call, an audited shim,
+//! `mediation` runs a mediation session's three paths (a mediated call, an audited shim,
 //! a passthrough) with the network blocked and limited to a proxy, which only Seatbelt
 //! makes different from an open network.
 //!

@@ -137,7 +137,7 @@ pub fn skip_reason(case: &Case, imp: &Implementation) -> Option<String> {
 /// No silent green: on a host of `platform` whose battery is not enabled (the Cargo feature
 /// is off), the binary has one failing test that names the feature to use.
 pub fn main_for(paths: SuitePaths, platform: Platform) -> ! {
-    let cases: Vec<Case> = crate::cases::all().into_iter().filter(|c| c.platform == platform).collect();
+    let cases: Vec<Case> = crate::cases::for_platform(platform);
     if platform != Platform::Any && platform.is_host() {
         if let Err(why) = enabled(platform) {
             let args = Arguments::from_args();

@@ -12,6 +12,25 @@ fn spec_statements() -> std::collections::BTreeMap<String, spec::Statement> {
     spec::parse(&std::fs::read_to_string(&path).expect("reading SPEC.md")).expect("parsing SPEC.md")
 }
 
+/// The test binaries list their platform's cases through `for_platform`, which builds only
+/// some families: it must give what filtering `all` gives, in the same order, or a case
+/// would silently never run.
+#[test]
+fn each_platforms_cases_are_those_of_all_on_that_platform() {
+    use nono_conformance::case::Platform;
+    let all = cases::all();
+    for platform in [Platform::Linux, Platform::MacOs, Platform::Any] {
+        let expected: Vec<&str> = all.iter().filter(|c| c.platform == platform).map(|c| c.id.as_str()).collect();
+        let built = cases::for_platform(platform);
+        let got: Vec<&str> = built.iter().map(|c| c.id.as_str()).collect();
+        assert!(!expected.is_empty(), "no {platform:?} cases at all");
+        assert_eq!(got, expected, "for_platform({platform:?}) differs from all() on that platform");
+        let requirements = |cases: &[&nono_conformance::case::Case]| cases.iter().map(|c| format!("{:?}", c.requires)).collect::<Vec<_>>();
+        let expected_cases: Vec<_> = all.iter().filter(|c| c.platform == platform).collect();
+        assert_eq!(requirements(&built.iter().collect::<Vec<_>>()), requirements(&expected_cases), "requirements differ on {platform:?}");
+    }
+}
+
 #[test]
 fn every_must_statement_has_a_case() {
     let all = cases::all();

@@ -24,6 +24,26 @@ pub fn all() -> Vec<Case> {
     out.into_iter().map(needs_landlock_on_linux).collect()
 }
 
+/// The cases of one platform's battery, in the order of [`all`], building only the families
+/// that have some. The data-driven families read the fixtures' JSON; a suite test binary
+/// lists its cases at every start, which under nextest is once per test, and used to parse
+/// all of them only to keep its own platform's.
+pub fn for_platform(platform: Platform) -> Vec<Case> {
+    let mut out = vec![];
+    match platform {
+        Platform::Linux => out.extend(linux::all()),
+        Platform::Any => {
+            out.extend(profiles::cases());
+            out.extend(broker::cases());
+            out.extend(seatbelt::cases());
+        }
+        Platform::MacOs => out.extend(macos::all()),
+    }
+    // The one family with cases on both platforms.
+    out.extend(session_sockets::cases());
+    out.into_iter().filter(|c| c.platform == platform).map(needs_landlock_on_linux).collect()
+}
+
 /// On a kernel without Landlock a conforming IUT refuses every `run` (CORE-APPLY-001), so
 /// a Linux case there would fail for the kernel's reason, not the IUT's: every Linux case
 /// needs ABI 1, except the canary (which then checks the refusal instead) and the cases

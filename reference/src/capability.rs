@@ -102,8 +102,8 @@ pub struct FsCapability {
 /// Empty where nothing was kept: on other platforms, for paths resolved the portable way,
 /// for capabilities written out by hand, and beyond [`Opened::MAX_KEPT`] open objects,
 /// so that a profile with thousands of grants cannot run out of descriptors; the backend
-/// then opens the resolved path itself. Never compared, printed or serialised: two grants
-/// are the same grant when their paths and rights are.
+/// then opens the resolved path itself. Never compared or serialised, and printed only as
+/// kept or not: two grants are the same grant when their paths and rights are.
 #[derive(Clone, Default)]
 pub struct Opened(Option<std::sync::Arc<KeptObject>>);
 

@@ -108,13 +108,13 @@ pub fn resolve_existing_prefix(path: &Path) -> PathBuf {
     Prefixes::default().resolve(path)
 }
 
-/// [`resolve_existing_prefix`] for many paths that share ancestors, each existing ancestor
-/// resolved once: the protected paths all lie in the home directory, eleven of them in
-/// `~/.config`, and most do not exist, so each costs one failed lookup.
+/// [`resolve_existing_prefix`] for many paths that share ancestors, each ancestor looked up
+/// once: the protected paths all lie in the home directory, eleven of them in `~/.config`,
+/// and most do not exist, so each costs one failed lookup.
 #[derive(Default)]
 struct Prefixes {
-    /// Existing paths met so far, with their resolved form.
-    resolved: std::collections::HashMap<PathBuf, PathBuf>,
+    /// Paths looked up so far: their resolved form, or None for one that does not exist.
+    looked_up: std::collections::HashMap<PathBuf, Option<PathBuf>>,
 }
 
 impl Prefixes {
@@ -122,12 +122,13 @@ impl Prefixes {
         let mut missing = vec![];
         let mut prefix = path;
         loop {
-            let real = match self.resolved.get(prefix) {
-                Some(real) => Some(real.clone()),
-                None => crate::capability::canonicalize(prefix).ok().map(|real| {
-                    self.resolved.insert(prefix.to_path_buf(), real.path.clone());
-                    real.path
-                }),
+            let real = match self.looked_up.get(prefix) {
+                Some(known) => known.clone(),
+                None => {
+                    let real = crate::capability::canonicalize(prefix).ok().map(|real| real.path);
+                    self.looked_up.insert(prefix.to_path_buf(), real.clone());
+                    real
+                }
             };
             if let Some(real) = real {
                 return missing.iter().rev().fold(real, |acc: PathBuf, c| acc.join(c));

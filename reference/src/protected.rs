@@ -109,7 +109,7 @@ pub fn resolve_existing_prefix(path: &Path) -> PathBuf {
 }
 
 /// [`resolve_existing_prefix`] for many paths that share ancestors, each ancestor looked up
-/// once: the protected paths all lie in the home directory, eleven of them in `~/.config`,
+/// once: the protected paths all lie in the home directory, nine of them in `~/.config`,
 /// and most do not exist, so each costs one failed lookup.
 #[derive(Default)]
 struct Prefixes {

@@ -47,6 +47,12 @@ pub fn cases() -> Vec<Case> {
             parent_of_credentials_refused,
         ),
         case(
+            "linux.protected.real_home_recognised_when_home_is_a_symlink",
+            "With HOME a symbolic link to the home directory, --read on the real home's .config is refused like --read ~/.config and the credential stays unread, while --read on the real home's project runs",
+            &["PROT-DENY-004", "PROT-DENY-001"],
+            real_home_recognised_through_a_symlinked_home,
+        ),
+        case(
             "linux.protected.parent_of_shell_files_refused",
             "A grant on a directory that is HOME for the run is refused even with no state root on disk, and ~/.bashrc and ~/.ssh/id_ed25519 stay unread",
             &["PROT-DENY-001", "PROT-STATE-001"],
@@ -193,6 +199,23 @@ fn parent_of_credentials_refused(cx: &Ctx) -> CaseResult {
     // Control: a sibling directory of ~/.config holding nothing protected is granted.
     let ok = h.run(cx).read(h.join("project")).op(Op::read(h.join("project/notes.txt")))?;
     expect_class(&ok, Class::Allowed, "control: read inside --read ~/project")
+}
+
+/// The protected paths written from `HOME` all lie under the link; only their resolved
+/// form lies under the directory the grant names.
+fn real_home_recognised_through_a_symlinked_home(cx: &Ctx) -> CaseResult {
+    let h = FakeHome::new(cx);
+    let link = cx.fx.symlink("home-link", &h.home);
+    let config = h.join(".config");
+    let secret = h.join(".config/gcloud/credentials.db");
+    let through_link = |run: Run| with_home(run, &link).current_dir(&h.home);
+    let out = through_link(cx.run()).read(&config).probe(Op::read(&secret));
+    expect_refused_run(&out, &config, "", "--read <real home>/.config with HOME a symlink to it")?;
+    crate::ensure!(!out.stdout.contains("stand-in"), "the credential leaked: {out}");
+    // Control: the same HOME, a grant on the real home's project, which holds nothing
+    // protected.
+    let ok = through_link(cx.run()).read(h.join("project")).op(Op::read(h.join("project/notes.txt")))?;
+    expect_class(&ok, Class::Allowed, "control: read inside --read <real home>/project with HOME a symlink")
 }
 
 fn parent_of_shell_files_refused(cx: &Ctx) -> CaseResult {

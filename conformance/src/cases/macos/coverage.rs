@@ -70,6 +70,7 @@ pub const NOT_ON_MACOS: &[(&str, &str)] = &[
     ("PROC-PTRACE-001", "Linux `ptrace` and Yama; nono's macOS child calls `ptrace(PT_DENY_ATTACH)` instead (core-spec SB-09)"),
     ("PROC-PTRACE-002", "Linux `ptrace` and Yama; nono's macOS child calls `ptrace(PT_DENY_ATTACH)` instead (core-spec SB-09)"),
     ("PROT-DENY-001", "Linux's by its text; on macOS the protected path stays denied inside the grant (PROT-MACOS-001, core-spec DENY-04)"),
+    ("PROT-DENY-004", "Linux's by its text; on macOS the deny rules name each protected path in both its forms (core-spec DENY-03, DENY-04)"),
     ("PROT-STATE-001", "Linux's by its text; on macOS a deny rule keeps the state root closed inside a grant (core-spec DENY-04)"),
     ("SCOPE-SIG-001", "a Landlock ABI 6 scope by its text; Seatbelt's signal rule is `(target same-sandbox)` (core-spec SB-01 item 8)"),
     ("SCOPE-SIG-003", "a Landlock ABI 6 scope by its text; Seatbelt's signal rule is `(target same-sandbox)` (core-spec SB-01 item 8)"),

@@ -76,7 +76,7 @@ fn implementation(var: &str, search_path: bool) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join("nono")).find(|p| p.is_file())
 }
 
-/// A binary that `scripts/static.sh` builds: `target/static/NAME`.
+/// A binary that `scripts/static.sh` builds: `target/static/NAME`, if it has been built.
 fn static_binary(name: &str) -> Option<PathBuf> {
     let target_dir = Path::new(env!("CARGO_BIN_EXE_nono-ref-under-test")).parent()?.parent()?;
     Some(target_dir.join("static").join(name)).filter(|p| p.is_file())

@@ -45,7 +45,7 @@ fn main() {
     let mut variants = vec![("shim", nono_ref.clone(), shim.clone())];
     if let Some(other) = std::env::var_os("NONO_SHIM").map(PathBuf::from).or_else(|| static_binary("nono-shim")).filter(|p| p.is_file()) {
         variants.push(("static shim", nono_ref.clone(), other.clone()));
-        if let Some(server) = static_binary("nono-ref").filter(|p| p.is_file()) {
+        if let Some(server) = static_binary("nono-ref") {
             variants.push(("static nono-ref and shim", server, other));
         }
     }
@@ -116,10 +116,10 @@ fn main() {
     );
 }
 
-/// A binary `scripts/static.sh` builds: `target/static/<name>`.
+/// A binary `scripts/static.sh` builds: `target/static/<name>`, if it has been built.
 fn static_binary(name: &str) -> Option<PathBuf> {
     let target_dir = Path::new(env!("CARGO_BIN_EXE_nono-ref")).parent()?.parent()?;
-    Some(target_dir.join("static").join(name))
+    Some(target_dir.join("static").join(name)).filter(|p| p.is_file())
 }
 
 fn audit_lines(state: &Path) -> usize {

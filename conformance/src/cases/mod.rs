@@ -12,16 +12,22 @@ pub mod session_sockets;
 /// The canary's IDs live with the canary ([`crate::canary`]).
 pub use crate::canary::{canary_id, CANARY_ID, MACOS_CANARY_ID};
 
+/// A scenario family: the platforms its cases are for, and what builds them.
+type Family = (&'static [Platform], fn() -> Vec<Case>);
+
+/// Every scenario family, in the suite's order.
+const FAMILIES: &[Family] = &[
+    (&[Platform::Linux], linux::all),
+    (&[Platform::Any], profiles::cases),
+    (&[Platform::Any], broker::cases),
+    (&[Platform::MacOs], macos::all),
+    (&[Platform::Any], seatbelt::cases),
+    (&[Platform::Linux, Platform::MacOs], session_sockets::cases),
+];
+
 /// All cases, in a stable order.
 pub fn all() -> Vec<Case> {
-    let mut out = vec![];
-    out.extend(linux::all());
-    out.extend(profiles::cases());
-    out.extend(broker::cases());
-    out.extend(macos::all());
-    out.extend(seatbelt::cases());
-    out.extend(session_sockets::cases());
-    out.into_iter().map(needs_landlock_on_linux).collect()
+    FAMILIES.iter().flat_map(|(_, family)| family()).map(needs_landlock_on_linux).collect()
 }
 
 /// The cases of one platform's battery, in the order of [`all`], building only the families
@@ -29,19 +35,13 @@ pub fn all() -> Vec<Case> {
 /// lists its cases at every start, which under nextest is once per test, and used to parse
 /// all of them only to keep its own platform's.
 pub fn for_platform(platform: Platform) -> Vec<Case> {
-    let mut out = vec![];
-    match platform {
-        Platform::Linux => out.extend(linux::all()),
-        Platform::Any => {
-            out.extend(profiles::cases());
-            out.extend(broker::cases());
-            out.extend(seatbelt::cases());
-        }
-        Platform::MacOs => out.extend(macos::all()),
-    }
-    // The one family with cases on both platforms.
-    out.extend(session_sockets::cases());
-    out.into_iter().filter(|c| c.platform == platform).map(needs_landlock_on_linux).collect()
+    FAMILIES
+        .iter()
+        .filter(|(platforms, _)| platforms.contains(&platform))
+        .flat_map(|(_, family)| family())
+        .filter(|c| c.platform == platform)
+        .map(needs_landlock_on_linux)
+        .collect()
 }
 
 /// On a kernel without Landlock a conforming IUT refuses every `run` (CORE-APPLY-001), so

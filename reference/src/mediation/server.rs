@@ -27,6 +27,7 @@ use crate::ipc::{fdpass, frame, socket::Listener};
 use crate::profile::format::{Action, Command, CommandSandbox, Mediation};
 use std::collections::HashMap;
 use std::ffi::OsString;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -59,6 +60,8 @@ pub struct Server {
     contexts: Contexts,
     /// The agent's pid, once forked.
     sandboxed_pid: AtomicU32,
+    /// The server's own working directory (device, inode), which it never leaves.
+    own_dir: Option<(u64, u64)>,
 }
 
 impl Server {
@@ -81,6 +84,7 @@ impl Server {
             broker: Mutex::new(Broker::new()),
             contexts: Contexts::default(),
             sandboxed_pid: AtomicU32::new(0),
+            own_dir: std::fs::metadata(".").ok().map(|m| (m.dev(), m.ino())),
         }))
     }
 
@@ -269,7 +273,7 @@ impl Server {
             env.push((name.clone(), value.clone()));
         }
         env.push((vars::SANDBOX_CONTEXT.into(), context.value().into()));
-        let cwd = command_dir(request.cwd.as_deref());
+        let cwd = command_dir(request.cwd.as_deref(), self.own_dir);
         let mut proxy = None;
         let sandbox = match sandbox {
             Some(config) => {
@@ -400,12 +404,12 @@ fn invocation(request: &ShimRequest) -> String {
 /// change: a child that changes directory cannot be started with posix_spawn by a
 /// statically linked server (std finds no `posix_spawn_file_actions_addchdir_np` there and
 /// forks the whole server instead, about half a millisecond per call), and most calls come
-/// from the directory the server runs in. Same directory means same object, not same name.
-fn command_dir(requested: Option<&str>) -> Option<PathBuf> {
-    use std::os::unix::fs::MetadataExt;
+/// from the directory the server runs in. Same directory means same object (`own`, the
+/// server's device and inode), not same name.
+fn command_dir(requested: Option<&str>, own: Option<(u64, u64)>) -> Option<PathBuf> {
     if let Some(dir) = requested {
         if let Some(found) = std::fs::metadata(dir).ok().filter(|m| m.is_dir()) {
-            let same = std::fs::metadata(".").is_ok_and(|ours| ours.dev() == found.dev() && ours.ino() == found.ino());
+            let same = own == Some((found.dev(), found.ino()));
             return (!same).then(|| PathBuf::from(dir));
         }
     }

@@ -139,8 +139,8 @@ impl MediationSession {
         std::fs::DirBuilder::new().mode(0o700).create(&dir).map_err(fail(format!("creating {}", dir.display())))?;
         // From here on a failure must not leave the directory behind.
         let guard = RemoveOnDrop(dir.clone());
-        let shim_dir = dir.join("shims");
-        let sources_dir = dir.join("shim-sources");
+        let shim_dir = dir.join(SHIM_DIR);
+        let sources_dir = dir.join(SOURCES_DIR);
         for sub in [&shim_dir, &sources_dir] {
             std::fs::DirBuilder::new().mode(0o700).create(sub).map_err(fail(format!("creating {}", sub.display())))?;
         }
@@ -255,6 +255,11 @@ impl Drop for MediationSession {
     }
 }
 
+/// A session directory's two large subdirectories: an audit or mediated shim per program,
+/// and the record of each shim's real binary.
+const SHIM_DIR: &str = "shims";
+const SOURCES_DIR: &str = "shim-sources";
+
 struct RemoveOnDrop(PathBuf);
 
 impl Drop for RemoveOnDrop {
@@ -268,8 +273,8 @@ impl Drop for RemoveOnDrop {
 /// that directory's own lock, so two threads finish in about half the time of one.
 fn remove_session_dir(dir: &Path) {
     std::thread::scope(|scope| {
-        scope.spawn(|| std::fs::remove_dir_all(dir.join("shim-sources")));
-        let _ = std::fs::remove_dir_all(dir.join("shims"));
+        scope.spawn(|| std::fs::remove_dir_all(dir.join(SOURCES_DIR)));
+        let _ = std::fs::remove_dir_all(dir.join(SHIM_DIR));
     });
     let _ = std::fs::remove_dir_all(dir);
 }

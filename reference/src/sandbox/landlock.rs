@@ -19,6 +19,7 @@ use landlock::{
     NetPort, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreated, RulesetCreatedAttr,
     RulesetStatus, Scope, ABI,
 };
+use std::os::fd::AsFd;
 use std::os::unix::fs::FileTypeExt;
 
 /// Rights implied by a Read grant.
@@ -135,17 +136,20 @@ pub fn prepare(caps: &CapabilitySet) -> Result<Prepared> {
 
     let mut created = ruleset.create().map_err(ruleset_err)?;
     for cap in &caps.fs {
-        let rule_err = |e: landlock::RulesetError| Error::Ruleset(format!("rule for {}: {e}", cap.resolved.display()));
         // The object the grant resolved to, where it was kept open; else the path, now.
-        created = match cap.opened.fd() {
-            Some(fd) => created.add_rule(PathBeneath::new(fd, rights_for(cap))).map_err(rule_err)?,
+        let opened_now;
+        let fd = match cap.opened.fd() {
+            Some(fd) => fd,
             None => {
-                let fd = PathFd::new(&cap.resolved).map_err(|e| {
+                opened_now = PathFd::new(&cap.resolved).map_err(|e| {
                     Error::Ruleset(format!("cannot open {} for a rule: {e}", cap.resolved.display()))
                 })?;
-                created.add_rule(PathBeneath::new(fd, rights_for(cap))).map_err(rule_err)?
+                opened_now.as_fd()
             }
         };
+        created = created
+            .add_rule(PathBeneath::new(fd, rights_for(cap)))
+            .map_err(|e| Error::Ruleset(format!("rule for {}: {e}", cap.resolved.display())))?;
     }
     for &port in &caps.network.connect_ports {
         created = created.add_rule(NetPort::new(port, AccessNet::ConnectTcp)).map_err(ruleset_err)?;

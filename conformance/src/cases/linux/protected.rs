@@ -212,6 +212,8 @@ fn real_home_recognised_through_a_symlinked_home(cx: &Ctx) -> CaseResult {
     let out = through_link(cx.run()).read(&config).probe(Op::read(&secret));
     expect_refused_run(&out, &config, "", "--read <real home>/.config with HOME a symlink to it")?;
     crate::ensure!(!out.stdout.contains("stand-in"), "the credential leaked: {out}");
+    let left = std::fs::read_to_string(&secret).unwrap_or_default();
+    crate::ensure!(left == "stand-in gcloud credentials", "the credential file changed: {left:?}");
     // Control: the same HOME, a grant on the real home's project, which holds nothing
     // protected.
     let ok = through_link(cx.run()).read(h.join("project")).op(Op::read(h.join("project/notes.txt")))?;
